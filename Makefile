@@ -1,0 +1,46 @@
+# One place for every developer command. `make test` and `make demo` set up
+# everything they need (virtual environment, install) on a fresh machine.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Django 6 needs Python 3.12+: the newest such interpreter found here, if any.
+NEW_PYTHON ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python $(HOME)/.pyenv/versions/3.13*/bin/python) $(shell command -v python3.13 python3.12 2>/dev/null))
+NEW_VENV ?= .venv-django6
+
+.PHONY: test test-django6 lint dist ci
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# Runs the whole suite against Redis at $$REDIS_URL (default 127.0.0.1:6379),
+# or an embedded one when none answers.
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+dist: $(BIN)/.installed
+	rm -rf dist
+	$(BIN)/python -m build --sdist --wheel --outdir dist . > /dev/null
+	$(BIN)/twine check --strict dist/*
+	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/py.typed'
+	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/templates/django_rq_poll/status/begun.txt'
+
+test-django6:
+	@if [ -z "$(NEW_PYTHON)" ]; then \
+	  echo "NOT TESTED on Django 6: no Python 3.12+ interpreter on this machine."; exit 0; fi; \
+	echo "Testing on Django 6 with $(NEW_PYTHON)"; \
+	test -x $(NEW_VENV)/bin/python || $(NEW_PYTHON) -m venv $(NEW_VENV); \
+	$(NEW_VENV)/bin/python -m pip install -q --upgrade pip && \
+	$(NEW_VENV)/bin/python -m pip install -q -e '.[test]' 'django>=6.0,<7' && \
+	$(NEW_VENV)/bin/python -c 'import django, sys; print("Django", django.get_version(), "on Python", sys.version.split()[0])' && \
+	$(NEW_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+ci: test lint dist test-django6

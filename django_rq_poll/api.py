@@ -1,0 +1,425 @@
+"""The public polling API: the functions of ``lingcod.async``, over RQ jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+from asgiref.sync import sync_to_async
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from rq.command import send_stop_job_command
+from rq.exceptions import InvalidJobOperation
+from rq.job import Job
+from rq.queue import Queue
+
+from . import callbacks, keys, pending, store, tasks
+from .conf import RQ_DEFAULT_RESULT_TTL, conf
+from .exceptions import ProcessFailed
+from .progress import Progress
+from .states import State, from_rq_status
+
+# Options begin_process passes to rq's Queue.create_job, besides the ones it sets itself.
+JOB_OPTIONS = frozenset(
+    {
+        "timeout",
+        "result_ttl",
+        "ttl",
+        "failure_ttl",
+        "description",
+        "meta",
+        "retry",
+        "repeat",
+        "on_success",
+        "on_failure",
+        "on_stopped",
+        "webhooks",
+        "at_front",
+    }
+)
+_REFUSED = {
+    "job_id": "ids are generated per run, so that old results never mix with new ones",
+    "unique": "check_status_or_begin already starts at most one job per polling URL",
+    "depends_on": "dependent jobs cannot be enqueued in the same transaction as the URL",
+    "pipeline": "the enqueue and the URL mapping are written in one transaction of their own",
+}
+
+
+class StatusText(str):
+    """The status text, carrying the id of the job it speaks of."""
+
+    task_id: str
+    state: State
+    started: bool
+
+    def __new__(cls, text: str, *, task_id: str, state: State, started: bool) -> StatusText:
+        self = super().__new__(cls, text)
+        self.task_id = task_id
+        self.state = state
+        self.started = started
+        return self
+
+
+@dataclass
+class _Plan:
+    """Everything begin needs, validated before Redis is touched."""
+
+    backend: store.Backend
+    queue: Queue
+    task: tasks.TaskRef
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    polling_url: str | None
+    options: dict[str, Any]
+
+    def make_job(self) -> Job:
+        job = self.queue.create_job(
+            self.task,  # type: ignore[type-var]
+            args=self.args,
+            kwargs=self.kwargs,
+            job_id=store.new_job_id(),
+            **{**self.options, "meta": dict(self.options["meta"])},
+        )
+        try:
+            job.data  # noqa: B018 -- serialize now, so a bad argument fails before anything is written
+        except Exception as exc:
+            raise TypeError(
+                f"The arguments of {job.func_name} cannot be serialized by the queue "
+                f"{self.queue.name!r}: {exc}"
+            ) from exc
+        return job
+
+
+def _plan(
+    task_method: object,
+    task_args: Any,
+    task_kwargs: Any,
+    polling_url: str | None,
+    cache_results: bool,
+    job_options: dict[str, Any],
+) -> _Plan:
+    task = tasks.resolve(task_method)
+    if not isinstance(task_args, tuple | list):
+        raise TypeError(f"task_args must be a tuple or list, not {type(task_args).__name__}.")
+    if task_kwargs is not None and not isinstance(task_kwargs, dict):
+        raise TypeError(f"task_kwargs must be a dict, not {type(task_kwargs).__name__}.")
+    _check_url(polling_url)
+    options = dict(job_options)
+    queue_name = options.pop("queue", None)
+    for name, why in _REFUSED.items():
+        if name in options:
+            raise TypeError(f"begin_process() does not take {name}=: {why}.")
+    unknown = set(options) - JOB_OPTIONS
+    if unknown:
+        raise TypeError(
+            f"Unknown job option(s) {', '.join(sorted(unknown))}; "
+            f"known: queue, {', '.join(sorted(JOB_OPTIONS))}."
+        )
+    if queue_name is not None and not isinstance(queue_name, str):
+        raise TypeError("queue= takes the name of a queue in RQ_QUEUES.")
+    backend = store.queue_backend(queue_name)
+    meta = dict(options.get("meta") or {})
+    if polling_url is not None:
+        meta[store.META_URL] = polling_url
+    options["meta"] = meta
+    options.update(callbacks.wrap(options, meta))
+    if options.get("result_ttl") is None:
+        options["result_ttl"] = _default_result_ttl(backend.queue.name)
+    if options.get("failure_ttl") is None:
+        options["failure_ttl"] = conf.FAILURE_TTL
+    return _Plan(
+        backend,
+        backend.queue,
+        task,
+        tuple(task_args),
+        dict(task_kwargs or {}),
+        polling_url if cache_results else None,
+        options,
+    )
+
+
+def _default_result_ttl(queue_name: str) -> int:
+    if conf.RESULT_TTL is not None:
+        return conf.RESULT_TTL
+    from django_rq.queues import get_result_ttl
+
+    ttl = get_result_ttl(queue_name)
+    return int(ttl) if ttl is not None else RQ_DEFAULT_RESULT_TTL
+
+
+def _deferred_to_commit() -> bool:
+    """django-rq's commit modes other than 'auto' wait for the open transaction."""
+    if not connection.in_atomic_block:
+        return False
+    from django_rq.queues import get_commit_mode
+
+    return bool(get_commit_mode() != "auto")
+
+
+def _start(plan: _Plan) -> str:
+    job = plan.make_job()
+    if _deferred_to_commit():
+        pending.add(job.id, plan.polling_url)
+
+        def enqueue_on_commit() -> None:
+            pending.discard(job.id)
+            plan.backend.enqueue(plan.queue, job, plan.polling_url)
+
+        transaction.on_commit(enqueue_on_commit)
+    else:
+        plan.backend.enqueue(plan.queue, job, plan.polling_url)
+    return str(job.id)
+
+
+def _check_url(polling_url: object) -> None:
+    if polling_url is not None and not isinstance(polling_url, str):
+        raise TypeError(f"polling_url must be a string, not {type(polling_url).__name__}.")
+
+
+def _require(polling_url: str | None, task_id: str | None, caller: str) -> None:
+    if polling_url is None and task_id is None:
+        raise ValueError(f"{caller}() needs a polling_url or a task_id to find the process.")
+    _check_url(polling_url)
+
+
+def _snapshot(
+    polling_url: str | None,
+    task_id: str | None,
+    caller: str,
+    *,
+    result: bool = False,
+    meta: bool = False,
+) -> store.Snapshot | None:
+    """One lookup; ``task_id`` wins when both are given."""
+    _require(polling_url, task_id, caller)
+    by_url = polling_url if task_id is None else None
+    waiting = pending.find(by_url, task_id)
+    if waiting is not None:
+        return store.Snapshot(waiting, "queued", State.PENDING, False)
+    return store.backend().lookup(by_url, task_id, result=result, meta=meta)
+
+
+# -- starting ----------------------------------------------------------------------
+def begin_process(
+    task_method: tasks.TaskRef,
+    task_args: tuple[Any, ...] | list[Any] = (),
+    task_kwargs: dict[str, Any] | None = None,
+    polling_url: str | None = None,
+    cache_results: bool = True,
+    **job_options: Any,
+) -> str:
+    """Start a new job, whatever is running already, and return its id.
+
+    With a ``polling_url`` (and ``cache_results``) the URL points at the new job from
+    then on; the enqueue and the switch are one Redis transaction. ``job_options``
+    go to rq: ``queue`` (a name in ``RQ_QUEUES``), ``timeout``, ``result_ttl``,
+    ``failure_ttl``, ``meta``, ``retry``, ``on_success`` ...
+    """
+    plan = _plan(task_method, task_args, task_kwargs, polling_url, cache_results, job_options)
+    return _start(plan)
+
+
+def check_status_or_begin(
+    task_method: tasks.TaskRef,
+    task_args: tuple[Any, ...] | list[Any] = (),
+    task_kwargs: dict[str, Any] | None = None,
+    polling_url: str | None = None,
+    task_id: str | None = None,
+    cache_results: bool = True,
+    **job_options: Any,
+) -> StatusText:
+    """Start the job unless one is queued, running or finished for this URL or id.
+
+    Returns the status text; its ``task_id`` attribute names the job started or
+    found, ``started`` says which, ``state`` is the job's :class:`State`. Any number
+    of simultaneous calls for one URL start exactly one job.
+    """
+    _require(polling_url, task_id, "check_status_or_begin")
+    plan = _plan(task_method, task_args, task_kwargs, polling_url, cache_results, job_options)
+    lookup_id = task_id if plan.polling_url is None else None
+    found = None
+    if plan.polling_url is not None or lookup_id is not None:
+        found = _snapshot(plan.polling_url, lookup_id, "check_status_or_begin")
+    if found is not None and store.keeps(found):
+        return _status_text(found.task_id, found.state, started=False)
+    if plan.polling_url is None or _deferred_to_commit():
+        return _status_text(_start(plan), State.PENDING, started=True)
+    current, job = plan.backend.enqueue_unless_active(plan.queue, plan.make_job, plan.polling_url)
+    if current is not None:
+        return _status_text(current.task_id, current.state, started=False)
+    assert job is not None
+    return _status_text(str(job.id), State.PENDING, started=True)
+
+
+def _status_text(task_id: str, state: State, *, started: bool) -> StatusText:
+    name = "begun" if started else ("complete" if state is State.COMPLETE else "running")
+    text = render_to_string(f"django_rq_poll/status/{name}.txt").strip()
+    return StatusText(text, task_id=task_id, state=state, started=started)
+
+
+# -- asking --------------------------------------------------------------------------
+def get_process_status(polling_url: str | None = None, task_id: str | None = None) -> State | None:
+    """The job's :class:`State`, or ``None`` when no job is known for the URL or id."""
+    snap = _snapshot(polling_url, task_id, "get_process_status")
+    return snap.state if snap is not None else None
+
+
+def _state_in(polling_url: str | None, task_id: str | None, caller: str, *states: State) -> bool:
+    snap = _snapshot(polling_url, task_id, caller)
+    return snap is not None and snap.state in states
+
+
+def process_is_running_or_complete(
+    polling_url: str | None = None, task_id: str | None = None
+) -> bool:
+    """True while the job is queued or running, and once it has finished."""
+    return _state_in(
+        polling_url,
+        task_id,
+        "process_is_running_or_complete",
+        State.PENDING,
+        State.RUNNING,
+        State.COMPLETE,
+    )
+
+
+def process_is_running(polling_url: str | None = None, task_id: str | None = None) -> bool:
+    """True while a live worker runs the job."""
+    return _state_in(polling_url, task_id, "process_is_running", State.RUNNING)
+
+
+def process_is_pending(polling_url: str | None = None, task_id: str | None = None) -> bool:
+    """True while the job waits: queued, deferred or scheduled."""
+    return _state_in(polling_url, task_id, "process_is_pending", State.PENDING)
+
+
+def process_is_complete(polling_url: str | None = None, task_id: str | None = None) -> bool:
+    """True once the job has finished and its result is in Redis."""
+    return _state_in(polling_url, task_id, "process_is_complete", State.COMPLETE)
+
+
+def process_has_failed(polling_url: str | None = None, task_id: str | None = None) -> bool:
+    """True when the job raised, timed out, was stopped, or its worker died."""
+    return _state_in(polling_url, task_id, "process_has_failed", State.FAILED)
+
+
+def get_process_result(polling_url: str | None = None, task_id: str | None = None) -> Any:
+    """The finished job's return value; ``None`` while unfinished or unknown.
+
+    Raises :class:`ProcessFailed` with the error text when the job failed.
+    """
+    snap = _snapshot(polling_url, task_id, "get_process_result", result=True)
+    if snap is None:
+        return None
+    if snap.state is State.FAILED:
+        raise ProcessFailed(snap.task_id, snap.error or "")
+    return snap.return_value if snap.state is State.COMPLETE else None
+
+
+def get_process_progress(
+    polling_url: str | None = None, task_id: str | None = None
+) -> Progress | None:
+    """What the job last reported with :func:`set_progress`, or ``None``."""
+    snap = _snapshot(polling_url, task_id, "get_process_progress", meta=True)
+    return Progress.from_meta(snap.meta) if snap is not None else None
+
+
+def get_taskid_from_url(polling_url: str | None = None) -> str | None:
+    """The id of the job that answers this URL, or ``None``."""
+    if polling_url is None:
+        raise ValueError("get_taskid_from_url() needs a polling_url.")
+    snap = _snapshot(polling_url, None, "get_taskid_from_url")
+    return snap.task_id if snap is not None else None
+
+
+def get_url_from_taskid(task_id: str | None = None) -> str | None:
+    """The polling URL the job was started for, or ``None``."""
+    if task_id is None:
+        raise ValueError("get_url_from_taskid() needs a task_id.")
+    snap = _snapshot(None, task_id, "get_url_from_taskid", meta=True)
+    url = (snap.meta or {}).get(store.META_URL) if snap is not None else None
+    return url if isinstance(url, str) else None
+
+
+# -- changing ------------------------------------------------------------------------
+def forget_process(polling_url: str | None = None, task_id: str | None = None) -> bool:
+    """Drop the URL mapping and the finished job's cached result.
+
+    The next :func:`check_status_or_begin` then computes afresh. A job still queued
+    or running is left alone (only the mapping goes). Returns whether anything was
+    forgotten.
+    """
+    _require(polling_url, task_id, "forget_process")
+    backend = store.backend()
+    if task_id is None:
+        assert polling_url is not None
+        task_id = backend.mapped_task_id(polling_url)
+        if task_id is None:
+            return False
+    job = backend.fetch_job(task_id)
+    url = polling_url if polling_url is not None else _job_url(job)
+    forgot = url is not None and backend.forget_mapping(keys.url_key(url), task_id)
+    if job is not None and from_rq_status(job.get_status(refresh=False)).done:
+        backend.delete_job(job)
+        forgot = True
+    return forgot
+
+
+def cancel_process(polling_url: str | None = None, task_id: str | None = None) -> bool:
+    """Cancel a queued job, or stop a running one. Returns whether it did either."""
+    snap = _snapshot(polling_url, task_id, "cancel_process")
+    if snap is None or snap.state.done:
+        return False
+    backend = store.backend()
+    job = backend.fetch_job(snap.task_id)
+    if job is None:
+        return False
+    with backend.errors():
+        try:
+            if snap.state is State.PENDING:
+                job.cancel()
+            else:
+                send_stop_job_command(backend.connection, job.id, serializer=backend.serializer)
+        except InvalidJobOperation:
+            return False
+    url = _job_url(job)
+    if url is not None:
+        backend.settle(keys.url_key(url), job.id, store.settle_ttl(job))
+    return True
+
+
+def _job_url(job: Job | None) -> str | None:
+    url = job.meta.get(store.META_URL) if job is not None else None
+    return url if isinstance(url, str) else None
+
+
+# -- async twins ---------------------------------------------------------------------
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _twin(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
+    async def twin(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await sync_to_async(func, thread_sensitive=False)(*args, **kwargs)
+
+    twin.__name__ = twin.__qualname__ = f"a{func.__name__}"
+    twin.__doc__ = f"Async twin of :func:`{func.__name__}`, for async views."
+    twin.__module__ = func.__module__
+    return twin
+
+
+acheck_status_or_begin = _twin(check_status_or_begin)
+abegin_process = _twin(begin_process)
+aget_process_status = _twin(get_process_status)
+aprocess_is_running_or_complete = _twin(process_is_running_or_complete)
+aprocess_is_running = _twin(process_is_running)
+aprocess_is_pending = _twin(process_is_pending)
+aprocess_is_complete = _twin(process_is_complete)
+aprocess_has_failed = _twin(process_has_failed)
+aget_process_result = _twin(get_process_result)
+aget_process_progress = _twin(get_process_progress)
+aget_taskid_from_url = _twin(get_taskid_from_url)
+aget_url_from_taskid = _twin(get_url_from_taskid)
+aforget_process = _twin(forget_process)
+acancel_process = _twin(cancel_process)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.core import checks
+
+
+class RQPollConfig(AppConfig):
+    name = "django_rq_poll"
+    verbose_name = "RQ polling"
+
+    def ready(self) -> None:
+        from .checks import check_settings
+
+        checks.register(check_settings)

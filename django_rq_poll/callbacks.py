@@ -1,0 +1,74 @@
+"""rq callbacks attached to every job: they run in the worker when the job ends.
+
+They give the URL mapping the job's remaining lifetime (so no mapping outlives its
+result) and refuse results the queue's serializer cannot store. A caller's own
+``on_success``/``on_failure``/``on_stopped`` callbacks are kept in meta and called first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rq.job import Callback, Job
+from rq.utils import import_attribute
+
+from . import keys, store
+
+_EVENTS = ("success", "failure", "stopped")
+
+
+def wrap(job_options: dict[str, Any], meta: dict[str, Any]) -> dict[str, Callback]:
+    """Our three callbacks, remembering the caller's in ``meta``."""
+    chained: dict[str, list[Any]] = {}
+    ours: dict[str, Callback] = {}
+    for event in _EVENTS:
+        theirs = job_options.pop(f"on_{event}", None)
+        timeout = None
+        if theirs is not None:
+            if not isinstance(theirs, Callback):
+                theirs = Callback(theirs)
+            chained[event] = [theirs.name, theirs.timeout]
+            timeout = theirs.timeout
+        ours[f"on_{event}"] = Callback(f"{__name__}.on_{event}", timeout=timeout)
+    if chained:
+        meta[store.META_CALLBACKS] = chained
+    return ours
+
+
+def _call_theirs(event: str, job: Job, *args: Any) -> None:
+    entry = (job.meta.get(store.META_CALLBACKS) or {}).get(event)
+    if entry:
+        import_attribute(entry[0])(job, *args)
+
+
+def _settle(job: Job) -> None:
+    url = job.meta.get(store.META_URL)
+    if isinstance(url, str):
+        store.backend().settle(keys.url_key(url), job.id, store.settle_ttl(job))
+
+
+def on_success(job: Job, connection: Any, result: Any, *args: Any, **kwargs: Any) -> None:
+    try:
+        job.serializer.dumps(result)
+    except Exception as exc:
+        raise TypeError(
+            f"{job.func_name} returned a {type(result).__name__} that the queue's serializer "
+            f"cannot store ({exc}). Return plain data (for JSON: dicts, lists, strings, "
+            "numbers) or switch the queue's SERIALIZER."
+        ) from exc
+    _call_theirs("success", job, connection, result, *args, **kwargs)
+    _settle(job)
+
+
+def on_failure(job: Job, connection: Any, *exc_info: Any, **kwargs: Any) -> None:
+    try:
+        _call_theirs("failure", job, connection, *exc_info, **kwargs)
+    finally:
+        _settle(job)
+
+
+def on_stopped(job: Job, connection: Any, *args: Any, **kwargs: Any) -> None:
+    try:
+        _call_theirs("stopped", job, connection, *args, **kwargs)
+    finally:
+        _settle(job)

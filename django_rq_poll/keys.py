@@ -1,0 +1,34 @@
+"""Every Redis key name this app writes, built from one prefix.
+
+rq's own key layout (``rq:job:<id>`` ...) is known only to :mod:`django_rq_poll.store`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .conf import conf
+
+# rq's rule for custom job ids; anything else can never name a job of ours.
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def url_digest(polling_url: str) -> str:
+    """Any string is a valid polling URL: the key holds a hash, the URL stays in job meta."""
+    raw = polling_url.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(raw).hexdigest()
+
+
+def url_key(polling_url: str) -> str:
+    """The reverse key: polling URL -> id of the job that answers it."""
+    return f"{conf.PREFIX}:url:{url_digest(polling_url)}"
+
+
+def url_key_pattern() -> str:
+    """``SCAN`` pattern matching every URL mapping."""
+    return f"{conf.PREFIX}:url:*"
+
+
+def is_valid_job_id(task_id: object) -> bool:
+    return isinstance(task_id, str) and _JOB_ID.fullmatch(task_id) is not None

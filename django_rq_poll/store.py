@@ -1,0 +1,331 @@
+"""The Redis side: cached queues and clients, the Lua scripts, enqueue plus mapping.
+
+This is the only module that knows rq's key layout; it takes the prefixes from rq itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from django.core.signals import setting_changed
+from redis.exceptions import NoScriptError, WatchError
+from rq.exceptions import NoSuchJobError
+from rq.executions import ExecutionRegistry
+from rq.job import Job
+from rq.queue import Queue
+from rq.registry import StartedJobRegistry
+from rq.results import Result
+
+from . import keys, scripts
+from .conf import RQ_DEFAULT_RESULT_TTL, conf
+from .exceptions import ImproperlyConfigured, RedisUnavailable
+from .states import State, from_rq_status
+
+META_URL = "rq_poll_url"
+META_PROGRESS = "rq_poll_progress"
+META_OWNER = "rq_poll_owner"
+META_CALLBACKS = "rq_poll_callbacks"
+
+ABANDONED_ERROR = (
+    "AbandonedJobError: the worker running this job stopped sending heartbeats "
+    "(it was killed or lost its connection to Redis)."
+)
+
+_RQ_PREFIXES = (
+    Job.redis_job_namespace_prefix,
+    Result.get_key(""),  # type: ignore[no-untyped-call]
+    ExecutionRegistry.key_template.format(""),
+    StartedJobRegistry.key_template.format(""),
+)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One job as a single lookup saw it."""
+
+    task_id: str
+    rq_status: str
+    state: State
+    abandoned: bool
+    return_value: Any = None
+    error: str | None = None
+    meta: dict[str, Any] | None = None
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Backend:
+    """One queue's connection, serializer and loaded scripts, built once and reused."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+        self.connection: redis.Redis = queue.connection
+        self.serializer = queue.serializer
+        self._scripts = {
+            name: self.connection.register_script(source)
+            for name, source in (
+                ("lookup", scripts.LOOKUP),
+                ("settle", scripts.SETTLE),
+                ("forget", scripts.FORGET),
+            )
+        }
+        kwargs = self.connection.connection_pool.connection_kwargs
+        self.identity = tuple(kwargs.get(k) for k in ("host", "port", "path", "db", "username"))
+        location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+        self.where = f"{location} (db {kwargs.get('db', 0)}, queue {queue.name!r})"
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise RedisUnavailable(self.where) from exc
+
+    def _script(self, name: str, keys_: list[str], args: list[Any], client: Any = None) -> Any:
+        script = self._scripts[name]
+        if client is None:
+            return script(keys=keys_, args=args)
+        # A pipeline in WATCH mode runs commands at once; EVALSHA directly avoids
+        # redis-py's extra SCRIPT EXISTS round trip on pipelines.
+        try:
+            return client.execute_command("EVALSHA", script.sha, len(keys_), *keys_, *args)
+        except NoScriptError:
+            self.connection.script_load(script.script)
+            return client.execute_command("EVALSHA", script.sha, len(keys_), *keys_, *args)
+
+    # -- reading -----------------------------------------------------------------
+    def lookup(
+        self,
+        polling_url: str | None,
+        task_id: str | None,
+        *,
+        result: bool = False,
+        meta: bool = False,
+        client: Any = None,
+    ) -> Snapshot | None:
+        if polling_url is not None:
+            keys_, first = [keys.url_key(polling_url)], ""
+        elif keys.is_valid_job_id(task_id):
+            keys_, first = [], str(task_id)
+        else:
+            return None
+        flags = ("r" if result else "") + ("m" if meta else "")
+        with self.errors():
+            raw = self._script(
+                "lookup", keys_, [first, *_RQ_PREFIXES, flags, conf.FAILURE_TTL], client
+            )
+        if len(raw) < 2:
+            return None
+        return self._decode(raw)
+
+    def _decode(self, raw: list[Any]) -> Snapshot:
+        task_id = raw[0].decode()
+        rq_status = raw[1].decode()
+        abandoned = raw[2] == b"1"
+        state = State.FAILED if abandoned else from_rq_status(rq_status)
+        serializer = self._serializer_of(raw[5].decode())
+        return_value: Any = None
+        error: str | None = ABANDONED_ERROR if abandoned else None
+        if raw[3]:
+            entry_id, flat = raw[3][0], raw[3][1]
+            payload = dict(zip(flat[::2], flat[1::2], strict=True))
+            restored = Result.restore(
+                task_id,
+                bytes(entry_id).decode(),
+                payload,
+                connection=self.connection,
+                serializer=serializer,
+            )
+            return_value = restored.return_value
+            if state is State.FAILED and error is None:
+                error = str(restored.exc_string or "")
+        if state is State.FAILED and error is None:
+            error = f"The job ended with status {rq_status!r}."
+        meta_dict: dict[str, Any] | None = None
+        if raw[4]:
+            try:
+                loaded = serializer.loads(raw[4])
+            except Exception:  # a meta this serializer cannot read answers as empty
+                loaded = {}
+            meta_dict = loaded if isinstance(loaded, dict) else {}
+        return Snapshot(task_id, rq_status, state, abandoned, return_value, error, meta_dict)
+
+    def _serializer_of(self, origin: str) -> Any:
+        """Jobs are decoded with their own queue's serializer (pickle and JSON can mix)."""
+        if origin == self.queue.name:
+            return self.serializer
+        try:
+            return backend(origin).serializer
+        except ImproperlyConfigured:
+            return self.serializer
+
+    def fetch_job(self, task_id: str) -> Job | None:
+        if not keys.is_valid_job_id(task_id):
+            return None
+        with self.errors():
+            try:
+                return self.queue.job_class.fetch(
+                    task_id, connection=self.connection, serializer=self.serializer
+                )
+            except NoSuchJobError:
+                return None
+
+    def mapped_task_id(self, polling_url: str) -> str | None:
+        with self.errors():
+            value = self.connection.get(keys.url_key(polling_url))
+        return _text(value) if value is not None else None
+
+    def iter_mappings(self) -> Iterator[tuple[str, str]]:
+        """Every (mapping key, task id) pair, without blocking Redis."""
+        with self.errors():
+            for key in self.connection.scan_iter(match=keys.url_key_pattern(), count=500):
+                value = self.connection.get(key)
+                if value is not None:
+                    yield _text(key), _text(value)
+
+    # -- writing -----------------------------------------------------------------
+    def enqueue(self, queue: Queue, job: Job, polling_url: str | None) -> None:
+        """Enqueue the job and point the URL at it in one transaction."""
+        key = keys.url_key(polling_url) if polling_url is not None else None
+        with self.errors():
+            if not queue.is_async:
+                self._enqueue_sync(queue, job, key)
+                return
+            with self.connection.pipeline() as pipe:
+                queue.enqueue_job(job, pipeline=pipe)
+                if key is not None:
+                    pipe.set(key, job.id)
+                pipe.execute()
+
+    def enqueue_unless_active(
+        self, queue: Queue, make_job: Callable[[], Job], polling_url: str
+    ) -> tuple[Snapshot | None, Job | None]:
+        """Start a job for the URL unless one is in progress or has a result.
+
+        Optimistic locking on the mapping key: of any number of racers exactly one
+        transaction commits; the others retry and find its job.
+        """
+        key = keys.url_key(polling_url)
+        job: Job | None = None
+        with self.errors(), self.connection.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    current = self.lookup(polling_url, None, client=pipe)
+                    if current is not None and keeps(current):
+                        pipe.unwatch()
+                        return current, None
+                    if not queue.is_async:
+                        pipe.unwatch()
+                        job = make_job()
+                        self._enqueue_sync(queue, job, key)
+                        return None, job
+                    job = job or make_job()
+                    pipe.multi()
+                    queue.enqueue_job(job, pipeline=pipe)
+                    pipe.set(key, job.id)
+                    pipe.execute()
+                    return None, job
+                except WatchError:
+                    continue
+
+    def _enqueue_sync(self, queue: Queue, job: Job, key: str | None) -> None:
+        # An is_async=False queue runs the job inside enqueue_job, before any
+        # transaction could commit: point the URL first, then settle its lifetime.
+        if key is not None:
+            self.connection.set(key, job.id)
+        queue.enqueue_job(job)
+        if key is not None:
+            self.settle(key, job.id, settle_ttl(job))
+
+    def settle(self, key: str, task_id: str, ttl: int) -> bool:
+        """Give the mapping the job's remaining lifetime, if it still points at the job."""
+        with self.errors():
+            return bool(self._script("settle", [key], [task_id, ttl]))
+
+    def forget_mapping(self, key: str, task_id: str) -> bool:
+        with self.errors():
+            return bool(self._script("forget", [key], [task_id]))
+
+    def delete_job(self, job: Job) -> None:
+        with self.errors():
+            job.delete()
+            Result.delete_all(job)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def keeps(snapshot: Snapshot) -> bool:
+    """A job that check_status_or_begin must not replace."""
+    if snapshot.abandoned:
+        return False
+    return snapshot.state.in_progress or snapshot.state is State.COMPLETE
+
+
+def settle_ttl(job: Job) -> int:
+    """How long a finished job's mapping should live: as long as what rq keeps of it."""
+    status = job.get_status(refresh=False)
+    if status == "finished":
+        return job.result_ttl if job.result_ttl is not None else RQ_DEFAULT_RESULT_TTL
+    return job.failure_ttl if job.failure_ttl is not None else conf.FAILURE_TTL
+
+
+_backends: dict[str, Backend] = {}
+_lock = threading.Lock()
+
+
+def backend(queue_name: str | None = None) -> Backend:
+    """The cached backend of a queue (default: ``RQ_POLL['QUEUE']``)."""
+    name = queue_name or conf.QUEUE
+    found = _backends.get(name)
+    if found is not None:
+        return found
+    with _lock:
+        if name not in _backends:
+            _backends[name] = Backend(_make_queue(name))
+        return _backends[name]
+
+
+def queue_backend(queue_name: str | None) -> Backend:
+    """Backend for enqueueing on a queue; it must share the mappings' Redis."""
+    home = backend()
+    if queue_name is None or queue_name == home.queue.name:
+        return home
+    other = backend(queue_name)
+    if other.identity != home.identity:
+        raise ImproperlyConfigured(
+            f"Queue {queue_name!r} uses another Redis than RQ_POLL['QUEUE'] "
+            f"({home.queue.name!r}); polling needs both on the same Redis database."
+        )
+    return other
+
+
+def _make_queue(name: str) -> Queue:
+    import django_rq  # reads settings at import: keep it out of module import time
+    from django_rq.settings import QUEUES
+
+    if name not in QUEUES:
+        raise ImproperlyConfigured(
+            f"Queue {name!r} is not in RQ_QUEUES (known: {', '.join(sorted(QUEUES))})."
+        )
+    queue: Queue = django_rq.get_queue(name)
+    return queue
+
+
+def clear_cache(**kwargs: Any) -> None:
+    if kwargs.get("setting") in (None, "RQ_QUEUES", "RQ", "RQ_POLL"):
+        with _lock:
+            _backends.clear()
+
+
+setting_changed.connect(clear_cache, dispatch_uid="django_rq_poll.store.clear_cache")

@@ -1,0 +1,62 @@
+"""Refuse, at call time, tasks that a worker could never import."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+TaskRef = Callable[..., Any] | str
+
+
+def resolve(task: object) -> TaskRef:
+    """Return the task as rq should store it, or raise ``TypeError`` saying why it can't run."""
+    if isinstance(task, str):
+        try:
+            found = import_string(task)
+        except ImportError as exc:
+            raise TypeError(f"Task {task!r} cannot be imported: {exc}") from exc
+        if not callable(found):
+            raise TypeError(f"Task {task!r} names a {type(found).__name__}, not a function.")
+        return task
+    if not callable(task):
+        raise TypeError(
+            f"task_method must be a function or a dotted path to one, not {type(task).__name__}."
+        )
+    module = getattr(task, "__module__", None)
+    qualname = getattr(task, "__qualname__", None)
+    if not (inspect.isfunction(task) or inspect.ismethod(task) or inspect.isbuiltin(task)):
+        raise TypeError(
+            f"{task!r} is not a plain function; a worker imports tasks by name, so pass a "
+            "module-level function (or its dotted path)."
+        )
+    if not module or not qualname or "<lambda>" in qualname:
+        raise TypeError(
+            "A lambda cannot run in a worker: workers import tasks by name. "
+            "Define the task as a module-level function."
+        )
+    if "<locals>" in qualname:
+        raise TypeError(
+            f"{qualname} is defined inside another function, so a worker cannot import it. "
+            "Move it to module level."
+        )
+    if module == "__main__":
+        raise TypeError(
+            f"{qualname} is defined in __main__, which a worker does not share. "
+            "Move it into an importable module."
+        )
+    try:
+        found = importlib.import_module(module)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError) as exc:
+        raise TypeError(f"{module}.{qualname} cannot be imported by a worker: {exc}") from exc
+    if found != task:
+        raise TypeError(
+            f"{module}.{qualname} imports as a different object than the task given "
+            "(it was replaced or wrapped); pass the object the module exposes."
+        )
+    return task

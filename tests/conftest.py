@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+from rq import Worker
+
+from django_rq_poll import store
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(autouse=True)
+def redis_db(settings) -> Iterator[redis.Redis]:
+    """A clean Redis database for each test (FLUSHDB, never FLUSHALL)."""
+    conn = redis.Redis.from_url(settings.REDIS_URL)
+    conn.flushdb()
+    store.clear_cache()
+    yield conn
+    store.clear_cache()
+
+
+@pytest.fixture
+def run_jobs() -> Callable[..., None]:
+    """Run every queued job with a real (forking) rq worker, in burst mode."""
+
+    def run(*queue_names: str) -> None:
+        queues = [store.backend(name).queue for name in (queue_names or ("default",))]
+        worker = Worker(
+            queues,
+            connection=queues[0].connection,
+            serializer=queues[0].serializer,
+            name=f"test-{uuid.uuid4().hex[:8]}",
+        )
+        worker.work(burst=True, logging_level="WARNING", with_scheduler=False)
+
+    return run
+
+
+@pytest.fixture
+def rqworker() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start django-rq's own ``rqworker`` command in another process."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": ROOT}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "django", "rqworker", *(args or ("default",))],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+@pytest.fixture
+def url() -> str:
+    return f"/report/{uuid.uuid4().hex}/?q=1"

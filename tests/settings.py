@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from tests import redis_server
+
+REDIS_URL = redis_server.ensure()
+
+SECRET_KEY = "tests-only-not-secret"
+DEBUG = False
+USE_TZ = True
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django_rq",
+    "django_rq_poll",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+RQ_QUEUES = {
+    "default": {"URL": REDIS_URL},
+    "other": {"URL": REDIS_URL},
+    "json": {"URL": REDIS_URL, "SERIALIZER": "rq.serializers.JSONSerializer"},
+    "sync": {"URL": REDIS_URL, "ASYNC": False},
+}
+RQ_POLL = {"QUEUE": "default"}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"

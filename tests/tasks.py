@@ -1,0 +1,74 @@
+"""Module-level tasks the tests hand to real workers."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import django_rq
+import redis
+
+from django_rq_poll import set_progress
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(os.environ["REDIS_URL"])
+
+
+def add(x: int, y: int) -> int:
+    return x + y
+
+
+def counted_add(counter: str, x: int, y: int) -> int:
+    """add() that counts its runs in a Redis key, to prove a result is not recomputed."""
+    _redis().incr(counter)
+    return x + y
+
+
+def echo(value: Any) -> Any:
+    return value
+
+
+def fail(message: str = "boom") -> None:
+    raise RuntimeError(message)
+
+
+def sleep_for(seconds: float) -> str:
+    time.sleep(seconds)
+    return "slept"
+
+
+def wait_for(key: str, timeout: float = 30) -> str:
+    """Run until the test sets ``key``: a job held in the running state on demand."""
+    conn = _redis()
+    conn.set(f"{key}:started", 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if conn.get(key):
+            return "released"
+        time.sleep(0.02)
+    raise TimeoutError(f"{key} was never set")
+
+
+def report(steps: int) -> str:
+    for step in range(1, steps + 1):
+        set_progress(step, steps, f"step {step} of {steps}")
+    return "done"
+
+
+def unstorable() -> Any:
+    import threading
+
+    return threading.Lock()
+
+
+@django_rq.job("default")
+def decorated_add(x: int, y: int) -> int:
+    return x + y
+
+
+class Holder:
+    @staticmethod
+    def static_add(x: int, y: int) -> int:
+        return x + y

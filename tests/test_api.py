@@ -1,0 +1,436 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from django.db import transaction
+from rq.job import Job
+
+import django_rq_poll as poll
+from django_rq_poll import State, keys, store
+from tests import tasks
+
+BEGUN = "This process has begun and will be running in the background."
+RUNNING = "This process is currently running in the background."
+
+
+def job_count(redis_db, queue: str = "default") -> int:
+    return int(redis_db.llen(f"rq:queue:{queue}"))
+
+
+class TestBegin:
+    def test_returns_id_and_maps_the_url(self, url, redis_db):
+        task_id = poll.begin_process(tasks.add, task_args=(3, 5), polling_url=url)
+        assert isinstance(task_id, str)
+        assert keys.is_valid_job_id(task_id)
+        assert poll.get_taskid_from_url(url) == task_id
+        assert poll.get_url_from_taskid(task_id) == url
+        assert poll.process_is_pending(url)
+        assert job_count(redis_db) == 1
+
+    def test_always_starts_a_new_job_and_switches_the_url(self, url, redis_db):
+        first = poll.begin_process(tasks.add, (1, 1), polling_url=url)
+        second = poll.begin_process(tasks.add, (1, 1), polling_url=url)
+        assert first != second
+        assert poll.get_taskid_from_url(url) == second
+        assert job_count(redis_db) == 2
+
+    def test_without_cache_results_writes_no_mapping(self, url, redis_db):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url, cache_results=False)
+        assert poll.get_taskid_from_url(url) is None
+        assert poll.process_is_pending(task_id=task_id)
+        assert not list(redis_db.scan_iter(match=keys.url_key_pattern()))
+
+    def test_result_is_served_without_running_again(self, url, redis_db, run_jobs):
+        args = ("runs", 3, 5)
+        text = poll.check_status_or_begin(tasks.counted_add, args, polling_url=url)
+        assert text == BEGUN and text.started
+        run_jobs()
+        assert poll.process_is_complete(url)
+        assert poll.get_process_result(url) == 8
+        again = poll.check_status_or_begin(tasks.counted_add, args, polling_url=url)
+        assert not again.started and again.task_id == text.task_id
+        assert again.state is State.COMPLETE
+        run_jobs()
+        assert int(redis_db.get("runs")) == 1
+
+    def test_seed_flow(self, url, run_jobs):
+        """The seed's common flow of control, with only the import changed."""
+        for _ in range(2):
+            if poll.process_is_complete(url):
+                result = str(poll.get_process_result(url))
+                break
+            status = poll.check_status_or_begin(tasks.add, task_args=(3, 5), polling_url=url)
+            assert status in (BEGUN, RUNNING)
+            run_jobs()
+        assert result == "8"
+
+    def test_job_options_pass_through(self, url, redis_db, run_jobs):
+        task_id = poll.begin_process(
+            tasks.add,
+            (2, 2),
+            polling_url=url,
+            queue="other",
+            timeout=30,
+            result_ttl=77,
+            description="two and two",
+            meta={"mine": 1},
+        )
+        job = Job.fetch(task_id, connection=redis_db)
+        assert (job.origin, job.timeout, job.result_ttl, job.description) == (
+            "other",
+            30,
+            77,
+            "two and two",
+        )
+        assert job.meta["mine"] == 1
+        run_jobs("other")
+        assert poll.get_process_result(url) == 4
+        assert 70 <= redis_db.ttl(keys.url_key(url)) <= 77
+
+    def test_user_callbacks_still_run(self, url, redis_db, run_jobs):
+        poll.begin_process(tasks.add, (2, 3), polling_url=url, on_success="tests.test_api.remember")
+        run_jobs()
+        assert redis_db.get("callback-saw") == b"5"
+
+    @pytest.mark.parametrize(
+        ("options", "word"),
+        [
+            ({"job_id": "x"}, "job_id"),
+            ({"unique": True}, "unique"),
+            ({"depends_on": "x"}, "depends_on"),
+            ({"colour": "red"}, "colour"),
+            ({"queue": 3}, "queue"),
+        ],
+    )
+    def test_bad_options_are_refused(self, url, redis_db, options, word):
+        with pytest.raises(TypeError, match=word):
+            poll.begin_process(tasks.add, (1, 2), polling_url=url, **options)
+        assert redis_db.dbsize() == 0
+
+    def test_unknown_queue_is_a_configuration_error(self, url):
+        with pytest.raises(poll.ImproperlyConfigured, match="nope"):
+            poll.begin_process(tasks.add, (1, 2), polling_url=url, queue="nope")
+
+
+def remember(job, connection, result, *args, **kwargs):
+    connection.set("callback-saw", result)
+
+
+class TestTaskValidation:
+    def test_lambda(self, url, redis_db):
+        with pytest.raises(TypeError, match="lambda"):
+            poll.begin_process(lambda: 1, polling_url=url)
+        assert redis_db.dbsize() == 0
+
+    def test_nested_function(self, url, redis_db):
+        def inner():
+            return 1
+
+        with pytest.raises(TypeError, match="inside another function"):
+            poll.check_status_or_begin(inner, polling_url=url)
+        assert redis_db.dbsize() == 0
+
+    @pytest.mark.parametrize("task", [42, None, "tests.tasks.nothing_here", "tests.tasks.Holder()"])
+    def test_not_a_task(self, url, redis_db, task):
+        with pytest.raises(TypeError):
+            poll.begin_process(task, polling_url=url)
+        assert redis_db.dbsize() == 0
+
+    def test_bad_arguments(self, url, redis_db):
+        with pytest.raises(TypeError, match="task_args"):
+            poll.begin_process(tasks.add, task_args=5, polling_url=url)
+        with pytest.raises(TypeError, match="task_kwargs"):
+            poll.begin_process(tasks.add, task_kwargs=[1], polling_url=url)
+        with pytest.raises(TypeError, match="cannot be serialized"):
+            poll.begin_process(tasks.echo, (threading.Lock(),), polling_url=url)
+        assert redis_db.dbsize() == 0
+
+    def test_decorated_dotted_and_static(self, url, run_jobs):
+        ids = [
+            poll.begin_process(tasks.decorated_add, (1, 2), polling_url=url + "a"),
+            poll.begin_process("tests.tasks.add", (1, 2), polling_url=url + "b"),
+            poll.begin_process(tasks.Holder.static_add, (1, 2), polling_url=url + "c"),
+        ]
+        run_jobs()
+        assert [poll.get_process_result(task_id=i) for i in ids] == [3, 3, 3]
+
+
+class TestCheckStatusOrBegin:
+    def test_queued_job_is_not_started_twice(self, url, redis_db):
+        first = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        second = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        assert (first, second) == (BEGUN, RUNNING)
+        assert first.task_id == second.task_id and not second.started
+        assert job_count(redis_db) == 1
+
+    def test_without_polling_url_reports_the_job_id(self, redis_db):
+        started = poll.check_status_or_begin(tasks.add, (1, 2), task_id="never-seen")
+        assert started.started and started.task_id != "never-seen"
+        again = poll.check_status_or_begin(tasks.add, (1, 2), task_id=started.task_id)
+        assert not again.started and again.task_id == started.task_id
+        assert job_count(redis_db) == 1
+
+    def test_failed_job_reports_its_error_and_is_started_afresh(self, url, run_jobs):
+        first = poll.check_status_or_begin(tasks.fail, ("kaput",), polling_url=url)
+        run_jobs()
+        assert poll.process_has_failed(url)
+        assert poll.get_process_status(url) is State.FAILED
+        with pytest.raises(poll.ProcessFailed, match="kaput") as info:
+            poll.get_process_result(url)
+        assert "RuntimeError: kaput" in info.value.error
+        assert info.value.task_id == first.task_id
+        again = poll.check_status_or_begin(tasks.fail, ("kaput",), polling_url=url)
+        assert again.started and again.task_id != first.task_id
+        assert poll.process_is_pending(url)
+
+    def test_threads_start_exactly_one_job(self, url, redis_db):
+        barrier = threading.Barrier(16)
+        seen: list[str] = []
+
+        def call() -> None:
+            barrier.wait()
+            seen.append(poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url).task_id)
+
+        threads = [threading.Thread(target=call) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(seen) == 16 and len(set(seen)) == 1
+        assert job_count(redis_db) == 1
+        assert poll.get_taskid_from_url(url) == seen[0]
+
+
+class TestVanished:
+    def test_deleted_job_reads_unknown_and_heals(self, url, redis_db):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        redis_db.delete(Job.key_for(task_id))
+        assert poll.get_process_status(url) is None
+        assert not redis_db.exists(keys.url_key(url))
+        assert poll.get_process_result(url) is None
+        assert poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url).started
+
+    def test_lost_result_reads_unknown(self, url, redis_db, run_jobs):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        run_jobs()
+        redis_db.delete(f"rq:results:{task_id}")
+        assert not poll.process_is_complete(url)
+        assert poll.get_process_result(url) is None
+        assert poll.get_taskid_from_url(url) is None
+
+    def test_abandoned_job_reads_failed_and_is_restarted(self, url, redis_db):
+        """rq's own bookkeeping for a job whose worker died: started, heartbeat expired."""
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        redis_db.lpop("rq:queue:default")
+        redis_db.hset(Job.key_for(task_id), "status", "started")
+        redis_db.zadd(f"rq:executions:{task_id}", {"e1": time.time() + 100})
+        redis_db.zadd("rq:wip:default", {f"{task_id}:e1": time.time() + 60})
+        assert poll.process_is_running(url)
+        redis_db.zadd("rq:wip:default", {f"{task_id}:e1": time.time() - 1})
+        assert not poll.process_is_running(url)
+        assert poll.process_has_failed(url)
+        with pytest.raises(poll.ProcessFailed, match="AbandonedJobError"):
+            poll.get_process_result(url)
+        assert redis_db.ttl(keys.url_key(url)) > 0  # no orphan without expiry
+        again = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        assert again.started and again.task_id != task_id
+
+
+class TestLookups:
+    def test_need_url_or_id(self):
+        for func in (
+            poll.process_is_running_or_complete,
+            poll.process_is_running,
+            poll.process_is_complete,
+            poll.process_is_pending,
+            poll.process_has_failed,
+            poll.get_process_status,
+            poll.get_process_result,
+            poll.get_process_progress,
+            poll.forget_process,
+            poll.cancel_process,
+        ):
+            with pytest.raises(ValueError, match="polling_url or a task_id"):
+                func()
+        with pytest.raises(ValueError, match="polling_url"):
+            poll.get_taskid_from_url()
+        with pytest.raises(ValueError, match="task_id"):
+            poll.get_url_from_taskid()
+
+    @pytest.mark.parametrize("bad", ["", "../x", "x" * 10_000, "ünïcødé", "a b", "rq:job:1"])
+    def test_malformed_ids_answer_unknown(self, bad):
+        assert poll.get_process_status(task_id=bad) is None
+        assert poll.process_is_running_or_complete(task_id=bad) is False
+        assert poll.get_process_result(task_id=bad) is None
+        assert poll.get_url_from_taskid(bad) is None
+        assert poll.forget_process(task_id=bad) is False
+        assert poll.cancel_process(task_id=bad) is False
+
+    @pytest.mark.parametrize("odd", ["", "\x00\n\t", "ü" * 5000, "\ud800", "/a?b=c&d=e#f"])
+    def test_any_string_is_a_polling_url(self, odd, run_jobs):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=odd)
+        assert poll.get_taskid_from_url(odd) == task_id
+        assert poll.get_url_from_taskid(task_id) == odd
+        run_jobs()
+        assert poll.get_process_result(odd) == 3
+
+    def test_running_state(self, url, redis_db, rqworker):
+        poll.begin_process(tasks.wait_for, ("go",), polling_url=url)
+        worker = rqworker("default", "--burst")
+        try:
+            _wait(lambda: poll.process_is_running(url))
+            assert poll.get_process_status(url) is State.RUNNING
+            assert poll.process_is_running_or_complete(url)
+            assert poll.get_process_result(url) is None
+            assert poll.check_status_or_begin(tasks.wait_for, ("go",), polling_url=url) == RUNNING
+        finally:
+            redis_db.set("go", 1)
+            worker.wait(timeout=30)
+        assert poll.get_process_result(url) == "released"
+
+    def test_mapping_lives_as_long_as_the_result(self, url, redis_db, run_jobs, settings):
+        settings.RQ_POLL = {"QUEUE": "default", "RESULT_TTL": 300, "FAILURE_TTL": 900}
+        poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        poll.begin_process(tasks.fail, polling_url=url + "f")
+        assert redis_db.ttl(keys.url_key(url)) == -1
+        run_jobs()
+        assert 290 <= redis_db.ttl(keys.url_key(url)) <= 300
+        assert 890 <= redis_db.ttl(keys.url_key(url + "f")) <= 900
+
+    def test_json_serializer(self, url, run_jobs):
+        poll.begin_process(tasks.echo, ({"a": (1, 2)},), polling_url=url, queue="json")
+        run_jobs("json")
+        assert poll.get_process_result(url) == {"a": [1, 2]}
+
+    def test_sync_queue(self, url, redis_db):
+        task_id = poll.begin_process(tasks.add, (2, 5), polling_url=url, queue="sync")
+        assert poll.get_process_result(url) == 7
+        assert poll.get_taskid_from_url(url) == task_id
+        assert redis_db.ttl(keys.url_key(url)) > 0
+
+    @pytest.mark.parametrize("queue", ["default", "json"])
+    def test_unstorable_result_reads_failed(self, url, run_jobs, queue):
+        poll.begin_process(tasks.unstorable, polling_url=url, queue=queue)
+        run_jobs(queue)
+        with pytest.raises(poll.ProcessFailed, match="cannot store"):
+            poll.get_process_result(url)
+
+    def test_async_twins(self, url, run_jobs):
+        poll.begin_process(tasks.add, (4, 4), polling_url=url)
+        run_jobs()
+
+        async def ask():
+            return await poll.aprocess_is_complete(url), await poll.aget_process_result(url)
+
+        assert asyncio.run(ask()) == (True, 8)
+
+
+class TestProgress:
+    def test_reported_progress(self, url, run_jobs):
+        poll.begin_process(tasks.report, (4,), polling_url=url)
+        assert poll.get_process_progress(url) is None
+        run_jobs()
+        progress = poll.get_process_progress(url)
+        assert progress == poll.Progress(4, 4, "step 4 of 4")
+        assert progress.percent == 100
+
+    def test_outside_a_job_does_nothing(self):
+        assert poll.set_progress(1, 2) is False
+
+    @pytest.mark.parametrize(
+        ("args", "word"),
+        [((-1,), "current"), (("1",), "current"), ((1, 0), "total"), ((1, 2, 3), "message")],
+    )
+    def test_bad_progress(self, args, word):
+        with pytest.raises(ValueError, match=word):
+            poll.set_progress(*args)
+
+    def test_percent(self):
+        assert poll.Progress(1, 3).percent == 33
+        assert poll.Progress(5).percent is None
+        assert poll.Progress(9, 4).percent == 100
+
+
+class TestForgetAndCancel:
+    def test_forget_finished(self, url, redis_db, run_jobs):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        run_jobs()
+        assert poll.forget_process(url)
+        assert poll.get_process_status(url) is None
+        assert poll.get_process_status(task_id=task_id) is None
+        assert not redis_db.exists(f"rq:results:{task_id}")
+        assert poll.forget_process(url) is False
+
+    def test_forget_by_id_keeps_a_queued_job(self, url, redis_db):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        assert poll.forget_process(task_id=task_id)
+        assert poll.get_taskid_from_url(url) is None
+        assert poll.process_is_pending(task_id=task_id)
+
+    def test_forget_does_not_drop_a_newer_mapping(self, url):
+        old = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        new = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        poll.forget_process(task_id=old)
+        assert poll.get_taskid_from_url(url) == new
+
+    def test_cancel_queued(self, url, redis_db, run_jobs):
+        poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        assert poll.cancel_process(url)
+        assert poll.get_process_status(url) is State.CANCELED
+        assert not poll.process_has_failed(url)
+        assert poll.get_process_result(url) is None
+        assert redis_db.ttl(keys.url_key(url)) > 0
+        assert poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url).started
+        assert poll.cancel_process(url + "nothing") is False
+
+
+class TestTransactions:
+    @pytest.mark.django_db(transaction=True)
+    def test_begin_inside_atomic_waits_for_commit(self, url, redis_db):
+        with transaction.atomic():
+            task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+            assert job_count(redis_db) == 0
+            assert poll.process_is_pending(url)
+            assert poll.get_taskid_from_url(url) == task_id
+            assert poll.process_is_pending(task_id=task_id)
+            again = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+            assert again.task_id == task_id and not again.started
+        assert job_count(redis_db) == 1
+        assert poll.get_taskid_from_url(url) == task_id
+        assert poll.process_is_pending(task_id=task_id)
+
+    @pytest.mark.django_db(transaction=True)
+    def test_rollback_leaves_nothing(self, url, redis_db):
+        task_ids: list[str] = []
+        with pytest.raises(ZeroDivisionError), transaction.atomic():  # noqa: PT012
+            task_ids.append(poll.begin_process(tasks.add, (1, 2), polling_url=url))
+            raise ZeroDivisionError
+        assert redis_db.dbsize() == 0
+        assert poll.get_process_status(task_id=task_ids[0]) is None
+        assert poll.get_taskid_from_url(url) is None
+
+
+class TestRedisDown:
+    def test_outage_raises_package_error(self, url, monkeypatch):
+        import redis
+        from rq import Queue
+
+        dead = Queue("default", connection=redis.Redis(port=1, socket_connect_timeout=0.2))
+        monkeypatch.setitem(store._backends, "default", store.Backend(dead))
+        with pytest.raises(poll.RedisUnavailable, match="unreachable") as info:
+            poll.process_is_complete(url)
+        assert isinstance(info.value.__cause__, redis.ConnectionError)
+        with pytest.raises(poll.RedisUnavailable):
+            poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        assert isinstance(info.value, poll.RQPollError)
+
+
+def _wait(predicate, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
