@@ -6,10 +6,14 @@ They read rq's keys, whose prefixes :mod:`django_rq_poll.store` passes in from r
 from __future__ import annotations
 
 # KEYS: [url key] (absent when looking up by id)
-# ARGV: job id (when no key), job prefix, results prefix, executions prefix, wip prefix,
-#       flags ("r" result, "m" meta), ttl for the mapping of an abandoned job
+# ARGV: job id (when no key), flags ("r" result, "m" meta), ttl for the mapping of an
+#       abandoned job
+# rq's key prefixes are written into the source by :func:`lookup_source` (fewer
+# arguments to encode and parse on every call of the hot path).
 # Returns {} for "no mapping", {id} for "job gone" (mapping healed), else
-#   {id, status, abandoned ("1"/""), latest result entry {id, fields} or {}, meta or ""}.
+#   {id, status, abandoned ("1"/""), latest result {entry id, type, return value,
+#   exc string} or {}, meta or "", origin}. Only the result fields rq needs to restore
+#   a return value or an error travel back, not the whole stream entry.
 LOOKUP = r"""
 local id = ARGV[1]
 local by_url = #KEYS > 0
@@ -17,8 +21,7 @@ if by_url then
   id = redis.call('GET', KEYS[1])
   if not id then return {} end
 end
-local jk = ARGV[2] .. id
-local f = redis.call('HMGET', jk, 'status', 'origin', 'meta')
+local f = redis.call('HMGET', @JOB@ .. id, 'status', 'origin', 'meta')
 local status = f[1]
 if not status then
   if by_url then redis.call('DEL', KEYS[1]) end
@@ -29,9 +32,9 @@ if status == 'started' then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
   local alive = false
-  local execs = redis.call('ZRANGE', ARGV[4] .. id, 0, -1)
+  local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
   for _, e in ipairs(execs) do
-    local s = redis.call('ZSCORE', ARGV[5] .. (f[2] or ''), id .. ':' .. e)
+    local s = redis.call('ZSCORE', @WIP@ .. (f[2] or ''), id .. ':' .. e)
     if s and (s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now) then
       alive = true
       break
@@ -39,15 +42,15 @@ if status == 'started' then
   end
   if not alive then
     abandoned = '1'
-    if by_url and redis.call('TTL', KEYS[1]) == -1 and tonumber(ARGV[7]) > 0 then
-      redis.call('EXPIRE', KEYS[1], ARGV[7])
+    if by_url and redis.call('TTL', KEYS[1]) == -1 and tonumber(ARGV[3]) > 0 then
+      redis.call('EXPIRE', KEYS[1], ARGV[3])
     end
   end
 end
-local fields = {}
-local want_result = string.find(ARGV[6], 'r', 1, true) ~= nil
+local result = {}
+local want_result = string.find(ARGV[2], 'r', 1, true) ~= nil
 if status == 'finished' or (want_result and (status == 'failed' or status == 'stopped')) then
-  local r = redis.call('XREVRANGE', ARGV[3] .. id, '+', '-', 'COUNT', 1)
+  local r = redis.call('XREVRANGE', @RESULTS@ .. id, '+', '-', 'COUNT', 1)
   if #r == 0 then
     if status == 'finished' then
       -- a finished job whose result is gone cannot answer: treat it as vanished
@@ -55,13 +58,39 @@ if status == 'finished' or (want_result and (status == 'failed' or status == 'st
       return {id}
     end
   elseif want_result then
-    fields = r[1]
+    local wanted = {type = '', return_value = '', exc_string = ''}
+    local flat = r[1][2]
+    for i = 1, #flat, 2 do
+      if wanted[flat[i]] then wanted[flat[i]] = flat[i + 1] end
+    end
+    result = {r[1][1], wanted.type, wanted.return_value, wanted.exc_string}
   end
 end
 local meta = ''
-if string.find(ARGV[6], 'm', 1, true) ~= nil and f[3] then meta = f[3] end
-return {id, status, abandoned, fields, meta, f[2] or ''}
+if string.find(ARGV[2], 'm', 1, true) ~= nil and f[3] then meta = f[3] end
+return {id, status, abandoned, result, meta, f[2] or ''}
 """
+
+
+def lookup_source(*, job: str, results: str, executions: str, wip: str) -> str:
+    """LOOKUP with rq's key prefixes written in as Lua string literals."""
+    source = LOOKUP
+    for name, prefix in (
+        ("JOB", job),
+        ("RESULTS", results),
+        ("EXECUTIONS", executions),
+        ("WIP", wip),
+    ):
+        source = source.replace(f"@{name}@", _lua_string(prefix))
+    return source
+
+
+_LUA_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
+
+
+def _lua_string(value: str) -> str:
+    return "'" + value.translate(_LUA_ESCAPES) + "'"
+
 
 # KEYS: [url key]; ARGV: job id, ttl (seconds; 0 deletes, -1 persists).
 # Changes the mapping only while it still points at that job.

@@ -5,7 +5,9 @@ This is the only module that knows rq's key layout; it takes the prefixes from r
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,12 +39,16 @@ ABANDONED_ERROR = (
     "(it was killed or lost its connection to Redis)."
 )
 
-_RQ_PREFIXES = (
-    Job.redis_job_namespace_prefix,
-    Result.get_key(""),  # type: ignore[no-untyped-call]
-    ExecutionRegistry.key_template.format(""),
-    StartedJobRegistry.key_template.format(""),
+_LOOKUP_SOURCE = scripts.lookup_source(
+    job=Job.redis_job_namespace_prefix,
+    results=Result.get_key(""),  # type: ignore[no-untyped-call]
+    executions=ExecutionRegistry.key_template.format(""),
+    wip=StartedJobRegistry.key_template.format(""),
 )
+_SOURCES = {"lookup": _LOOKUP_SOURCE, "settle": scripts.SETTLE, "forget": scripts.FORGET}
+_SHAS = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in _SOURCES.items()}
+_LOOKUP_SHA = _SHAS["lookup"]
+_LOOKUP_FLAGS = {(False, False): "", (True, False): "r", (False, True): "m", (True, True): "rm"}
 
 
 @dataclass(frozen=True)
@@ -69,14 +75,8 @@ class Backend:
         self.queue = queue
         self.connection: redis.Redis = queue.connection
         self.serializer = queue.serializer
-        self._scripts = {
-            name: self.connection.register_script(source)
-            for name, source in (
-                ("lookup", scripts.LOOKUP),
-                ("settle", scripts.SETTLE),
-                ("forget", scripts.FORGET),
-            )
-        }
+        # Read once: a change of RQ_POLL builds new backends (see clear_cache).
+        self.failure_ttl = conf.FAILURE_TTL
         kwargs = self.connection.connection_pool.connection_kwargs
         self.identity = tuple(kwargs.get(k) for k in ("host", "port", "path", "db", "username"))
         location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
@@ -90,16 +90,15 @@ class Backend:
             raise RedisUnavailable(self.where) from exc
 
     def _script(self, name: str, keys_: list[str], args: list[Any], client: Any = None) -> Any:
-        script = self._scripts[name]
-        if client is None:
-            return script(keys=keys_, args=args)
-        # A pipeline in WATCH mode runs commands at once; EVALSHA directly avoids
-        # redis-py's extra SCRIPT EXISTS round trip on pipelines.
+        # EVALSHA straight through execute_command: redis-py's Script wrapper adds
+        # per-call work, and on a pipeline an extra SCRIPT EXISTS round trip.
+        client = self.connection if client is None else client
+        sha = _SHAS[name]
         try:
-            return client.execute_command("EVALSHA", script.sha, len(keys_), *keys_, *args)
-        except NoScriptError:
-            self.connection.script_load(script.script)
-            return client.execute_command("EVALSHA", script.sha, len(keys_), *keys_, *args)
+            return client.execute_command("EVALSHA", sha, len(keys_), *keys_, *args)
+        except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
+            self.connection.script_load(_SOURCES[name])
+            return client.execute_command("EVALSHA", sha, len(keys_), *keys_, *args)
 
     # -- reading -----------------------------------------------------------------
     def lookup(
@@ -111,17 +110,27 @@ class Backend:
         meta: bool = False,
         client: Any = None,
     ) -> Snapshot | None:
+        """Job state (and result, meta) for a URL or id, in one script call.
+
+        This is the hot path of every polled page view: it avoids the generic
+        ``_script``/``errors()`` layers and builds no lists it does not need.
+        """
+        flags = _LOOKUP_FLAGS[result, meta]
+        client = self.connection if client is None else client
         if polling_url is not None:
-            keys_, first = [keys.url_key(polling_url)], ""
+            call: tuple[Any, ...] = (1, keys.url_key(polling_url), "", flags, self.failure_ttl)
         elif keys.is_valid_job_id(task_id):
-            keys_, first = [], str(task_id)
+            call = (0, task_id, flags, self.failure_ttl)
         else:
             return None
-        flags = ("r" if result else "") + ("m" if meta else "")
-        with self.errors():
-            raw = self._script(
-                "lookup", keys_, [first, *_RQ_PREFIXES, flags, conf.FAILURE_TTL], client
-            )
+        try:
+            try:
+                raw = client.execute_command("EVALSHA", _LOOKUP_SHA, *call)
+            except NoScriptError:
+                self.connection.script_load(_LOOKUP_SOURCE)
+                raw = client.execute_command("EVALSHA", _LOOKUP_SHA, *call)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise RedisUnavailable(self.where) from exc
         if len(raw) < 2:
             return None
         return self._decode(raw)
@@ -135,18 +144,29 @@ class Backend:
         return_value: Any = None
         error: str | None = ABANDONED_ERROR if abandoned else None
         if raw[3]:
-            entry_id, flat = raw[3][0], raw[3][1]
-            payload = dict(zip(flat[::2], flat[1::2], strict=True))
-            restored = Result.restore(
-                task_id,
-                bytes(entry_id).decode(),
-                payload,
-                connection=self.connection,
-                serializer=serializer,
-            )
-            return_value = restored.return_value
-            if state is State.FAILED and error is None:
-                error = str(restored.exc_string or "")
+            entry_id, kind, value, exc_string = raw[3]
+            if value and not exc_string:
+                # The hot path (a finished job's value): rq stores it base64-encoded
+                # after its queue's serializer; decoding it here skips building a
+                # Result with dates we do not read. tests/test_store.py checks that
+                # this answers what rq's own return_value() answers.
+                return_value = serializer.loads(base64.b64decode(value))
+            else:
+                payload = {b"type": kind}
+                if value:
+                    payload[b"return_value"] = value
+                if exc_string:
+                    payload[b"exc_string"] = exc_string
+                restored = Result.restore(
+                    task_id,
+                    entry_id.decode(),
+                    payload,
+                    connection=self.connection,
+                    serializer=serializer,
+                )
+                return_value = restored.return_value
+                if state is State.FAILED and error is None:
+                    error = str(restored.exc_string or "")
         if state is State.FAILED and error is None:
             error = f"The job ended with status {rq_status!r}."
         meta_dict: dict[str, Any] | None = None
