@@ -6,27 +6,31 @@ They read rq's keys, whose prefixes :mod:`django_rq_poll.store` passes in from r
 from __future__ import annotations
 
 # KEYS: [url key] (absent when looking up by id)
-# ARGV: job id (when no key), flags ("r" result, "m" meta), ttl for the mapping of an
-#       abandoned job
-# rq's key prefixes are written into the source by :func:`lookup_source` (fewer
-# arguments to encode and parse on every call of the hot path).
-# Returns {} for "no mapping", {id} for "job gone" (mapping healed), else
-#   {id, status, abandoned ("1"/""), latest result {entry id, type, return value,
-#   exc string} or {}, meta or "", origin}. Only the result fields rq needs to restore
-#   a return value or an error travel back, not the whole stream entry.
+# ARGV: flags ("r" result, "m" meta), job id (when no key)
+# rq's key prefixes and the TTL given to the mapping of an abandoned job are written into
+# the source by :func:`lookup_source`: fewer arguments to encode on every call of the
+# hot path.
+# Returns nil for "no mapping", the bare id for "job gone" (mapping healed), else one
+# string (one bulk reply parses far faster than a nested array in redis-py):
+#   id NUL status NUL abandoned ("1"/"") NUL result entry id NUL result type NUL
+#   return value NUL exc string NUL length of origin NUL origin meta
+# The result fields are rq's base64 text (never NUL) and empty without a result;
+# origin and meta, which may hold any byte, come last, split by origin's length.
 LOOKUP = r"""
-local id = ARGV[1]
+local id = ARGV[2]
 local by_url = #KEYS > 0
 if by_url then
   id = redis.call('GET', KEYS[1])
-  if not id then return {} end
+  if not id then return false end
 end
-local f = redis.call('HMGET', @JOB@ .. id, 'status', 'origin', 'meta')
+local jk = @JOB@ .. id
+local f = redis.call('HMGET', jk, 'status', 'origin')
 local status = f[1]
 if not status then
   if by_url then redis.call('DEL', KEYS[1]) end
-  return {id}
+  return id
 end
+local origin = f[2] or ''
 local abandoned = ''
 if status == 'started' then
   local t = redis.call('TIME')
@@ -34,7 +38,7 @@ if status == 'started' then
   local alive = false
   local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
   for _, e in ipairs(execs) do
-    local s = redis.call('ZSCORE', @WIP@ .. (f[2] or ''), id .. ':' .. e)
+    local s = redis.call('ZSCORE', @WIP@ .. origin, id .. ':' .. e)
     if s and (s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now) then
       alive = true
       break
@@ -42,39 +46,41 @@ if status == 'started' then
   end
   if not alive then
     abandoned = '1'
-    if by_url and redis.call('TTL', KEYS[1]) == -1 and tonumber(ARGV[3]) > 0 then
-      redis.call('EXPIRE', KEYS[1], ARGV[3])
+    if by_url and redis.call('TTL', KEYS[1]) == -1 and @ABANDONED_TTL@ > 0 then
+      redis.call('EXPIRE', KEYS[1], @ABANDONED_TTL@)
     end
   end
 end
-local result = {}
-local want_result = string.find(ARGV[2], 'r', 1, true) ~= nil
-if status == 'finished' or (want_result and (status == 'failed' or status == 'stopped')) then
+local entry, kind, value, exc = '', '', '', ''
+local want_result = string.find(ARGV[1], 'r', 1, true) ~= nil
+if want_result and (status == 'finished' or status == 'failed' or status == 'stopped') then
   local r = redis.call('XREVRANGE', @RESULTS@ .. id, '+', '-', 'COUNT', 1)
-  if #r == 0 then
-    if status == 'finished' then
-      -- a finished job whose result is gone cannot answer: treat it as vanished
-      if by_url then redis.call('DEL', KEYS[1]) end
-      return {id}
-    end
-  elseif want_result then
-    local wanted = {type = '', return_value = '', exc_string = ''}
+  if #r > 0 then
+    entry = r[1][1]
     local flat = r[1][2]
     for i = 1, #flat, 2 do
-      if wanted[flat[i]] then wanted[flat[i]] = flat[i + 1] end
+      local name = flat[i]
+      if name == 'type' then kind = flat[i + 1]
+      elseif name == 'return_value' then value = flat[i + 1]
+      elseif name == 'exc_string' then exc = flat[i + 1] end
     end
-    result = {r[1][1], wanted.type, wanted.return_value, wanted.exc_string}
   end
 end
+if status == 'finished' and entry == '' and redis.call('EXISTS', @RESULTS@ .. id) == 0 then
+  -- a finished job whose result is gone cannot answer: treat it as vanished
+  if by_url then redis.call('DEL', KEYS[1]) end
+  return id
+end
 local meta = ''
-if string.find(ARGV[2], 'm', 1, true) ~= nil and f[3] then meta = f[3] end
-return {id, status, abandoned, result, meta, f[2] or ''}
+if string.find(ARGV[1], 'm', 1, true) ~= nil then meta = redis.call('HGET', jk, 'meta') or '' end
+return table.concat({id, status, abandoned, entry, kind, value, exc, #origin}, '\0')
+  .. '\0' .. origin .. meta
 """
 
 
-def lookup_source(*, job: str, results: str, executions: str, wip: str) -> str:
-    """LOOKUP with rq's key prefixes written in as Lua string literals."""
-    source = LOOKUP
+def lookup_source(*, job: str, results: str, executions: str, wip: str, abandoned_ttl: int) -> str:
+    """LOOKUP with rq's key prefixes and the abandoned mapping's TTL written in."""
+    source = LOOKUP.replace("@ABANDONED_TTL@", str(int(abandoned_ttl)))
     for name, prefix in (
         ("JOB", job),
         ("RESULTS", results),
