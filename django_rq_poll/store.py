@@ -147,9 +147,9 @@ class Backend:
             raise RedisUnavailable(self.where) from exc
         if raw is None or b"\0" not in raw:  # no mapping, or the job is gone
             return None
-        return self._decode(raw)
+        return self._decode(raw, meta)
 
-    def _decode(self, raw: bytes) -> Snapshot:
+    def _decode(self, raw: bytes, want_meta: bool) -> Snapshot:
         """Read the lookup script's one-string reply (layout in :mod:`.scripts`)."""
         head = raw.split(b"\0", 8)
         task_id = head[0].decode()
@@ -186,7 +186,7 @@ class Backend:
                 error = str(restored.exc_string or "")
         if state is State.FAILED and error is None:
             error = f"The job ended with status {rq_status!r}."
-        meta_dict: dict[str, Any] | None = None
+        meta_dict: dict[str, Any] | None = {} if want_meta else None  # as rq: {} when unset
         if meta:
             try:
                 loaded = serializer.loads(meta)
