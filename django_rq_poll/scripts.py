@@ -6,7 +6,7 @@ They read rq's keys, whose prefixes :mod:`django_rq_poll.store` passes in from r
 from __future__ import annotations
 
 # KEYS: [url key] (absent when looking up by id)
-# ARGV: flags ("r" result, "m" meta), job id (when no key)
+# ARGV: flags ("", "r" result, "m" meta or "rm"), job id (when no key)
 # rq's key prefixes and the TTL given to the mapping of an abandoned job are written into
 # the source by :func:`lookup_source`: fewer arguments to encode on every call of the
 # hot path.
@@ -52,7 +52,8 @@ if status == 'started' then
   end
 end
 local entry, kind, value, exc = '', '', '', ''
-local want_result = string.find(ARGV[1], 'r', 1, true) ~= nil
+local flags = ARGV[1]
+local want_result = flags == 'r' or flags == 'rm'
 if want_result and (status == 'finished' or status == 'failed' or status == 'stopped') then
   local r = redis.call('XREVRANGE', @RESULTS@ .. id, '+', '-', 'COUNT', 1)
   if #r > 0 then
@@ -72,9 +73,9 @@ if status == 'finished' and entry == '' and redis.call('EXISTS', @RESULTS@ .. id
   return id
 end
 local meta = ''
-if string.find(ARGV[1], 'm', 1, true) ~= nil then meta = redis.call('HGET', jk, 'meta') or '' end
-return table.concat({id, status, abandoned, entry, kind, value, exc, #origin}, '\0')
-  .. '\0' .. origin .. meta
+if flags == 'm' or flags == 'rm' then meta = redis.call('HGET', jk, 'meta') or '' end
+return id .. '\0' .. status .. '\0' .. abandoned .. '\0' .. entry .. '\0' .. kind .. '\0'
+  .. value .. '\0' .. exc .. '\0' .. #origin .. '\0' .. origin .. meta
 """
 
 

@@ -90,6 +90,7 @@ class Backend:
         # Settings read once: a change of RQ_POLL builds new backends (see clear_cache).
         self._lookup_source = scripts.lookup_source(**_RQ_PREFIXES, abandoned_ttl=conf.FAILURE_TTL)
         self._lookup_sha = _sha(self._lookup_source).encode()
+        self._origin = queue.name.encode()
         kwargs = self.connection.connection_pool.connection_kwargs
         self.identity = tuple(kwargs.get(k) for k in ("host", "port", "path", "db", "username"))
         location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
@@ -156,10 +157,13 @@ class Backend:
         rq_status = head[1].decode()
         abandoned = head[2] == b"1"
         entry_id, kind, value, exc_string = head[3:7]
-        origin_length = int(head[7])
-        origin, meta = head[8][:origin_length], head[8][origin_length:]
+        origin, meta = head[8], b""
+        if want_meta:
+            origin_length = int(head[7])
+            origin, meta = origin[:origin_length], origin[origin_length:]
         state = State.FAILED if abandoned else from_rq_status(rq_status)
-        serializer = self._serializer_of(origin.decode())
+        # Only a value, an error or meta needs the serializer (not a state check).
+        serializer: Any = self._serializer_of(origin) if (entry_id or meta) else None
         return_value: Any = None
         error: str | None = ABANDONED_ERROR if abandoned else None
         if value and not exc_string:
@@ -195,12 +199,12 @@ class Backend:
             meta_dict = loaded if isinstance(loaded, dict) else {}
         return Snapshot(task_id, rq_status, state, abandoned, return_value, error, meta_dict)
 
-    def _serializer_of(self, origin: str) -> Any:
+    def _serializer_of(self, origin: bytes) -> Any:
         """Jobs are decoded with their own queue's serializer (pickle and JSON can mix)."""
-        if origin == self.queue.name:
+        if origin == self._origin:
             return self.serializer
         try:
-            return backend(origin).serializer
+            return backend(origin.decode()).serializer
         except ImproperlyConfigured:
             return self.serializer
 
