@@ -35,6 +35,12 @@ def url_key(polling_url: str) -> str:
     return _url_prefix() + url_digest(polling_url)
 
 
+@functools.lru_cache(maxsize=4096)
+def url_key_bytes(polling_url: str) -> bytes:
+    """:func:`url_key`, encoded, remembered for the URLs being polled right now."""
+    return url_key(polling_url).encode()
+
+
 def url_key_pattern() -> str:
     """``SCAN`` pattern matching every URL mapping."""
     return f"{conf.PREFIX}:url:*"
@@ -47,6 +53,7 @@ def is_valid_job_id(task_id: object) -> bool:
 def _forget_prefix(*, setting: str, **kwargs: Any) -> None:
     if setting == "RQ_POLL":
         _url_prefix.cache_clear()
+        url_key_bytes.cache_clear()
 
 
 setting_changed.connect(_forget_prefix, dispatch_uid="django_rq_poll.keys.forget_prefix")

@@ -124,31 +124,42 @@ class Backend:
         meta: bool = False,
         client: Any = None,
     ) -> Snapshot | None:
-        """Job state (and result, meta) for a URL or id, in one script call.
+        """Job state (and result, meta) for a URL or id, in one script call."""
+        raw = self._run_lookup(polling_url, task_id, _LOOKUP_FLAGS[result, meta], client)
+        if raw is None or b"\0" not in raw:  # no mapping, or the job is gone
+            return None
+        return self._decode(raw, meta)
 
-        This is the hot path of every polled page view: it avoids the generic
-        ``_script``/``errors()`` layers and builds no lists it does not need.
-        """
-        flags = _LOOKUP_FLAGS[result, meta]
-        client = self.connection if client is None else client
+    def state(self, polling_url: str | None, task_id: str | None) -> State | None:
+        """Just the state: the same script call, reading only its first fields."""
+        raw = self._run_lookup(polling_url, task_id, b"", None)
+        if raw is None or b"\0" not in raw:
+            return None
+        head = raw.split(b"\0", 3)
+        if head[2] == b"1":  # abandoned
+            return State.FAILED
+        return from_rq_status(head[1].decode())
+
+    def _run_lookup(
+        self, polling_url: str | None, task_id: str | None, flags: bytes, client: Any
+    ) -> Any:
+        # The hot path of every polled page view: no generic _script/errors() layers,
+        # arguments pre-encoded, nothing built that the call does not need.
         if polling_url is not None:
-            key = keys.url_key(polling_url).encode()
-            call: tuple[Any, ...] = (self._lookup_sha, b"1", key, flags)
+            call: tuple[Any, ...] = (self._lookup_sha, b"1", keys.url_key_bytes(polling_url), flags)
         elif keys.is_valid_job_id(task_id):
             call = (self._lookup_sha, b"0", flags, task_id)
         else:
             return None
+        client = self.connection if client is None else client
         try:
             try:
-                raw = client.execute_command("EVALSHA", *call)
+                return client.execute_command("EVALSHA", *call)
             except NoScriptError:
                 self.connection.script_load(self._lookup_source)
-                raw = client.execute_command("EVALSHA", *call)
+                return client.execute_command("EVALSHA", *call)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise RedisUnavailable(self.where) from exc
-        if raw is None or b"\0" not in raw:  # no mapping, or the job is gone
-            return None
-        return self._decode(raw, meta)
 
     def _decode(self, raw: bytes, want_meta: bool) -> Snapshot:
         """Read the lookup script's one-string reply (layout in :mod:`.scripts`)."""

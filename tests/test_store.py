@@ -68,6 +68,11 @@ def assert_same_as_rq(url: str, task_id: str, queue: str | None = None) -> store
     assert light is not None
     assert (light.task_id, light.rq_status, light.state) == (task_id, snap.rq_status, snap.state)
     assert poll.get_process_status(url) is snap.state
+    # The state-only path of the process_is_* functions agrees too.
+    assert backend.state(url, None) is snap.state
+    assert backend.state(None, task_id) is snap.state
+    assert poll.process_is_complete(url) is (snap.state is State.COMPLETE)
+    assert poll.process_has_failed(task_id=task_id) is (snap.state is State.FAILED)
     return snap
 
 
@@ -155,3 +160,5 @@ def test_vanished(url, redis_db, run_jobs):
     assert backend.lookup(url, None, result=True, meta=True) is None
     assert redis_db.get(keys.url_key(url)) is None  # the dangling mapping healed itself
     assert poll.get_process_status(url) is None
+    assert backend.state(url, None) is None
+    assert backend.state(None, task_id) is None
