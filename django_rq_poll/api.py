@@ -49,8 +49,11 @@ _REFUSED = {
 class StatusText(str):
     """The status text, carrying the id of the job it speaks of."""
 
+    #: The id of the job this text speaks of: the one just started, or the one found.
     task_id: str
+    #: That job's state when the text was made.
     state: State
+    #: ``True`` when this call started the job.
     started: bool
 
     def __new__(cls, text: str, *, task_id: str, state: State, started: bool) -> StatusText:
@@ -233,7 +236,10 @@ def check_status_or_begin(
 
     Returns the status text; its ``task_id`` attribute names the job started or
     found, ``started`` says which, ``state`` is the job's :class:`State`. Any number
-    of simultaneous calls for one URL start exactly one job.
+    of simultaneous calls for one URL start exactly one job, except inside a
+    transaction whose commit django-rq waits for: there the job is enqueued on commit
+    and only calls from the same thread see it before then. A failed or canceled job
+    is replaced by a new one.
     """
     _require(polling_url, task_id, "check_status_or_begin")
     plan = _plan(task_method, task_args, task_kwargs, polling_url, cache_results, job_options)
@@ -367,7 +373,11 @@ def forget_process(polling_url: str | None = None, task_id: str | None = None) -
 
 
 def cancel_process(polling_url: str | None = None, task_id: str | None = None) -> bool:
-    """Cancel a queued job, or stop a running one. Returns whether it did either."""
+    """Cancel a queued job, or ask its worker to stop a running one.
+
+    A canceled job reads :attr:`State.CANCELED`; a stopped one :attr:`State.FAILED`
+    once the worker has stopped it. Returns whether it did either.
+    """
     snap = _snapshot(polling_url, task_id, "cancel_process")
     if snap is None or snap.state.done:
         return False
