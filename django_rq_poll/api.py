@@ -163,13 +163,13 @@ def _deferred_to_commit() -> bool:
 def _start(plan: _Plan) -> str:
     job = plan.make_job()
     if _deferred_to_commit():
-        pending.add(job.id, plan.polling_url)
 
         def enqueue_on_commit() -> None:
             pending.discard(job.id)
             plan.backend.enqueue(plan.queue, job, plan.polling_url)
 
         transaction.on_commit(enqueue_on_commit)
+        pending.add(job.id, plan.polling_url, enqueue_on_commit)
     else:
         plan.backend.enqueue(plan.queue, job, plan.polling_url)
     return str(job.id)
