@@ -416,6 +416,7 @@ def _twin(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     twin.__name__ = twin.__qualname__ = f"a{func.__name__}"
     twin.__doc__ = f"Async twin of :func:`{func.__name__}`, for async views."
     twin.__module__ = func.__module__
+    twin.__wrapped__ = func  # type: ignore[attr-defined]  # help() and autodoc show the real signature
     return twin
 
 
