@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 NEW_PYTHON ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python $(HOME)/.pyenv/versions/3.13*/bin/python) $(shell command -v python3.13 python3.12 2>/dev/null))
 NEW_VENV ?= .venv-django6
 
-.PHONY: test test-django6 lint dist ci
+.PHONY: test test-django6 lint dist ci docs
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ dist: $(BIN)/.installed
 	$(BIN)/twine check --strict dist/*
 	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/py.typed'
 	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/templates/django_rq_poll/status/begun.txt'
+
+# The Sphinx site, warnings (and broken cross-references) as errors; needs no Redis.
+docs: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[docs]'
+	$(BIN)/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "Docs built: docs/_build/html/index.html"
 
 test-django6:
 	@if [ -z "$(NEW_PYTHON)" ]; then \
