@@ -12,7 +12,7 @@ NEW_PYTHON ?= $(shell for p in $(HOME)/.pyenv/versions/3.1[3-9]*/bin/python \
   { command -v "$$p"; break; }; done)
 NEW_VENV ?= .venv-django6
 
-.PHONY: test test-django6 lint dist ci
+.PHONY: test test-django6 lint dist ci docs
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ dist: $(BIN)/.installed
 	$(BIN)/twine check --strict dist/*
 	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/py.typed'
 	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/templates/django_rq_poll/status/begun.txt'
+
+# The Sphinx site, warnings (and broken cross-references) as errors; needs no Redis.
+docs: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[docs]'
+	$(BIN)/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "Docs built: docs/_build/html/index.html"
 
 test-django6:
 	@if [ -z "$(NEW_PYTHON)" ]; then \

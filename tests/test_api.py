@@ -412,6 +412,27 @@ class TestTransactions:
         assert poll.get_process_status(task_id=task_ids[0]) is None
         assert poll.get_taskid_from_url(url) is None
 
+    @pytest.mark.django_db(transaction=True)
+    def test_rollback_is_forgotten_by_the_next_transaction(self, url, redis_db):
+        # ATOMIC_REQUESTS: a view that raised must not leave the next request on this
+        # thread believing its job is pending.
+        with pytest.raises(ZeroDivisionError), transaction.atomic():  # noqa: PT012
+            poll.begin_process(tasks.add, (1, 2), polling_url=url)
+            raise ZeroDivisionError
+        with transaction.atomic():
+            assert poll.get_process_status(url) is None
+            assert poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url).started
+        assert job_count(redis_db) == 1
+
+    @pytest.mark.django_db(transaction=True)
+    def test_savepoint_rollback_drops_the_pending_job(self, url, redis_db):
+        with transaction.atomic():
+            with pytest.raises(ZeroDivisionError), transaction.atomic():  # noqa: PT012
+                poll.begin_process(tasks.add, (1, 2), polling_url=url)
+                raise ZeroDivisionError
+            assert poll.get_process_status(url) is None
+        assert job_count(redis_db) == 0
+
 
 class TestRedisDown:
     def test_outage_raises_package_error(self, url, monkeypatch):
