@@ -45,7 +45,7 @@ extensions = [
 
 html_theme = "furo"
 html_title = f"django-rq-poll {release}"
-html_static_path = ["_static"]
+html_static_path: list[str] = []
 exclude_patterns = ["_build", "examples/README.rst"]
 
 autodoc_member_order = "bysource"
