@@ -30,6 +30,9 @@ from .states import State, from_rq_status
 META_URL = "rq_poll_url"
 META_PROGRESS = "rq_poll_progress"
 META_OWNER = "rq_poll_owner"
+# The page a browser should load once the job is done (the polling URL may be a key
+# that is not a page, e.g. one carrying the user).
+META_PAGE = "rq_poll_page"
 META_CALLBACKS = "rq_poll_callbacks"
 
 ABANDONED_ERROR = (

@@ -25,6 +25,9 @@ def ids(settings_value):
         ({"PREFIX": "a b"}, ["django_rq_poll.E006"]),
         ({"POLL_INTERVAL": 0}, ["django_rq_poll.E007"]),
         ({"POLL_MAX_INTERVAL": True}, ["django_rq_poll.E007"]),
+        ({"RETRY_AFTER": 30}, []),
+        ({"RETRY_AFTER": 0}, ["django_rq_poll.E008"]),
+        ({"RETRY_AFTER": 2.5}, ["django_rq_poll.E008"]),
     ],
 )
 def test_settings_checks(settings, value, expected):
