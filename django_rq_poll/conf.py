@@ -83,6 +83,7 @@ class Settings:
 
     @property
     def RETRY_AFTER(self) -> int:
+        """Seconds sent in ``Retry-After`` with the 503 page shown while Redis is unreachable."""
         return int(self._get("RETRY_AFTER"))
 
 
