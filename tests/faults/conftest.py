@@ -122,4 +122,3 @@ def killable_worker() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-
