@@ -26,7 +26,7 @@ def tally() -> Tally:
     return TALLY
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not TALLY.kinds:
         return
     path = TALLY.write()
