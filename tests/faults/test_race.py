@@ -22,7 +22,9 @@ def test_processes_start_exactly_one_job(redis_db, run_jobs, tally):
     failed = {url: poll.begin_process(tasks.fail, polling_url=url) for url in replacing}
     run_jobs()
     assert all(poll.process_has_failed(url) for url in replacing)
-    rounds = [u for pair in zip(fresh, replacing + [None] * FRESH_ROUNDS) for u in pair if u]
+    rounds = fresh[: len(fresh) - len(replacing)] + [
+        u for p in zip(fresh[-len(replacing) :], replacing, strict=True) for u in p
+    ]
 
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(PROCESSES)
