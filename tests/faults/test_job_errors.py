@@ -8,6 +8,7 @@ import pytest
 import django_rq_poll as poll
 from django_rq_poll import State, keys
 from tests import tasks
+from tests.faults import tasks as fault_tasks
 
 
 def _reads_failed(url: str, match: str, tally, kind: str) -> None:
@@ -39,4 +40,16 @@ def test_result_the_serializer_cannot_store(queue, url, redis_db, run_jobs, tall
     _reads_failed(url, "returned a lock that the queue's serializer cannot store", tally, kind)
     assert redis_db.ttl(keys.url_key(url)) > 0
     assert poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url).started
+    tally.assert_clean(kind)
+
+
+def test_result_this_process_cannot_read(url, redis_db, run_jobs, tally):
+    """Stored fine by the worker, but unpickling fails here (say, code deployed unevenly)."""
+    kind = "unreadable result"
+    poll.begin_process(fault_tasks.unloadable, polling_url=url)
+    run_jobs()
+    tally.fault(kind)
+    with pytest.raises(poll.ProcessFailed, match="cannot be read") as info:
+        poll.get_process_result(url)
+    tally.answer(kind, "this value cannot be unpickled" in info.value.error, info.value.error)
     tally.assert_clean(kind)
