@@ -49,8 +49,11 @@ _REFUSED = {
 class StatusText(str):
     """The status text, carrying the id of the job it speaks of."""
 
+    #: The id of the job this text speaks of: the one just started, or the one found.
     task_id: str
+    #: That job's state when the text was made.
     state: State
+    #: ``True`` when this call started the job.
     started: bool
 
     def __new__(cls, text: str, *, task_id: str, state: State, started: bool) -> StatusText:
@@ -160,13 +163,13 @@ def _deferred_to_commit() -> bool:
 def _start(plan: _Plan) -> str:
     job = plan.make_job()
     if _deferred_to_commit():
-        pending.add(job.id, plan.polling_url)
 
         def enqueue_on_commit() -> None:
             pending.discard(job.id)
             plan.backend.enqueue(plan.queue, job, plan.polling_url)
 
         transaction.on_commit(enqueue_on_commit)
+        pending.add(job.id, plan.polling_url, enqueue_on_commit)
     else:
         plan.backend.enqueue(plan.queue, job, plan.polling_url)
     return str(job.id)
@@ -233,7 +236,10 @@ def check_status_or_begin(
 
     Returns the status text; its ``task_id`` attribute names the job started or
     found, ``started`` says which, ``state`` is the job's :class:`State`. Any number
-    of simultaneous calls for one URL start exactly one job.
+    of simultaneous calls for one URL start exactly one job, except inside a
+    transaction whose commit django-rq waits for: there the job is enqueued on commit
+    and only calls from the same thread see it before then. A failed or canceled job
+    is replaced by a new one.
     """
     _require(polling_url, task_id, "check_status_or_begin")
     plan = _plan(task_method, task_args, task_kwargs, polling_url, cache_results, job_options)
@@ -367,7 +373,11 @@ def forget_process(polling_url: str | None = None, task_id: str | None = None) -
 
 
 def cancel_process(polling_url: str | None = None, task_id: str | None = None) -> bool:
-    """Cancel a queued job, or stop a running one. Returns whether it did either."""
+    """Cancel a queued job, or ask its worker to stop a running one.
+
+    A canceled job reads :attr:`State.CANCELED`; a stopped one :attr:`State.FAILED`
+    once the worker has stopped it. Returns whether it did either.
+    """
     snap = _snapshot(polling_url, task_id, "cancel_process")
     if snap is None or snap.state.done:
         return False
@@ -406,6 +416,7 @@ def _twin(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     twin.__name__ = twin.__qualname__ = f"a{func.__name__}"
     twin.__doc__ = f"Async twin of :func:`{func.__name__}`, for async views."
     twin.__module__ = func.__module__
+    twin.__wrapped__ = func  # type: ignore[attr-defined]  # help() and autodoc show the real signature
     return twin
 
 
