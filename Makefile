@@ -5,10 +5,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Django 6 needs Python 3.12+: the newest such interpreter found here, if any.
-NEW_PYTHON ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python $(HOME)/.pyenv/versions/3.13*/bin/python) $(shell command -v python3.13 python3.12 2>/dev/null))
+# (pyenv shims are skipped unless they really run: an inactive version's shim only errors.)
+NEW_PYTHON ?= $(shell for p in $(HOME)/.pyenv/versions/3.1[3-9]*/bin/python \
+  $(HOME)/.pyenv/versions/3.12*/bin/python python3.14 python3.13 python3.12; do \
+  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && \
+  { command -v "$$p"; break; }; done)
 NEW_VENV ?= .venv-django6
 
-.PHONY: test test-django6 lint dist ci
+.PHONY: test test-django6 lint dist ci docs
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +36,13 @@ dist: $(BIN)/.installed
 	$(BIN)/twine check --strict dist/*
 	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/py.typed'
 	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/templates/django_rq_poll/status/begun.txt'
+	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/static/django_rq_poll/poll.js'
+
+# The Sphinx site, warnings (and broken cross-references) as errors; needs no Redis.
+docs: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[docs]'
+	$(BIN)/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "Docs built: docs/_build/html/index.html"
 
 test-django6:
 	@if [ -z "$(NEW_PYTHON)" ]; then \

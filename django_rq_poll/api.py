@@ -8,13 +8,12 @@ from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
-from django.template.loader import render_to_string
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation
 from rq.job import Job
 from rq.queue import Queue
 
-from . import callbacks, keys, pending, store, tasks
+from . import callbacks, keys, pending, store, tasks, texts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
 from .exceptions import ProcessFailed
 from .progress import Progress
@@ -49,8 +48,11 @@ _REFUSED = {
 class StatusText(str):
     """The status text, carrying the id of the job it speaks of."""
 
+    #: The id of the job this text speaks of: the one just started, or the one found.
     task_id: str
+    #: That job's state when the text was made.
     state: State
+    #: ``True`` when this call started the job.
     started: bool
 
     def __new__(cls, text: str, *, task_id: str, state: State, started: bool) -> StatusText:
@@ -160,13 +162,13 @@ def _deferred_to_commit() -> bool:
 def _start(plan: _Plan) -> str:
     job = plan.make_job()
     if _deferred_to_commit():
-        pending.add(job.id, plan.polling_url)
 
         def enqueue_on_commit() -> None:
             pending.discard(job.id)
             plan.backend.enqueue(plan.queue, job, plan.polling_url)
 
         transaction.on_commit(enqueue_on_commit)
+        pending.add(job.id, plan.polling_url, enqueue_on_commit)
     else:
         plan.backend.enqueue(plan.queue, job, plan.polling_url)
     return str(job.id)
@@ -233,7 +235,10 @@ def check_status_or_begin(
 
     Returns the status text; its ``task_id`` attribute names the job started or
     found, ``started`` says which, ``state`` is the job's :class:`State`. Any number
-    of simultaneous calls for one URL start exactly one job.
+    of simultaneous calls for one URL start exactly one job, except inside a
+    transaction whose commit django-rq waits for: there the job is enqueued on commit
+    and only calls from the same thread see it before then. A failed or canceled job
+    is replaced by a new one.
     """
     _require(polling_url, task_id, "check_status_or_begin")
     plan = _plan(task_method, task_args, task_kwargs, polling_url, cache_results, job_options)
@@ -253,8 +258,9 @@ def check_status_or_begin(
 
 
 def _status_text(task_id: str, state: State, *, started: bool) -> StatusText:
-    name = "begun" if started else ("complete" if state is State.COMPLETE else "running")
-    text = render_to_string(f"django_rq_poll/status/{name}.txt").strip()
+    # A job found failed or canceled is replaced, so only "complete" or "running" occur.
+    shown = State.COMPLETE if state is State.COMPLETE else State.RUNNING
+    text = texts.status_text(shown, started=started)
     return StatusText(text, task_id=task_id, state=state, started=started)
 
 
@@ -329,6 +335,17 @@ def get_process_progress(
     return Progress.from_meta(snap.meta) if snap is not None else None
 
 
+def get_process_snapshot(
+    polling_url: str | None = None, task_id: str | None = None, *, result: bool = False
+) -> store.Snapshot | None:
+    """Everything one lookup knows of the job: state, meta, error text, and with
+    ``result`` its return value; ``None`` when no job is known.
+
+    Pages use it to decide in one Redis round trip what to show.
+    """
+    return _snapshot(polling_url, task_id, "get_process_snapshot", result=result, meta=True)
+
+
 def get_taskid_from_url(polling_url: str | None = None) -> str | None:
     """The id of the job that answers this URL, or ``None``."""
     if polling_url is None:
@@ -371,7 +388,11 @@ def forget_process(polling_url: str | None = None, task_id: str | None = None) -
 
 
 def cancel_process(polling_url: str | None = None, task_id: str | None = None) -> bool:
-    """Cancel a queued job, or stop a running one. Returns whether it did either."""
+    """Cancel a queued job, or ask its worker to stop a running one.
+
+    A canceled job reads :attr:`State.CANCELED`; a stopped one :attr:`State.FAILED`
+    once the worker has stopped it. Returns whether it did either.
+    """
     snap = _snapshot(polling_url, task_id, "cancel_process")
     if snap is None or snap.state.done:
         return False
@@ -410,6 +431,7 @@ def _twin(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     twin.__name__ = twin.__qualname__ = f"a{func.__name__}"
     twin.__doc__ = f"Async twin of :func:`{func.__name__}`, for async views."
     twin.__module__ = func.__module__
+    twin.__wrapped__ = func  # type: ignore[attr-defined]  # help() and autodoc show the real signature
     return twin
 
 
@@ -423,6 +445,7 @@ aprocess_is_complete = _twin(process_is_complete)
 aprocess_has_failed = _twin(process_has_failed)
 aget_process_result = _twin(get_process_result)
 aget_process_progress = _twin(get_process_progress)
+aget_process_snapshot = _twin(get_process_snapshot)
 aget_taskid_from_url = _twin(get_taskid_from_url)
 aget_url_from_taskid = _twin(get_url_from_taskid)
 aforget_process = _twin(forget_process)

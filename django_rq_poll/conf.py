@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "POLL_INTERVAL": 2,
     # Longest pause between polls once the script has backed off.
     "POLL_MAX_INTERVAL": 15,
+    # Seconds a page asks the browser to wait (Retry-After) when Redis is unreachable.
+    "RETRY_AFTER": 10,
 }
 
 RQ_DEFAULT_RESULT_TTL = 500
@@ -30,6 +32,7 @@ class Settings:
 
     @property
     def raw(self) -> dict[str, Any]:
+        """``settings.RQ_POLL`` as given (the system checks report a non-dict value)."""
         value = getattr(settings, "RQ_POLL", {})
         return value if isinstance(value, dict) else {}
 
@@ -38,28 +41,50 @@ class Settings:
 
     @property
     def QUEUE(self) -> str:
+        """The queue (a key of ``RQ_QUEUES``) jobs go to unless ``begin_process(queue=...)``
+        names another one. Its Redis database also holds the URL mappings, so every queue
+        used for polling must live on that same Redis database."""
         return str(self._get("QUEUE"))
 
     @property
     def PREFIX(self) -> str:
+        """Prefix of every Redis key this app writes (``<PREFIX>:url:<sha256 of the URL>``).
+        Give two sites that share one Redis database different prefixes."""
         return str(self._get("PREFIX"))
 
     @property
     def RESULT_TTL(self) -> int | None:
+        """Seconds a finished job's result, and the URL mapping that finds it, are kept.
+        ``None`` takes django-rq's ``DEFAULT_RESULT_TTL`` (of the queue in ``RQ_QUEUES``,
+        else of the ``RQ`` setting), else rq's 500;
+        ``-1`` keeps them forever. ``0`` is refused by the system checks (no result
+        would be left for the page to show)."""
         value = self._get("RESULT_TTL")
         return None if value is None else int(value)
 
     @property
     def FAILURE_TTL(self) -> int:
+        """Seconds a failed, stopped or canceled job and its URL mapping are kept, so that
+        :func:`process_has_failed` and :func:`get_process_result` can report the failure;
+        ``-1`` keeps them forever. Far below rq's own default of one year: a failed job's
+        results stream gets no expiry of its own. (:func:`check_status_or_begin` starts a
+        new job over a failed or canceled one whatever this says.)"""
         return int(self._get("FAILURE_TTL"))
 
     @property
     def POLL_INTERVAL(self) -> float:
+        """Seconds between two polls of a "still running" page."""
         return float(self._get("POLL_INTERVAL"))
 
     @property
     def POLL_MAX_INTERVAL(self) -> float:
+        """Longest pause, in seconds, between two polls once the page has backed off."""
         return float(self._get("POLL_MAX_INTERVAL"))
+
+    @property
+    def RETRY_AFTER(self) -> int:
+        """Seconds sent in ``Retry-After`` with the 503 page shown while Redis is unreachable."""
+        return int(self._get("RETRY_AFTER"))
 
 
 conf = Settings()

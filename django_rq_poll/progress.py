@@ -27,6 +27,7 @@ class Progress:
         return max(0, min(100, math.floor(100 * self.current / self.total)))
 
     def as_dict(self) -> dict[str, Any]:
+        """Plain data for a JSON response, ``percent`` included."""
         return {
             "current": self.current,
             "total": self.total,
@@ -36,6 +37,7 @@ class Progress:
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any] | None) -> Progress | None:
+        """Read what :func:`set_progress` stored in a job's meta; ``None`` if nothing usable."""
         raw = (meta or {}).get(META_PROGRESS)
         if not isinstance(raw, dict):
             return None

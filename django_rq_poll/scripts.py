@@ -51,6 +51,13 @@ if status == 'started' then
     end
   end
 end
+if by_url and (status == 'finished' or status == 'failed' or status == 'stopped'
+    or status == 'canceled') and redis.call('TTL', KEYS[1]) == -1 then
+  -- the job ended without our callback settling its mapping (work-horse killed,
+  -- canceled from elsewhere): the mapping lives as long as the job does
+  local left = redis.call('PTTL', jk)
+  if left > 0 then redis.call('PEXPIRE', KEYS[1], left) end
+end
 local entry, kind, value, exc = '', '', '', ''
 local flags = ARGV[1]
 local want_result = flags == 'r' or flags == 'rm'

@@ -8,18 +8,30 @@ import enum
 class State(enum.StrEnum):
     """What a polling page needs to know about a job."""
 
-    PENDING = "pending"  # queued, deferred, scheduled: waiting for a worker
-    RUNNING = "running"  # a worker has it
-    COMPLETE = "complete"  # finished; its result is in Redis
-    FAILED = "failed"  # raised, timed out, was stopped, or its worker died
-    CANCELED = "canceled"  # canceled before it ran
+    #: Waiting for a worker: rq's ``created``, ``queued``, ``deferred`` or ``scheduled``;
+    #: also a job begun inside a transaction that has not committed yet (seen only from
+    #: the thread that began it).
+    PENDING = "pending"
+    #: A worker has it (rq's ``started``) and that worker's heartbeat is alive. Statuses
+    #: that a newer rq adds, unknown to this version, read as running too.
+    RUNNING = "running"
+    #: Finished, and its result is still in Redis. A finished job whose result has
+    #: expired reads as unknown (``None``), never as complete without a result.
+    COMPLETE = "complete"
+    #: Raised, timed out, returned something the queue's serializer cannot store, was
+    #: stopped while running, or its worker died (no heartbeat for about 90 seconds).
+    FAILED = "failed"
+    #: Canceled before a worker picked it up.
+    CANCELED = "canceled"
 
     @property
     def in_progress(self) -> bool:
+        """Pending or running: a page should keep polling."""
         return self in (State.PENDING, State.RUNNING)
 
     @property
     def done(self) -> bool:
+        """Complete, failed or canceled: polling can stop."""
         return not self.in_progress
 
 

@@ -31,11 +31,20 @@ from .states import State, from_rq_status
 META_URL = "rq_poll_url"
 META_PROGRESS = "rq_poll_progress"
 META_OWNER = "rq_poll_owner"
+# The page a browser should load once the job is done (the polling URL may be a key
+# that is not a page, e.g. one carrying the user).
+META_PAGE = "rq_poll_page"
 META_CALLBACKS = "rq_poll_callbacks"
 
 ABANDONED_ERROR = (
     "AbandonedJobError: the worker running this job stopped sending heartbeats "
     "(it was killed or lost its connection to Redis)."
+)
+
+UNREADABLE_ERROR = (
+    "ResultUnreadable: the job's stored result cannot be read by this process ({error}). "
+    "Is the code that defines it deployed here, and does the queue use the same SERIALIZER "
+    "as the worker?"
 )
 
 
@@ -177,28 +186,37 @@ class Backend:
         serializer: Any = self._serializer_of(origin) if (entry_id or meta) else None
         return_value: Any = None
         error: str | None = ABANDONED_ERROR if abandoned else None
-        if value and not exc_string:
-            # The hot path (a finished job's value): rq stores it base64-encoded after
-            # its queue's serializer; decoding it here skips building a Result with
-            # dates we do not read. tests/test_store.py checks that this answers what
-            # rq's own return_value() answers.
-            return_value = serializer.loads(base64.b64decode(value))
-        elif entry_id:
-            payload = {b"type": kind}
-            if value:
-                payload[b"return_value"] = value
-            if exc_string:
-                payload[b"exc_string"] = exc_string
-            restored = Result.restore(
+        try:
+            if value and not exc_string:
+                # The hot path (a finished job's value): rq stores it base64-encoded after
+                # its queue's serializer; decoding it here skips building a Result with
+                # dates we do not read. tests/test_store.py checks that this answers what
+                # rq's own return_value() answers.
+                return_value = serializer.loads(base64.b64decode(value))
+            elif entry_id:
+                payload = {b"type": kind}
+                if value:
+                    payload[b"return_value"] = value
+                if exc_string:
+                    payload[b"exc_string"] = exc_string
+                restored = Result.restore(
+                    task_id,
+                    entry_id.decode(),
+                    payload,
+                    connection=self.connection,
+                    serializer=serializer,
+                )
+                return_value = restored.return_value
+                if state is State.FAILED and error is None:
+                    error = str(restored.exc_string or "")
+        except Exception as exc:  # stored by a worker whose code or serializer differs
+            return Snapshot(
                 task_id,
-                entry_id.decode(),
-                payload,
-                connection=self.connection,
-                serializer=serializer,
+                rq_status,
+                State.FAILED,
+                abandoned,
+                error=UNREADABLE_ERROR.format(error=f"{type(exc).__name__}: {exc}"),
             )
-            return_value = restored.return_value
-            if state is State.FAILED and error is None:
-                error = str(restored.exc_string or "")
         if state is State.FAILED and error is None:
             error = f"The job ended with status {rq_status!r}."
         meta_dict: dict[str, Any] | None = {} if want_meta else None  # as rq: {} when unset
@@ -220,12 +238,15 @@ class Backend:
             return self.serializer
 
     def fetch_job(self, task_id: str) -> Job | None:
+        """The rq Job, read with its own queue's serializer; ``None`` when gone."""
         if not keys.is_valid_job_id(task_id):
             return None
         with self.errors():
+            origin = self.connection.hget(self.queue.job_class.key_for(task_id), "origin")
+            serializer = self._serializer_of(_bytes(origin)) if origin else self.serializer
             try:
                 return self.queue.job_class.fetch(
-                    task_id, connection=self.connection, serializer=self.serializer
+                    task_id, connection=self.connection, serializer=serializer
                 )
             except NoSuchJobError:
                 return None
@@ -311,6 +332,10 @@ class Backend:
         with self.errors():
             job.delete()
             Result.delete_all(job)
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value
 
 
 def _text(value: bytes | str) -> str:

@@ -412,6 +412,27 @@ class TestTransactions:
         assert poll.get_process_status(task_id=task_ids[0]) is None
         assert poll.get_taskid_from_url(url) is None
 
+    @pytest.mark.django_db(transaction=True)
+    def test_rollback_is_forgotten_by_the_next_transaction(self, url, redis_db):
+        # ATOMIC_REQUESTS: a view that raised must not leave the next request on this
+        # thread believing its job is pending.
+        with pytest.raises(ZeroDivisionError), transaction.atomic():  # noqa: PT012
+            poll.begin_process(tasks.add, (1, 2), polling_url=url)
+            raise ZeroDivisionError
+        with transaction.atomic():
+            assert poll.get_process_status(url) is None
+            assert poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url).started
+        assert job_count(redis_db) == 1
+
+    @pytest.mark.django_db(transaction=True)
+    def test_savepoint_rollback_drops_the_pending_job(self, url, redis_db):
+        with transaction.atomic():
+            with pytest.raises(ZeroDivisionError), transaction.atomic():  # noqa: PT012
+                poll.begin_process(tasks.add, (1, 2), polling_url=url)
+                raise ZeroDivisionError
+            assert poll.get_process_status(url) is None
+        assert job_count(redis_db) == 0
+
 
 class TestRedisDown:
     def test_outage_raises_package_error(self, url, monkeypatch):
@@ -434,3 +455,15 @@ def _wait(predicate, timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.02)
+
+
+class TestOtherSerializer:
+    def test_forget_and_cancel_json_jobs(self, url, redis_db, run_jobs):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url, queue="json")
+        assert poll.cancel_process(task_id=task_id)
+        assert redis_db.ttl(keys.url_key(url)) > 0
+        again = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url, queue="json")
+        run_jobs("json")
+        assert poll.get_process_result(url) == 3
+        assert poll.forget_process(task_id=again.task_id)
+        assert poll.get_taskid_from_url(url) is None

@@ -1,0 +1,214 @@
+"""``manage.py rqpoll`` against real Redis and real workers."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from django_rq_poll import api, keys, store
+from django_rq_poll.states import State
+from tests import tasks
+
+
+def rqpoll(*args: str) -> str:
+    out = StringIO()
+    call_command("rqpoll", *args, stdout=out, no_color=True)
+    return out.getvalue()
+
+
+def rqpoll_json(*args: str) -> object:
+    return json.loads(rqpoll(*args, "--json"))
+
+
+def vanish(task_id: str) -> None:
+    """The job hash disappears (expired or deleted by hand) while its mapping stays."""
+    job = store.backend().fetch_job(task_id)
+    assert job is not None
+    job.delete()
+
+
+def test_list_is_empty_without_mappings() -> None:
+    assert rqpoll("list") == "No polling URLs.\n"
+    assert rqpoll_json("list") == []
+
+
+def test_list_shows_each_url_with_its_job_and_state(run_jobs) -> None:
+    done = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    failed = api.begin_process(tasks.fail, ("nope",), polling_url="/fail/")
+    run_jobs()
+    waiting = api.begin_process(tasks.add, (1, 1), polling_url="/add/1/1/")
+
+    rows = {row["url"]: row for row in rqpoll_json("list")}
+    assert {url: (r["task_id"], r["state"]) for url, r in rows.items()} == {
+        "/add/3/5/": (done, "complete"),
+        "/fail/": (failed, "failed"),
+        "/add/1/1/": (waiting, "pending"),
+    }
+    assert rows["/add/3/5/"]["queue"] == "default"
+    assert rows["/add/3/5/"]["enqueued_at"] is not None
+
+    text = rqpoll("list")
+    lines = text.splitlines()
+    assert lines[0].split() == ["STATE", "PROGRESS", "JOB", "ID", "URL"]
+    assert f"complete           {done} /add/3/5/" in text
+    assert f"pending            {waiting} /add/1/1/" in text
+    assert lines[-1] == "3 polling URLs (1 complete, 1 failed, 1 pending)."
+
+
+def test_list_filters_by_state(run_jobs) -> None:
+    api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    run_jobs()
+    api.begin_process(tasks.add, (1, 1), polling_url="/add/1/1/")
+    assert [r["url"] for r in rqpoll_json("list", "--state", "pending")] == ["/add/1/1/"]
+    assert rqpoll("list", "--state", "failed") == "No failed processes.\n"
+
+
+def test_list_shows_progress(run_jobs) -> None:
+    api.begin_process(tasks.report, (4,), polling_url="/report/")
+    run_jobs()
+    (row,) = rqpoll_json("list")
+    assert row["progress"] == {
+        "current": 4.0,
+        "total": 4.0,
+        "message": "step 4 of 4",
+        "percent": 100,
+    }
+    assert "100%" in rqpoll("list")
+
+
+def test_list_reports_mappings_whose_job_is_gone(run_jobs) -> None:
+    task_id = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    run_jobs()
+    vanish(task_id)
+    (row,) = rqpoll_json("list")
+    assert (row["task_id"], row["state"], row["url"]) == (task_id, "gone", None)
+    assert "(job gone: `rqpoll cleanup` removes it)" in rqpoll("list")
+
+
+def test_show_by_url_and_by_id(run_jobs) -> None:
+    task_id = api.begin_process(tasks.report, (2,), polling_url="/report/?size=2")
+    run_jobs()
+    by_url = rqpoll_json("show", "/report/?size=2")
+    by_id = rqpoll_json("show", task_id)
+    assert by_url == by_id
+    assert by_url["task_id"] == task_id
+    assert by_url["state"] == "complete"
+    assert by_url["result"] == "done"
+    assert by_url["error"] is None
+
+    text = rqpoll("show", task_id)
+    assert "URL:       /report/?size=2\n" in text
+    assert f"Job id:    {task_id}\n" in text
+    assert "State:     complete (rq status: finished)\n" in text
+    assert "Progress:  2 of 2 (100%) step 2 of 2\n" in text
+    assert "Result:    'done'\n" in text
+
+
+def test_show_gives_the_error_of_a_failed_job(run_jobs) -> None:
+    api.begin_process(tasks.fail, ("the disk is full",), polling_url="/fail/")
+    run_jobs()
+    shown = rqpoll_json("show", "/fail/")
+    assert shown["state"] == "failed"
+    assert "RuntimeError: the disk is full" in shown["error"]
+    assert "Error:" in rqpoll("show", "/fail/")
+
+
+def test_show_keeps_results_that_json_cannot_hold_readable(run_jobs) -> None:
+    api.begin_process(tasks.echo, ({1, 2},), polling_url="/set/")
+    run_jobs()
+    assert rqpoll_json("show", "/set/")["result"] == "{1, 2}"
+
+
+def test_show_owner(run_jobs) -> None:
+    api.begin_process(tasks.add, (1, 2), polling_url="/mine/", meta={store.META_OWNER: "user:7"})
+    assert rqpoll_json("show", "/mine/")["owner"] == "user:7"
+    assert "Owner:     user:7\n" in rqpoll("show", "/mine/")
+
+
+def test_show_unknown_reference_is_a_command_error() -> None:
+    with pytest.raises(CommandError, match=r"No process is known for '/nowhere/'"):
+        rqpoll("show", "/nowhere/")
+    with pytest.raises(CommandError, match="No process is known for 'abc123'"):
+        rqpoll("show", "abc123")
+
+
+def test_show_heals_a_url_whose_job_vanished(run_jobs) -> None:
+    task_id = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    run_jobs()
+    vanish(task_id)
+    with pytest.raises(CommandError, match="No process is known"):
+        rqpoll("show", "/add/3/5/")
+    assert store.backend().mapped_task_id("/add/3/5/") is None
+
+
+def test_forget_a_finished_process_drops_mapping_and_result(run_jobs) -> None:
+    task_id = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    run_jobs()
+    out = rqpoll("forget", "/add/3/5/")
+    assert out == f"Forgot /add/3/5/: mapping and job {task_id} (complete) removed.\n"
+    assert api.get_process_status("/add/3/5/") is None
+    assert store.backend().fetch_job(task_id) is None
+
+
+def test_forget_by_id(run_jobs) -> None:
+    task_id = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    run_jobs()
+    result = rqpoll_json("forget", task_id)
+    assert (result["forgot"], result["job_left_running"]) == (True, False)
+    assert store.backend().mapped_task_id("/add/3/5/") is None
+
+
+def test_forget_a_queued_process_leaves_the_job(run_jobs) -> None:
+    task_id = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    out = rqpoll("forget", "/add/3/5/")
+    assert "keeps running" in out
+    assert store.backend().mapped_task_id("/add/3/5/") is None
+    assert api.get_process_status(task_id=task_id) is State.PENDING
+
+
+def test_forget_an_orphan_mapping_by_job_id(run_jobs) -> None:
+    task_id = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    run_jobs()
+    vanish(task_id)
+    assert rqpoll("forget", task_id) == f"Removed 1 mapping(s) pointing at gone job {task_id}.\n"
+    assert store.backend().mapped_task_id("/add/3/5/") is None
+
+
+def test_forget_unknown_is_a_command_error() -> None:
+    with pytest.raises(CommandError, match="No process is known for 'deadbeef'"):
+        rqpoll("forget", "deadbeef")
+
+
+def test_cleanup_removes_only_mappings_whose_jobs_are_gone(run_jobs) -> None:
+    gone = api.begin_process(tasks.add, (1, 1), polling_url="/gone/")
+    api.begin_process(tasks.add, (2, 2), polling_url="/kept/")
+    run_jobs()
+    api.begin_process(tasks.add, (3, 3), polling_url="/queued/")
+    vanish(gone)
+    redis_conn = store.backend().connection
+    redis_conn.set(keys.url_key("/garbage/"), "not a job id!")
+
+    assert rqpoll("cleanup", "--dry-run") == (
+        "Would remove 2 mappings whose jobs are gone (of 4 checked).\n"
+    )
+    assert len(rqpoll_json("list")) == 4
+
+    assert rqpoll_json("cleanup") == {"removed": 2, "checked": 4, "dry_run": False}
+    assert sorted(r["url"] for r in rqpoll_json("list")) == ["/kept/", "/queued/"]
+    assert rqpoll("cleanup") == "Removed 0 mappings whose jobs are gone (of 2 checked).\n"
+
+
+def test_redis_down_is_a_command_error(settings) -> None:
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}
+    for args in (("list",), ("show", "/x/"), ("forget", "/x/"), ("cleanup",)):
+        with pytest.raises(CommandError, match=r"Redis is unreachable at 127\.0\.0\.1:1"):
+            rqpoll(*args)
+
+
+def test_an_action_is_required() -> None:
+    with pytest.raises(CommandError, match="ACTION"):
+        rqpoll()
