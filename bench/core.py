@@ -128,29 +128,23 @@ def run(
     print(f"peers: {rounds} rounds x {iterations} calls ...", flush=True)
     peers = interleaved(ops, rounds=rounds, iterations=iterations)
     app.close()
-    data["peers_us"] = peers
+    data["peers"] = {"median_us": dict(peers), "rounds_us": peers.samples}
     get = peers["GET"]
     figures.append(Figure("one Redis GET (the unit)", get, ratio=1.0, against="GET"))
     figures.append(
-        ratio_figure("thin rq wrapper: GET id, Job.fetch, status, value", peers["rq wrapper"], get)
+        ratio_figure("thin rq wrapper: GET id, Job.fetch, status, value", peers, "rq wrapper")
     )
     figures.append(
-        ratio_figure("Celery AsyncResult .state + .result (Redis backend)", peers["celery"], get)
+        ratio_figure("Celery AsyncResult .state + .result (Redis backend)", peers, "celery")
     )
     figures.append(
-        ratio_figure(
-            "get_process_result(polling_url=)", peers["get_process_result"], get, at_most=1.5
-        )
+        ratio_figure("get_process_result(polling_url=)", peers, "get_process_result", at_most=1.5)
     )
     figures.append(
-        ratio_figure(
-            "process_is_complete(polling_url=)", peers["process_is_complete"], get, at_most=1.3
-        )
+        ratio_figure("process_is_complete(polling_url=)", peers, "process_is_complete", at_most=1.3)
     )
     figures.append(
-        ratio_figure(
-            "get_process_result(polling_url=)", peers["20 rows"], get, note="a 20-row result"
-        )
+        ratio_figure("get_process_result(polling_url=)", peers, "20 rows", note="a 20-row result")
     )
 
     # -- flat from 10 to 100,000 live URLs ------------------------------------------------
@@ -176,17 +170,18 @@ def run(
             iterations=iterations,
         )
         mappings = sum(1 for _ in conn.scan_iter(match=keys.url_key_pattern(), count=5000))
-        data["sizes"][size] = {"us": at, "live_mappings": mappings, "dbsize": conn.dbsize()}
+        data["sizes"][size] = {
+            "median_us": dict(at),
+            "rounds_us": at.samples,
+            "live_mappings": mappings,
+            "dbsize": conn.dbsize(),
+        }
         note = f"{mappings:,} live URLs"
         figures.append(
-            ratio_figure(
-                "get_process_result", at["get_process_result"], at["GET"], at_most=1.5, note=note
-            )
+            ratio_figure("get_process_result", at, "get_process_result", at_most=1.5, note=note)
         )
         figures.append(
-            ratio_figure(
-                "process_is_complete", at["process_is_complete"], at["GET"], at_most=1.3, note=note
-            )
+            ratio_figure("process_is_complete", at, "process_is_complete", at_most=1.3, note=note)
         )
 
     # -- memory per mapping ----------------------------------------------------------------
@@ -222,15 +217,16 @@ def run(
         rounds=rounds,
         iterations=begin_iterations,
     )
-    data["begin_us"] = begin
+    data["begin"] = {"median_us": dict(begin), "rounds_us": begin.samples}
     figures.append(
         Figure("queue.enqueue (rq, plain)", begin["enqueue"], ratio=1.0, against="enqueue")
     )
     figures.append(
         ratio_figure(
             "begin_process(polling_url=)",
-            begin["begin_process"],
-            begin["enqueue"],
+            begin,
+            "begin_process",
+            "enqueue",
             against="enqueue",
             at_most=1.3,
         )

@@ -50,8 +50,8 @@ def _has(module: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--rounds", type=int, default=9, help="rounds per figure (median taken)")
-    parser.add_argument("--iterations", type=int, default=400, help="calls per op per round")
+    parser.add_argument("--rounds", type=int, default=25, help="rounds per figure (median taken)")
+    parser.add_argument("--iterations", type=int, default=150, help="calls per op per round")
     parser.add_argument("--quick", action="store_true", help="few rounds, up to 1,000 URLs")
     parser.add_argument("--no-web", action="store_true", help="skip the view/HTTP figures")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rounds, iterations, sizes = args.rounds, args.iterations, core.SIZES
     if args.quick:
-        rounds, iterations, sizes = 3, 200, (10, 1_000)
+        rounds, iterations, sizes = 5, 100, (10, 1_000)
     started = time.monotonic()
     report: dict[str, Any] = {"redis_url": redis_url, "machine": _machine(conn)}
     try:
@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"django-rq-poll benchmark: Python {m['python']}, Redis {m['redis']}, {m['cpus']} CPUs, "
-        f"hiredis {'yes' if m['hiredis'] else 'no'}; medians of {rounds} rounds"
+        f"hiredis {'yes' if m['hiredis'] else 'no'}; medians of {rounds} interleaved rounds "
+        "(ratios: median of the per-round ratios)"
     )
     print(table(figures))
     if isinstance(report.get("web"), dict) and report["web"].get("skipped"):

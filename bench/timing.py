@@ -1,8 +1,9 @@
-"""Interleaved timing: every operation gets a slice of every round, medians win.
+"""Interleaved timing: every operation gets a short slice of every round.
 
-On a shared machine the speed of Redis and of the CPU drifts during a run. Timing
-each operation in turn within one round, and taking the median over rounds, makes
-the ratios between operations far steadier than timing each one in a block.
+On a shared machine the speed of Redis and of the CPU drifts during a run, sometimes
+doubling a round trip for seconds at a time. Each round times every operation in
+turn (in shuffled order), a ratio is taken within each round, where all operations
+saw the same conditions, and the figure is the median of those per-round ratios.
 """
 
 from __future__ import annotations
@@ -15,15 +16,27 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 
+class Timings(dict[str, float]):
+    """Median microseconds per call of each op, plus the per-round samples."""
+
+    def __init__(self, samples: dict[str, list[float]]) -> None:
+        super().__init__({name: statistics.median(values) for name, values in samples.items()})
+        self.samples = samples
+
+    def ratio(self, op: str, base: str) -> float:
+        """Median over rounds of (op / base) within the same round."""
+        pairs = zip(self.samples[op], self.samples[base], strict=True)
+        return statistics.median(a / b for a, b in pairs)
+
+
 def interleaved(
     ops: dict[str, Callable[[], Any]],
     *,
     rounds: int,
     iterations: int,
-    setup: dict[str, Callable[[], Any]] | None = None,
     max_seconds: float = 120.0,
-) -> dict[str, float]:
-    """Median microseconds per call of each op, over ``rounds`` interleaved rounds."""
+) -> Timings:
+    """Time ``iterations`` calls of each op per round, for ``rounds`` rounds."""
     samples: dict[str, list[float]] = {name: [] for name in ops}
     for op in ops.values():  # warm up: connections, loaded scripts, caches
         for _ in range(min(50, iterations)):
@@ -34,15 +47,13 @@ def interleaved(
     for _ in range(rounds):
         shuffler.shuffle(order)  # no op always runs right after another
         for name, op in order:
-            if setup and name in setup:
-                setup[name]()
             start = time.perf_counter()
             for _ in range(iterations):
                 op()
             samples[name].append((time.perf_counter() - start) / iterations * 1e6)
         if time.monotonic() > deadline:
             break
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return Timings(samples)
 
 
 @dataclass
@@ -64,21 +75,22 @@ class Figure:
 
 def ratio_figure(
     name: str,
-    micros: float,
-    base: float,
+    timings: Timings,
+    op: str,
+    base: str = "GET",
     *,
     against: str = "GET",
     at_most: float | None = None,
     at_least: float | None = None,
     note: str = "",
 ) -> Figure:
-    ratio = micros / base
+    ratio = timings.ratio(op, base)
     target, meets = "", None
     if at_most is not None:
         target, meets = f"<= {at_most}x", ratio <= at_most
     if at_least is not None:
         target, meets = f">= {at_least}x", ratio >= at_least
-    return Figure(name, micros, "us", ratio, against, target, meets, note)
+    return Figure(name, timings[op], "us", ratio, against, target, meets, note)
 
 
 def table(figures: list[Figure]) -> str:
