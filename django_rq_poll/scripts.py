@@ -44,6 +44,13 @@ if status == 'started' then
     end
   end
 end
+if by_url and (status == 'finished' or status == 'failed' or status == 'stopped'
+    or status == 'canceled') and redis.call('TTL', KEYS[1]) == -1 then
+  -- the job ended without our callback settling its mapping (work-horse killed,
+  -- canceled from elsewhere): the mapping lives as long as the job does
+  local left = redis.call('PTTL', jk)
+  if left > 0 then redis.call('PEXPIRE', KEYS[1], left) end
+end
 local fields = {}
 local want_result = string.find(ARGV[6], 'r', 1, true) ~= nil
 if status == 'finished' or (want_result and (status == 'failed' or status == 'stopped')) then

@@ -40,6 +40,12 @@ ABANDONED_ERROR = (
     "(it was killed or lost its connection to Redis)."
 )
 
+UNREADABLE_ERROR = (
+    "ResultUnreadable: the job's stored result cannot be read by this process ({error}). "
+    "Is the code that defines it deployed here, and does the queue use the same SERIALIZER "
+    "as the worker?"
+)
+
 _RQ_PREFIXES = (
     Job.redis_job_namespace_prefix,
     Result.get_key(""),  # type: ignore[no-untyped-call]
@@ -140,13 +146,22 @@ class Backend:
         if raw[3]:
             entry_id, flat = raw[3][0], raw[3][1]
             payload = dict(zip(flat[::2], flat[1::2], strict=True))
-            restored = Result.restore(
-                task_id,
-                bytes(entry_id).decode(),
-                payload,
-                connection=self.connection,
-                serializer=serializer,
-            )
+            try:
+                restored = Result.restore(
+                    task_id,
+                    bytes(entry_id).decode(),
+                    payload,
+                    connection=self.connection,
+                    serializer=serializer,
+                )
+            except Exception as exc:  # stored by a worker whose code or serializer differs
+                return Snapshot(
+                    task_id,
+                    rq_status,
+                    State.FAILED,
+                    abandoned,
+                    error=UNREADABLE_ERROR.format(error=f"{type(exc).__name__}: {exc}"),
+                )
             return_value = restored.return_value
             if state is State.FAILED and error is None:
                 error = str(restored.exc_string or "")

@@ -1,0 +1,106 @@
+"""Property tests: any string as a polling URL or a task id.
+
+Nothing raises but the documented ``ValueError`` (no URL and no id), every key written
+stays under rq's prefix or ours, ours hold only a hash, and URLs come back unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import django_rq_poll as poll
+from django_rq_poll.conf import conf
+from tests import tasks
+
+# Any code point, lone surrogates and control characters included.
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=300)
+ANY_ID = ANY_TEXT | st.from_regex(r"[A-Za-z0-9_-]{1,300}", fullmatch=True)
+HUGE = "\x00\n" + "ü\ud800" * 200_000
+PROPERTY = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _read_everything(url: str, task_id: str) -> list[object]:
+    answers: list[object] = []
+    for kw in (
+        {"polling_url": url},
+        {"task_id": task_id},
+        {"polling_url": url, "task_id": task_id},
+    ):
+        answers += [
+            poll.get_process_status(**kw),
+            poll.process_is_running_or_complete(**kw),
+            poll.process_is_running(**kw),
+            poll.process_is_pending(**kw),
+            poll.process_is_complete(**kw),
+            poll.process_has_failed(**kw),
+            poll.get_process_progress(**kw),
+        ]
+        try:
+            answers.append(poll.get_process_result(**kw))
+        except poll.ProcessFailed as exc:
+            answers.append(exc)
+    answers += [poll.get_taskid_from_url(url), poll.get_url_from_taskid(task_id)]
+    return answers
+
+
+def _stray_keys(redis_db) -> list[bytes]:
+    ours = re.compile(rb"%s:url:[0-9a-f]{64}" % re.escape(conf.PREFIX.encode()))
+    return [
+        key
+        for key in redis_db.scan_iter(count=1000)
+        if not key.startswith(b"rq:") and not ours.fullmatch(key)
+    ]
+
+
+@PROPERTY
+@given(url=ANY_TEXT, task_id=ANY_ID)
+@example(url=HUGE, task_id=HUGE)
+@example(url="", task_id="")
+@example(url="rq:job:x", task_id="../../rq:job:x")
+def test_reads_never_raise(url, task_id, redis_db, tally):
+    tally.fault("hostile input")
+    try:
+        _read_everything(url, task_id)
+        ok = not poll.forget_process(task_id=task_id) and not poll.cancel_process(task_id=task_id)
+        tally.answer("hostile input", ok, f"forgot or canceled {task_id!r:.60}")
+    except Exception as exc:
+        tally.answer("hostile input", False, f"{url!r:.60} {task_id!r:.60}: {exc!r}")
+        raise
+    assert _stray_keys(redis_db) == []
+
+
+@PROPERTY
+@given(url=ANY_TEXT, queue=st.sampled_from(["default", "json"]))
+@example(url=HUGE, queue="default")
+@example(url=HUGE, queue="json")
+def test_any_url_round_trips_and_keys_stay_in_prefix(url, queue, redis_db, tally):
+    tally.fault("hostile input")
+    task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url, queue=queue)
+    text = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url, queue=queue)
+    ok = (
+        poll.get_taskid_from_url(url) == task_id
+        and poll.get_url_from_taskid(task_id) == url
+        and not text.started
+        and text.task_id == task_id
+    )
+    tally.answer("hostile input", ok, f"{url!r:.60} did not round-trip")
+    stray = _stray_keys(redis_db)
+    tally.answer("hostile input", not stray, f"keys outside the prefixes: {stray[:3]}")
+    assert poll.forget_process(url)
+    assert poll.get_taskid_from_url(url) is None
+    tally.assert_clean("hostile input")
+
+
+@pytest.mark.parametrize(
+    "func",
+    [poll.get_process_status, poll.get_process_result, poll.forget_process, poll.cancel_process],
+)
+def test_no_url_and_no_id_is_the_documented_value_error(func):
+    with pytest.raises(ValueError, match="needs a polling_url or a task_id"):
+        func()

@@ -1,0 +1,124 @@
+"""Workers killed with SIGKILL in the middle of a job, with real rqworker processes.
+
+rq's parent process refreshes the job's entry in ``rq:wip:<queue>`` every
+``job_monitoring_interval`` seconds with a TTL of ``min(remaining job time, interval)
++ 60``. When the whole worker dies nobody refreshes it, and the lookup script reads
+the job as abandoned once that entry's score has passed: at most ``interval + 60``
+seconds after the kill (90 s with rq's default interval of 30 s). These tests run the
+workers with a 1-second interval (``workers.QuickMonitorWorker``), so at most 61 s.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+
+import pytest
+
+import django_rq_poll as poll
+from django_rq_poll import State, keys
+from tests.faults import tasks
+from tests.faults.helpers import wait_until
+from tests.faults.workers import MONITORING_INTERVAL
+
+RQ_HEARTBEAT_GRACE = 60  # rq adds this to every heartbeat TTL; not configurable
+WORKER_CLASS = ("--worker-class", "tests.faults.workers.QuickMonitorWorker")
+SLACK = 10  # seconds for our polling loop to notice, on a busy 2-core machine
+
+
+def _horse_pid(redis_db, key: str) -> int:
+    wait_until(lambda: redis_db.get(f"{key}:pid"), timeout=60)
+    return int(redis_db.get(f"{key}:pid"))
+
+
+def test_whole_worker_killed(redis_db, killable_worker, run_jobs, tally):
+    """The URL stops reading as running within interval + 60 s, reads failed, restarts."""
+    n = 3
+    urls = [f"/killed/{uuid.uuid4().hex}/{i}" for i in range(n)]
+    holds = [f"hold-{uuid.uuid4().hex}" for _ in range(n)]
+    first = [
+        poll.check_status_or_begin(tasks.hold, (hold,), polling_url=url).task_id
+        for url, hold in zip(urls, holds, strict=True)
+    ]
+    workers = [killable_worker(*WORKER_CLASS, "default") for _ in range(n)]
+    horses = [_horse_pid(redis_db, hold) for hold in holds]
+    wait_until(lambda: all(poll.process_is_running(url) for url in urls), timeout=30)
+
+    for worker in workers:
+        os.killpg(worker.pid, signal.SIGKILL)
+    for horse in horses:  # rq's work-horse calls setpgrp(): it has a group of its own
+        os.killpg(horse, signal.SIGKILL)
+    killed_at = time.time()
+    for worker in workers:
+        worker.wait(timeout=10)
+    tally.fault("whole worker killed", n)
+    bound = killed_at + MONITORING_INTERVAL + RQ_HEARTBEAT_GRACE
+
+    flipped: dict[str, float] = {}
+    while len(flipped) < n and time.time() < bound + SLACK:
+        for url in urls:
+            state = poll.get_process_status(url)
+            if url in flipped:
+                tally.answer("whole worker killed", state is State.FAILED, f"{url}: {state}")
+            elif state is State.FAILED:
+                flipped[url] = time.time()
+            else:
+                tally.answer("whole worker killed", state is State.RUNNING, f"{url}: {state}")
+        time.sleep(0.25)
+    for url in urls:
+        tally.answer("whole worker killed", url in flipped, f"{url} still running after bound")
+    tally.notes["whole worker killed: seconds until failed (interval 1 s)"] = sorted(
+        round(t - killed_at, 1) for t in flipped.values()
+    )
+    tally.assert_clean("whole worker killed")
+
+    for url, old, hold in zip(urls, first, holds, strict=True):
+        assert not poll.process_is_running(url)
+        assert poll.process_has_failed(url)
+        with pytest.raises(poll.ProcessFailed, match="AbandonedJobError"):
+            poll.get_process_result(url)
+        assert redis_db.ttl(keys.url_key(url)) > 0  # the failed mapping expires
+        assert all(w.poll() is not None for w in workers)  # no worker is alive
+        again = poll.check_status_or_begin(tasks.hold, (hold,), polling_url=url)
+        assert again.started and again.task_id != old
+        redis_db.set(hold, 1)
+    run_jobs()  # a new worker: rq's maintenance now fails the old jobs itself
+    for url, old in zip(urls, first, strict=True):
+        assert poll.get_process_result(url) == "released"
+        assert poll.get_taskid_from_url(url) != old
+        assert poll.process_has_failed(task_id=old)
+
+
+def test_work_horse_killed(redis_db, killable_worker, tally):
+    """The parent marks the job failed at once; a retry runs on the same worker."""
+    worker = killable_worker(*WORKER_CLASS, "default")
+    for _ in range(3):
+        url, hold = f"/horse/{uuid.uuid4().hex}", f"hold-{uuid.uuid4().hex}"
+        old = poll.check_status_or_begin(tasks.hold, (hold,), polling_url=url).task_id
+        horse = _horse_pid(redis_db, hold)
+        wait_until(lambda url=url: poll.process_is_running(url), timeout=30)
+        os.kill(horse, signal.SIGKILL)
+        tally.fault("work-horse killed")
+        seen = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            seen.append(poll.get_process_status(url))
+            if seen[-1] is not State.RUNNING:
+                break
+            time.sleep(0.02)
+        for state in seen[:-1]:
+            tally.answer("work-horse killed", state is State.RUNNING, f"before: {state}")
+        tally.answer("work-horse killed", seen[-1] is State.FAILED, f"after: {seen[-1]}")
+        with pytest.raises(poll.ProcessFailed, match="Work-horse terminated unexpectedly"):
+            poll.get_process_result(url)
+        assert redis_db.ttl(keys.url_key(url)) > 0  # the failed mapping expires
+        assert worker.poll() is None
+        again = poll.check_status_or_begin(tasks.hold, (hold,), polling_url=url)
+        assert again.started and again.task_id != old
+        redis_db.delete(f"{hold}:pid")
+        redis_db.set(hold, 1)
+        wait_until(lambda url=url: poll.process_is_complete(url), timeout=30)
+        assert poll.get_process_result(url) == "released"
+    tally.assert_clean("work-horse killed")
