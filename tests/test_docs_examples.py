@@ -382,3 +382,18 @@ def test_status_text_override(site, settings):
     client.get("/reports/shared/4/")
     page = client.get("/reports/shared/4/").content.decode()
     assert '<p role="status" data-rq-poll-status>Still crunching the numbers…</p>' in page
+
+
+def test_reference_documents_the_web_layer():
+    from django_rq_poll import views
+    from django_rq_poll.templatetags.rq_poll import register
+
+    with open(os.path.join(ROOT, "docs", "reference.rst"), encoding="utf-8") as f:
+        reference = f.read()
+    missing = [
+        name
+        for name in views.__all__
+        if not any(f".. auto{kind}:: {name}\n" in reference for kind in ("function", "class"))
+    ]
+    missing += [tag for tag in register.tags if f".. describe:: {{% {tag} " not in reference]
+    assert missing == []
