@@ -34,9 +34,7 @@ dist: $(BIN)/.installed
 	rm -rf dist
 	$(BIN)/python -m build --sdist --wheel --outdir dist . > /dev/null
 	$(BIN)/twine check --strict dist/*
-	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/py.typed'
-	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/templates/django_rq_poll/status/begun.txt'
-	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/static/django_rq_poll/poll.js'
+	$(BIN)/python scripts/check_wheel.py dist/*.whl
 
 # The Sphinx site, warnings (and broken cross-references) as errors; needs no Redis.
 docs: $(BIN)/.installed
