@@ -397,3 +397,10 @@ def test_reference_documents_the_web_layer():
     ]
     missing += [tag for tag in register.tags if f".. describe:: {{% {tag} " not in reference]
     assert missing == []
+
+
+def test_quick_monitor_worker_example(settings):
+    from quick_worker import QuickMonitorWorker
+
+    worker = QuickMonitorWorker([store.backend().queue], connection=store.backend().connection)
+    assert worker.job_monitoring_interval == 5
