@@ -49,17 +49,24 @@ class PollingMixin(_Base):
     job_options: dict[str, Any] = {}
     #: Keep results per user; ``False`` shares one result among all users of the URL.
     vary_on_user: bool = True
+    #: The "still running" page (status 202).
     running_template_name: str = Templates.running
+    #: The page of a failed or canceled job (status 500), with its "try again" form.
     failed_template_name: str = Templates.failed
+    #: The page shown while Redis cannot be reached (status 503).
     unavailable_template_name: str = Templates.unavailable
+    #: The running fragment that htmx polls in place of the running page.
     htmx_running_template_name: str = Templates.htmx_running
+    #: The failure fragment for htmx (status 286, since htmx swaps no error status).
     htmx_failed_template_name: str = Templates.htmx_failed
 
     #: The user the polling key and the job's owner are taken from (resolved once).
     polling_user: Any = None
+    #: The finished job's result, set before the view's own handler runs.
     result: Any
 
     def get_task(self) -> tasks.TaskRef:
+        """The task to run: ``task`` by default, for views that choose it per request."""
         task = self.task
         if inspect.ismethod(task) and task.__self__ is self:
             task = task.__func__  # a function set as a class attribute binds like a method
@@ -71,12 +78,16 @@ class PollingMixin(_Base):
         return task
 
     def get_task_args(self) -> Sequence[Any]:
+        """The task's positional arguments; they travel through the queue's serializer,
+        so pass ids and plain data rather than model instances."""
         return ()
 
     def get_task_kwargs(self) -> dict[str, Any]:
+        """The task's keyword arguments, under the same rule as ``get_task_args``."""
         return {}
 
     def get_job_options(self) -> dict[str, Any]:
+        """A copy of ``job_options``, so a view may vary them per request."""
         return dict(self.job_options)
 
     def get_polling_url(self) -> str:
@@ -90,12 +101,14 @@ class PollingMixin(_Base):
         return None
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """The parent view's context, plus ``result`` once there is one."""
         if hasattr(self, "result"):
             kwargs.setdefault("result", self.result)
         parent = getattr(super(), "get_context_data", None)
         return parent(**kwargs) if parent is not None else kwargs
 
     def get_polling_templates(self) -> Templates:
+        """The polling pages' templates, from the ``*_template_name`` attributes."""
         return Templates(
             running=self.running_template_name,
             failed=self.failed_template_name,
