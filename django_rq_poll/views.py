@@ -91,8 +91,12 @@ class PollingMixin(_Base):
         return dict(self.job_options)
 
     def get_polling_url(self) -> str:
-        """The key the result is kept under: path and query, plus the user unless shared."""
-        return pages.polling_key(self.request, self.polling_user if self.vary_on_user else None)
+        """The page's key: path and query string by default.
+
+        Override it to ignore query parameters that do not change the result. The user
+        is added to it unless ``vary_on_user`` is ``False``.
+        """
+        return self.request.get_full_path()
 
     def get_result_response(self, result: Any) -> HttpResponseBase | None:
         """Return a response (a redirect, JSON, a file ...) to answer with instead of
@@ -124,7 +128,9 @@ class PollingMixin(_Base):
             task=self.get_task(),
             task_args=self.get_task_args(),
             task_kwargs=self.get_task_kwargs(),
-            polling_url=self.get_polling_url(),
+            polling_url=pages.polling_key(
+                self.get_polling_url(), user if self.vary_on_user else None
+            ),
             owner=pages.owner_of(user) if self.vary_on_user else None,
             user=user,
             job_options=self.get_job_options(),
@@ -203,11 +209,12 @@ def polling_view(
         def value(arg: Arg) -> Any:
             return arg(request, *args, **kwargs) if callable(arg) else arg
 
-        key = (
+        page_key = (
             polling_url(request, *args, **kwargs)
             if polling_url is not None
-            else pages.polling_key(request, user if vary_on_user else None)
+            else request.get_full_path()
         )
+        key = pages.polling_key(page_key, user if vary_on_user else None)
         return pages.Poller(
             request=request,
             task=task,
