@@ -25,8 +25,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_rq",
+    "demo",  # before django_rq_poll: its templates override the app's base layout
     "django_rq_poll",
-    "demo",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -53,7 +53,13 @@ TEMPLATES = [
     }
 ]
 WSGI_APPLICATION = "demo.wsgi.application"
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        # DEMO_DB lets tests run the demo on a throw-away database.
+        "NAME": os.environ.get("DEMO_DB") or BASE_DIR / "db.sqlite3",
+    }
+}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
