@@ -5,7 +5,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Django 6 needs Python 3.12+: the newest such interpreter found here, if any.
-NEW_PYTHON ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python $(HOME)/.pyenv/versions/3.13*/bin/python) $(shell command -v python3.13 python3.12 2>/dev/null))
+# (pyenv shims are skipped unless they really run: an inactive version's shim only errors.)
+NEW_PYTHON ?= $(shell for p in $(HOME)/.pyenv/versions/3.1[3-9]*/bin/python \
+  $(HOME)/.pyenv/versions/3.12*/bin/python python3.14 python3.13 python3.12; do \
+  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && \
+  { command -v "$$p"; break; }; done)
 NEW_VENV ?= .venv-django6
 
 .PHONY: test test-django6 lint dist ci

@@ -8,13 +8,12 @@ from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
-from django.template.loader import render_to_string
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation
 from rq.job import Job
 from rq.queue import Queue
 
-from . import callbacks, keys, pending, store, tasks
+from . import callbacks, keys, pending, store, tasks, texts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
 from .exceptions import ProcessFailed
 from .progress import Progress
@@ -253,8 +252,9 @@ def check_status_or_begin(
 
 
 def _status_text(task_id: str, state: State, *, started: bool) -> StatusText:
-    name = "begun" if started else ("complete" if state is State.COMPLETE else "running")
-    text = render_to_string(f"django_rq_poll/status/{name}.txt").strip()
+    # A job found failed or canceled is replaced, so only "complete" or "running" occur.
+    shown = State.COMPLETE if state is State.COMPLETE else State.RUNNING
+    text = texts.status_text(shown, started=started)
     return StatusText(text, task_id=task_id, state=state, started=started)
 
 
@@ -323,6 +323,17 @@ def get_process_progress(
     """What the job last reported with :func:`set_progress`, or ``None``."""
     snap = _snapshot(polling_url, task_id, "get_process_progress", meta=True)
     return Progress.from_meta(snap.meta) if snap is not None else None
+
+
+def get_process_snapshot(
+    polling_url: str | None = None, task_id: str | None = None, *, result: bool = False
+) -> store.Snapshot | None:
+    """Everything one lookup knows of the job: state, meta, error text, and with
+    ``result`` its return value; ``None`` when no job is known.
+
+    Pages use it to decide in one Redis round trip what to show.
+    """
+    return _snapshot(polling_url, task_id, "get_process_snapshot", result=result, meta=True)
 
 
 def get_taskid_from_url(polling_url: str | None = None) -> str | None:
@@ -419,6 +430,7 @@ aprocess_is_complete = _twin(process_is_complete)
 aprocess_has_failed = _twin(process_has_failed)
 aget_process_result = _twin(get_process_result)
 aget_process_progress = _twin(get_process_progress)
+aget_process_snapshot = _twin(get_process_snapshot)
 aget_taskid_from_url = _twin(get_taskid_from_url)
 aget_url_from_taskid = _twin(get_url_from_taskid)
 aforget_process = _twin(forget_process)

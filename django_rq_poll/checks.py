@@ -95,4 +95,13 @@ def check_settings(
                     7,
                 )
             )
+    retry_after = raw.get("RETRY_AFTER", DEFAULTS["RETRY_AFTER"])
+    if isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after <= 0:
+        errors.append(
+            _error(
+                f"RQ_POLL['RETRY_AFTER'] is {retry_after!r}.",
+                "Use a whole number of seconds > 0 (it is sent as the Retry-After header).",
+                8,
+            )
+        )
     return errors

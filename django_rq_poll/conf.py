@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "POLL_INTERVAL": 2,
     # Longest pause between polls once the script has backed off.
     "POLL_MAX_INTERVAL": 15,
+    # Seconds a page asks the browser to wait (Retry-After) when Redis is unreachable.
+    "RETRY_AFTER": 10,
 }
 
 RQ_DEFAULT_RESULT_TTL = 500
@@ -60,6 +62,10 @@ class Settings:
     @property
     def POLL_MAX_INTERVAL(self) -> float:
         return float(self._get("POLL_MAX_INTERVAL"))
+
+    @property
+    def RETRY_AFTER(self) -> int:
+        return int(self._get("RETRY_AFTER"))
 
 
 conf = Settings()

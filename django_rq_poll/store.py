@@ -30,6 +30,9 @@ from .states import State, from_rq_status
 META_URL = "rq_poll_url"
 META_PROGRESS = "rq_poll_progress"
 META_OWNER = "rq_poll_owner"
+# The page a browser should load once the job is done (the polling URL may be a key
+# that is not a page, e.g. one carrying the user).
+META_PAGE = "rq_poll_page"
 META_CALLBACKS = "rq_poll_callbacks"
 
 ABANDONED_ERROR = (
@@ -168,12 +171,15 @@ class Backend:
             return self.serializer
 
     def fetch_job(self, task_id: str) -> Job | None:
+        """The rq Job, read with its own queue's serializer; ``None`` when gone."""
         if not keys.is_valid_job_id(task_id):
             return None
         with self.errors():
+            origin = self.connection.hget(self.queue.job_class.key_for(task_id), "origin")
+            serializer = self._serializer_of(_text(origin)) if origin else self.serializer
             try:
                 return self.queue.job_class.fetch(
-                    task_id, connection=self.connection, serializer=self.serializer
+                    task_id, connection=self.connection, serializer=serializer
                 )
             except NoSuchJobError:
                 return None

@@ -74,6 +74,9 @@ def _start_fakeredis() -> str:
 
     port = _free_port()
     server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
+    # Client connections stay open until exit: their handler threads must not block it.
+    server.daemon_threads = True
+    server.block_on_close = False
     threading.Thread(target=server.serve_forever, daemon=True).start()
     atexit.register(server.shutdown)
     return f"redis://127.0.0.1:{port}/0"

@@ -46,3 +46,9 @@ RQ_QUEUES = {
 }
 RQ_POLL = {"QUEUE": "default"}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+# The web layer's tests (tests/test_views.py): test views and their templates.
+ROOT_URLCONF = "tests.urls"
+STATIC_URL = "/static/"
+from pathlib import Path  # noqa: E402
+
+TEMPLATES[0]["DIRS"] = [Path(__file__).parent / "templates"]

@@ -72,3 +72,14 @@ class Holder:
     @staticmethod
     def static_add(x: int, y: int) -> int:
         return x + y
+
+
+def owner_of(label: str) -> str:
+    """A result that says whose it is, to prove users never see each other's."""
+    return f"for {label}"
+
+
+def report_then_wait(key: str, steps: int = 4) -> str:
+    """Report progress, then hold the running state until the test sets ``key``."""
+    set_progress(2, steps, f"step 2 of {steps}")
+    return wait_for(key)

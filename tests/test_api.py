@@ -434,3 +434,15 @@ def _wait(predicate, timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.02)
+
+
+class TestOtherSerializer:
+    def test_forget_and_cancel_json_jobs(self, url, redis_db, run_jobs):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url, queue="json")
+        assert poll.cancel_process(task_id=task_id)
+        assert redis_db.ttl(keys.url_key(url)) > 0
+        again = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url, queue="json")
+        run_jobs("json")
+        assert poll.get_process_result(url) == 3
+        assert poll.forget_process(task_id=again.task_id)
+        assert poll.get_taskid_from_url(url) is None

@@ -25,6 +25,9 @@ def ids(settings_value):
         ({"PREFIX": "a b"}, ["django_rq_poll.E006"]),
         ({"POLL_INTERVAL": 0}, ["django_rq_poll.E007"]),
         ({"POLL_MAX_INTERVAL": True}, ["django_rq_poll.E007"]),
+        ({"RETRY_AFTER": 30}, []),
+        ({"RETRY_AFTER": 0}, ["django_rq_poll.E008"]),
+        ({"RETRY_AFTER": 2.5}, ["django_rq_poll.E008"]),
     ],
 )
 def test_settings_checks(settings, value, expected):
@@ -45,6 +48,6 @@ def test_prefix_setting_moves_every_key(settings, redis_db, url):
 
     settings.RQ_POLL = {"PREFIX": "elsewhere"}
     poll.begin_process(tasks.add, (1, 2), polling_url=url)
-    assert [k for k in redis_db.keys("*") if not k.startswith(b"rq:")][0].startswith(
-        b"elsewhere:url:"
-    )
+    ours = [k for k in redis_db.keys("*") if not k.startswith(b"rq:")]
+    assert ours
+    assert all(k.startswith(b"elsewhere:url:") for k in ours)

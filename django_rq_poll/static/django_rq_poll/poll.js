@@ -1,0 +1,178 @@
+/*
+ * django-rq-poll: keeps a "still running" page up to date without reloading it.
+ *
+ * Each element with [data-rq-poll] names its job's status endpoint
+ * (data-rq-poll-status-url) and the polling intervals in milliseconds. The script
+ * asks the endpoint, updates [data-rq-poll-status] and the <progress> in place,
+ * waits longer between polls while nothing changes (up to the maximum), pauses
+ * while the tab is hidden, and reloads the page once the job is done: the same URL
+ * then answers with the result (or the failure page).
+ *
+ * The page's no-JavaScript refresh sits in <noscript>, so it never fires here.
+ * Without a status URL, or when the endpoint no longer knows the job, the script
+ * falls back to reloading the page on the same schedule.
+ */
+(function () {
+  "use strict";
+
+  function number(value, fallback) {
+    var parsed = parseInt(value, 10);
+    return parsed > 0 ? parsed : fallback;
+  }
+
+  function sameOrigin(url) {
+    try {
+      return new URL(url, window.location.href).origin === window.location.origin;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function Poller(root) {
+    this.root = root;
+    this.url = root.getAttribute("data-rq-poll-status-url") || "";
+    this.interval = number(root.getAttribute("data-rq-poll-interval"), 2000);
+    this.maxInterval = Math.max(
+      this.interval,
+      number(root.getAttribute("data-rq-poll-max-interval"), 15000)
+    );
+    this.delay = this.interval;
+    this.timer = null;
+    this.busy = false;
+    this.finished = false;
+    this.last = "";
+  }
+
+  Poller.prototype.schedule = function () {
+    if (this.finished || this.timer !== null || this.busy || document.hidden) {
+      return;
+    }
+    var self = this;
+    this.timer = window.setTimeout(function () {
+      self.timer = null;
+      self.poll();
+    }, this.delay);
+  };
+
+  Poller.prototype.pause = function () {
+    if (this.timer !== null) {
+      window.clearTimeout(this.timer);
+      this.timer = null;
+    }
+  };
+
+  Poller.prototype.backOff = function () {
+    this.delay = Math.min(Math.round(this.delay * 1.5), this.maxInterval);
+  };
+
+  // The running page is served at the result's own URL: reloading it shows the result.
+  Poller.prototype.load = function () {
+    this.finished = true;
+    this.pause();
+    window.location.reload();
+  };
+
+  Poller.prototype.poll = function () {
+    if (!this.url || !sameOrigin(this.url)) {
+      this.load();
+      return;
+    }
+    var self = this;
+    this.busy = true;
+    window
+      .fetch(this.url, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        cache: "no-store",
+      })
+      .then(function (response) {
+        if (response.status === 404) {
+          self.url = ""; // the job is gone: the page itself knows what to do next
+          return null;
+        }
+        if (!response.ok) {
+          throw new Error("status " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        self.busy = false;
+        if (data === null) {
+          self.schedule();
+          return;
+        }
+        if (data.done) {
+          self.load();
+          return;
+        }
+        self.update(data);
+        self.schedule();
+      })
+      .catch(function () {
+        self.busy = false;
+        self.backOff();
+        self.schedule();
+      });
+  };
+
+  Poller.prototype.update = function (data) {
+    var progress = data.progress || {};
+    var seen = [data.status, progress.current, progress.total, progress.message].join("|");
+    if (seen === this.last) {
+      this.backOff();
+    } else {
+      this.last = seen;
+      this.delay = this.interval;
+    }
+    var status = this.root.querySelector("[data-rq-poll-status]");
+    if (status && data.status && status.textContent !== data.status) {
+      status.textContent = data.status;
+    }
+    if (!data.progress) {
+      return;
+    }
+    var bar = this.root.querySelector("[data-rq-poll-bar]");
+    if (bar) {
+      if (typeof progress.percent === "number") {
+        bar.value = progress.percent;
+        bar.textContent = progress.percent + "%";
+      } else {
+        bar.removeAttribute("value");
+        bar.textContent = "";
+      }
+    }
+    var label = this.root.querySelector("[data-rq-poll-label]");
+    if (label && progress.message) {
+      label.textContent = progress.message;
+    }
+  };
+
+  function start() {
+    var pollers = [];
+    var roots = document.querySelectorAll("[data-rq-poll]");
+    for (var i = 0; i < roots.length; i++) {
+      if (roots[i].rqPoll) {
+        continue;
+      }
+      roots[i].rqPoll = new Poller(roots[i]);
+      pollers.push(roots[i].rqPoll);
+      roots[i].rqPoll.schedule();
+    }
+    document.addEventListener("visibilitychange", function () {
+      for (var j = 0; j < pollers.length; j++) {
+        if (document.hidden) {
+          pollers[j].pause();
+        } else {
+          pollers[j].delay = pollers[j].interval; // back in view: ask soon
+          pollers[j].schedule();
+        }
+      }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,26 @@
+"""The status sentences users read, one small template each so sites can reword them."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from .states import State
+
+_TEMPLATE = {
+    State.PENDING: "running",
+    State.RUNNING: "running",
+    State.COMPLETE: "complete",
+    State.FAILED: "failed",
+    State.CANCELED: "canceled",
+}
+
+
+def status_text(state: State | None, *, started: bool = False) -> str:
+    """What to tell a user about a job in ``state``; empty when no job is known.
+
+    ``started`` says the job was begun by this very request ("has begun").
+    """
+    if state is None:
+        return ""
+    name = "begun" if started else _TEMPLATE[state]
+    return render_to_string(f"django_rq_poll/status/{name}.txt").strip()

@@ -1,0 +1,295 @@
+"""Put slow work behind a page: the view mixin, the function-view decorator, the status view.
+
+The same URL answers "still running" (202) until the job's result is ready, then the
+view's own response with the result.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from asgiref.sync import iscoroutinefunction
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET
+
+from . import api, keys, pages, store, tasks, texts
+from .conf import conf
+from .exceptions import ImproperlyConfigured, RedisUnavailable
+from .pages import Templates
+from .progress import Progress
+from .states import State
+
+if TYPE_CHECKING:
+    from django.views import View
+
+    _Base = View
+else:
+    _Base = object
+
+__all__ = ["PollingMixin", "polling_view", "status"]
+
+
+class PollingMixin(_Base):
+    """Answer GET with a "still running" page until the task's result is ready.
+
+    Then the view answers as it normally would, with the result in its context as
+    ``result`` (and as ``self.result``). Put access-control mixins before this one.
+    """
+
+    #: The task: a module-level function or its dotted path.
+    task: tasks.TaskRef | None = None
+    #: rq options for the job (``queue``, ``timeout``, ``result_ttl``, ``meta`` ...).
+    job_options: dict[str, Any] = {}
+    #: Keep results per user; ``False`` shares one result among all users of the URL.
+    vary_on_user: bool = True
+    running_template_name: str = Templates.running
+    failed_template_name: str = Templates.failed
+    unavailable_template_name: str = Templates.unavailable
+    htmx_running_template_name: str = Templates.htmx_running
+    htmx_failed_template_name: str = Templates.htmx_failed
+
+    #: The user the polling key and the job's owner are taken from (resolved once).
+    polling_user: Any = None
+    result: Any
+
+    def get_task(self) -> tasks.TaskRef:
+        task = self.task
+        if inspect.ismethod(task) and task.__self__ is self:
+            task = task.__func__  # a function set as a class attribute binds like a method
+        if task is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs a task: set task = <function or dotted path> "
+                "or define get_task()."
+            )
+        return task
+
+    def get_task_args(self) -> Sequence[Any]:
+        return ()
+
+    def get_task_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def get_job_options(self) -> dict[str, Any]:
+        return dict(self.job_options)
+
+    def get_polling_url(self) -> str:
+        """The key the result is kept under: path and query, plus the user unless shared."""
+        return pages.polling_key(self.request, self.polling_user if self.vary_on_user else None)
+
+    def get_result_response(self, result: Any) -> HttpResponseBase | None:
+        """Return a response (a redirect, JSON, a file ...) to answer with instead of
+        the view's usual one; ``None`` lets the view render as usual. May be async in
+        an async view."""
+        return None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        if hasattr(self, "result"):
+            kwargs.setdefault("result", self.result)
+        parent = getattr(super(), "get_context_data", None)
+        return parent(**kwargs) if parent is not None else kwargs
+
+    def get_polling_templates(self) -> Templates:
+        return Templates(
+            running=self.running_template_name,
+            failed=self.failed_template_name,
+            unavailable=self.unavailable_template_name,
+            htmx_running=self.htmx_running_template_name,
+            htmx_failed=self.htmx_failed_template_name,
+        )
+
+    def _poller(self, user: Any) -> pages.Poller:
+        self.polling_user = user
+        return pages.Poller(
+            request=self.request,
+            task=self.get_task(),
+            task_args=self.get_task_args(),
+            task_kwargs=self.get_task_kwargs(),
+            polling_url=self.get_polling_url(),
+            owner=pages.owner_of(user) if self.vary_on_user else None,
+            user=user,
+            job_options=self.get_job_options(),
+            templates=self.get_polling_templates(),
+        )
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if self.view_is_async:
+            return self._adispatch(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD"):
+            poller = self._poller(getattr(request, "user", None))
+
+            def answer(result: Any) -> HttpResponseBase:
+                self.result = result
+                response = self.get_result_response(result)
+                if response is None:
+                    response = super(PollingMixin, self).dispatch(request, *args, **kwargs)
+                return response
+
+            return pages.handle(poller, answer)
+        if pages.wants_retry(request):
+            return self._poller(getattr(request, "user", None)).retry()
+        return super().dispatch(request, *args, **kwargs)
+
+    async def _adispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.method in ("GET", "HEAD"):
+            poller = self._poller(await _auser(request))
+
+            async def answer(result: Any) -> HttpResponseBase:
+                self.result = result
+                response: Any = self.get_result_response(result)
+                if inspect.isawaitable(response):
+                    response = await response
+                if response is None:
+                    parent: Any = super(PollingMixin, self).dispatch
+                    response = await parent(request, *args, **kwargs)
+                return response  # type: ignore[no-any-return]
+
+            return await pages.ahandle(poller, answer)
+        if pages.wants_retry(request):
+            return await self._poller(await _auser(request)).aretry()
+        parent: Any = super().dispatch  # an async view's handlers return coroutines
+        return await parent(request, *args, **kwargs)
+
+
+async def _auser(request: HttpRequest) -> Any:
+    auser = getattr(request, "auser", None)
+    return await auser() if auser is not None else None
+
+
+# -- function views --------------------------------------------------------------------
+V = TypeVar("V", bound=Callable[..., Any])
+Arg = Any  # a value, or a callable taking (request, *view_args, **view_kwargs)
+
+
+def polling_view(
+    task: tasks.TaskRef,
+    *,
+    task_args: Arg = (),
+    task_kwargs: Arg = None,
+    polling_url: Callable[..., str] | None = None,
+    vary_on_user: bool = True,
+    job_options: dict[str, Any] | None = None,
+    templates: Templates | None = None,
+) -> Callable[[V], V]:
+    """Decorate a function view that shows a task's result, like :class:`PollingMixin`.
+
+    The view is called with the result as the keyword argument ``result`` once it is
+    ready; until then the decorator answers with the running (or failed) page.
+    ``task_args``, ``task_kwargs`` and ``polling_url`` may be callables taking the
+    view's own arguments ``(request, *args, **kwargs)``. Async views work too.
+    """
+    tasks.resolve(task)  # refuse an unrunnable task at import time, not on first request
+
+    def poller(request: HttpRequest, user: Any, args: Any, kwargs: Any) -> pages.Poller:
+        def value(arg: Arg) -> Any:
+            return arg(request, *args, **kwargs) if callable(arg) else arg
+
+        key = (
+            polling_url(request, *args, **kwargs)
+            if polling_url is not None
+            else pages.polling_key(request, user if vary_on_user else None)
+        )
+        return pages.Poller(
+            request=request,
+            task=task,
+            task_args=value(task_args),
+            task_kwargs=value(task_kwargs) or {},
+            polling_url=key,
+            owner=pages.owner_of(user) if vary_on_user else None,
+            user=user,
+            job_options=dict(job_options or {}),
+            templates=templates or Templates(),
+        )
+
+    def decorator(view: V) -> V:
+        if iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                if request.method in ("GET", "HEAD"):
+                    found = poller(request, await _auser(request), args, kwargs)
+
+                    async def answer(result: Any) -> HttpResponseBase:
+                        return await view(request, *args, result=result, **kwargs)  # type: ignore[no-any-return]
+
+                    return await pages.ahandle(found, answer)
+                if pages.wants_retry(request):
+                    return await poller(request, await _auser(request), args, kwargs).aretry()
+                return await view(request, *args, **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            user = getattr(request, "user", None)
+            if request.method in ("GET", "HEAD"):
+                return pages.handle(
+                    poller(request, user, args, kwargs),
+                    lambda result: view(request, *args, result=result, **kwargs),
+                )
+            if pages.wants_retry(request):
+                return poller(request, user, args, kwargs).retry()
+            return view(request, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+# -- the status endpoint -----------------------------------------------------------------
+@require_GET
+def status(request: HttpRequest, job_id: str) -> HttpResponseBase:
+    """JSON about one job, for the polling script: never its result, never a traceback.
+
+    A job recorded with an owner answers only to that user; others get the same 404 as
+    for an id that does not exist, so ids of other users' jobs cannot be probed.
+    """
+    if not keys.is_valid_job_id(job_id):
+        return _not_found()
+    try:
+        snap = api.get_process_snapshot(task_id=job_id)
+    except RedisUnavailable as exc:
+        pages.logger.warning("Status of job %s answered 503: %s", job_id, exc)
+        response = JsonResponse({"error": gettext("Try again in a moment.")}, status=503)
+        response["Retry-After"] = str(conf.RETRY_AFTER)
+        return pages.no_store(response)
+    if snap is None or not _may_read(request, snap.meta or {}):
+        return _not_found()
+    progress = Progress.from_meta(snap.meta)
+    return pages.no_store(
+        JsonResponse(
+            {
+                "state": snap.state.value,
+                "done": snap.state.done,
+                "failed": snap.state is State.FAILED,
+                "status": texts.status_text(snap.state),
+                "progress": progress.as_dict() if progress is not None else None,
+                "url": _page_of(snap.meta or {}),
+            }
+        )
+    )
+
+
+def _not_found() -> HttpResponseBase:
+    return pages.no_store(JsonResponse({"error": gettext("No such process.")}, status=404))
+
+
+def _may_read(request: HttpRequest, meta: dict[str, Any]) -> bool:
+    owner = meta.get(store.META_OWNER)
+    if owner is None:
+        return True  # shared or anonymous: the unguessable id is the secret
+    user = getattr(request, "user", None)
+    return pages.owner_of(user) == str(owner)
+
+
+def _page_of(meta: dict[str, Any]) -> str | None:
+    """The local page to load when done; never a URL that leaves the site."""
+    for name in (store.META_PAGE, store.META_URL):
+        url = meta.get(name)
+        if isinstance(url, str) and url[:1] == "/" and url[1:2] not in ("/", "\\"):
+            return url.split("#", 1)[0]
+    return None

@@ -1,0 +1,449 @@
+"""The web layer through the Django test client, with real Redis and real rq workers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.urls import reverse
+
+import django_rq_poll as poll
+from django_rq_poll import store
+from django_rq_poll.pages import RETRY_FIELD
+from tests import tasks
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def status_of(client, task_id):
+    return client.get(reverse("django_rq_poll:status", kwargs={"job_id": task_id}))
+
+
+def only_job_id(redis_db):
+    """The id of the single job in the test database."""
+    (key,) = redis_db.keys(b"rq:job:*")
+    return key.decode().rsplit(":", 1)[1]
+
+
+# Users need the database; transactional_db, so that jobs begun in a request are
+# enqueued at once rather than on a commit that a test transaction never makes.
+@pytest.fixture
+def alice(transactional_db, django_user_model):
+    return django_user_model.objects.create_user("alice", password="pw")
+
+
+@pytest.fixture
+def bob(transactional_db, django_user_model):
+    return django_user_model.objects.create_user("bob", password="pw")
+
+
+def kill_redis(monkeypatch):
+    """Point the default queue at a port where no Redis answers (as test_api does)."""
+    import redis
+    from rq import Queue
+
+    dead = Queue("default", connection=redis.Redis(port=1, socket_connect_timeout=0.2))
+    monkeypatch.setitem(store._backends, "default", store.Backend(dead))
+
+
+@pytest.fixture
+def dead_redis(monkeypatch):
+    kill_redis(monkeypatch)
+
+
+class TestRequestCycle:
+    def test_running_page_then_result(self, client, run_jobs):
+        first = client.get("/sum/?x=3&y=4")
+        assert first.status_code == 202
+        assert "no-store" in first["Cache-Control"]
+        page = first.content.decode()
+        assert "This process has begun and will be running in the background." in page
+        assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
+        assert '<script src="/static/django_rq_poll/poll.js" defer></script>' in page
+        task_id = first.context["task_id"]
+        assert f'data-rq-poll-status-url="/rq-poll/status/{task_id}/"' in page
+        assert 'data-rq-poll-interval="2000" data-rq-poll-max-interval="15000"' in page
+
+        again = client.get("/sum/?x=3&y=4")
+        assert again.status_code == 202
+        assert again.context["task_id"] == task_id
+        assert "This process is currently running in the background." in again.content.decode()
+
+        run_jobs()
+        done = client.get("/sum/?x=3&y=4")
+        assert done.status_code == 200
+        assert done.content.decode() == "<p>Sum: 7</p>\n"
+        assert done.context["result"] == 7
+
+    def test_query_string_is_part_of_the_key(self, client, run_jobs):
+        client.get("/sum/?x=1&y=1")
+        client.get("/sum/?x=2&y=2")
+        run_jobs()
+        assert client.get("/sum/?x=1&y=1").content == b"<p>Sum: 2</p>\n"
+        assert client.get("/sum/?x=2&y=2").content == b"<p>Sum: 4</p>\n"
+
+    def test_job_meta_names_page_and_owner(self, client, alice, redis_db):
+        client.force_login(alice)
+        task_id = client.get("/sum/?x=1").context["task_id"]
+        job = store.backend().fetch_job(task_id)
+        assert job.meta[store.META_PAGE] == "/sum/?x=1"
+        assert job.meta[store.META_OWNER] == str(alice.pk)
+        assert job.meta[store.META_URL] == f"/sum/?x=1#user={alice.pk}"
+
+    def test_detail_view(self, client, alice, run_jobs):
+        assert client.get(f"/users/{alice.pk}/").status_code == 202
+        run_jobs()
+        response = client.get(f"/users/{alice.pk}/")
+        assert response.status_code == 200
+        assert response.content.decode() == f"<p>alice: {alice.pk + 100}</p>\n"
+
+    def test_plain_view_reads_self_result(self, client, run_jobs):
+        assert client.get("/plain/").status_code == 202
+        run_jobs()
+        assert client.get("/plain/").content == b"plain 42"
+
+    def test_head_polls_like_get(self, client, run_jobs):
+        assert client.head("/plain/").status_code == 202
+        run_jobs()
+        assert client.head("/plain/").status_code == 200
+
+    def test_result_response_hook(self, client, run_jobs):
+        client.get("/redirect/")
+        client.get("/json/")
+        run_jobs()
+        redirect = client.get("/redirect/")
+        assert (redirect.status_code, redirect["Location"]) == (302, "/done/42/")
+        assert client.get("/json/").json() == {"answer": 42}
+
+    def test_progress_on_running_page(self, client, rqworker, redis_db):
+        key = f"release-{uuid.uuid4().hex}"
+        url = f"/progress/?key={key}"
+        client.get(url)
+        rqworker("default", "--burst")
+        _wait_until(lambda: redis_db.get(f"{key}:started"))
+        response = client.get(url)
+        redis_db.set(key, 1)
+        assert response.status_code == 202
+        assert (
+            '<label class="rq-poll-progress"><span data-rq-poll-label>step 2 of 4</span> '
+            '<progress data-rq-poll-bar max="100" value="50">50%</progress></label>'
+        ) in response.content.decode()
+        data = status_of(client, response.context["task_id"]).json()
+        assert data["progress"] == {
+            "current": 2,
+            "total": 4,
+            "message": "step 2 of 4",
+            "percent": 50,
+        }
+        assert data["state"] == "running"
+
+    def test_running_page_settings(self, client, settings):
+        settings.RQ_POLL = {"POLL_INTERVAL": 0.5, "POLL_MAX_INTERVAL": 30}
+        page = client.get("/sum/").content.decode()
+        assert '<meta http-equiv="refresh" content="0.5">' in page
+        assert 'data-rq-poll-interval="500" data-rq-poll-max-interval="30000"' in page
+
+
+class TestUsers:
+    def test_each_user_gets_their_own_result(self, client, alice, bob, run_jobs):
+        client.force_login(alice)
+        assert client.get("/whose/").status_code == 202
+        run_jobs()
+        assert client.get("/whose/").content == b"<p>Sum: for alice</p>\n"
+
+        client.force_login(bob)
+        assert client.get("/whose/").status_code == 202
+        client.logout()
+        assert client.get("/whose/").status_code == 202
+        run_jobs()
+        assert client.get("/whose/").content == b"<p>Sum: for anonymous</p>\n"
+        client.force_login(bob)
+        assert client.get("/whose/").content == b"<p>Sum: for bob</p>\n"
+        client.force_login(alice)
+        assert client.get("/whose/").content == b"<p>Sum: for alice</p>\n"
+
+    def test_shared_view_shares_one_job(self, client, alice, bob, run_jobs, redis_db):
+        client.force_login(alice)
+        task_id = client.get("/shared-sum/").context["task_id"]
+        assert store.backend().fetch_job(task_id).meta[store.META_OWNER] is None
+        client.force_login(bob)
+        assert client.get("/shared-sum/").context["task_id"] == task_id
+        assert status_of(client, task_id).status_code == 200
+        run_jobs()
+        assert client.get("/shared-sum/").content == b"<p>Sum: 3</p>\n"
+        assert len(redis_db.keys(b"rq:job:*")) == 1
+
+
+class TestFailure:
+    def test_failure_page_hides_error_from_users(self, client, alice, run_jobs):
+        client.force_login(alice)
+        client.get("/fail/")
+        run_jobs()
+        response = client.get("/fail/")
+        assert response.status_code == 500
+        assert "no-store" in response["Cache-Control"]
+        page = response.content.decode()
+        assert "This process failed." in page
+        assert "secret" not in page
+        assert "RuntimeError" not in page
+        assert '<form method="post" action="/fail/">' in page
+        assert f'<input type="hidden" name="{RETRY_FIELD}" value="1">' in page
+        assert "csrfmiddlewaretoken" in page
+
+    @pytest.mark.parametrize("who", ["staff", "debug"])
+    def test_failure_page_shows_error_to_staff_or_in_debug(
+        self, client, transactional_db, django_user_model, settings, run_jobs, who
+    ):
+        if who == "staff":
+            client.force_login(django_user_model.objects.create_user("s", is_staff=True))
+        else:
+            settings.DEBUG = True
+        client.get("/fail/")
+        run_jobs()
+        page = client.get("/fail/").content.decode()
+        assert "RuntimeError: &lt;b&gt;secret&lt;/b&gt; boom" in page
+        assert "<b>secret</b>" not in page
+
+    def test_get_never_retries(self, client, run_jobs, redis_db):
+        client.get("/fail/")
+        run_jobs()
+        client.get("/fail/")
+        client.get("/fail/")
+        assert len(redis_db.keys(b"rq:job:*")) == 1
+
+    def test_retry_post_starts_again(self, client, run_jobs, redis_db):
+        first = client.get("/fail/").context["task_id"]
+        run_jobs()
+        response = client.post("/fail/", {RETRY_FIELD: "1"})
+        assert (response.status_code, response["Location"]) == (303, "/fail/")
+        assert not redis_db.exists(f"rq:job:{first}")  # the failed job was forgotten
+        again = client.get("/fail/")
+        assert again.status_code == 202
+        assert again.context["task_id"] != first
+
+    def test_retry_needs_csrf_token(self, alice, run_jobs):
+        from django.test import Client
+
+        strict = Client(enforce_csrf_checks=True)
+        strict.get("/fail/")
+        run_jobs()
+        assert strict.post("/fail/", {RETRY_FIELD: "1"}).status_code == 403
+
+    def test_retry_of_a_finished_job_changes_nothing(self, client, run_jobs):
+        task_id = client.get("/sum/").context["task_id"]
+        run_jobs()
+        assert client.post("/sum/", {RETRY_FIELD: "1"}).status_code == 303
+        assert client.get("/sum/").status_code == 200
+        assert poll.get_taskid_from_url("/sum/") == task_id
+
+    def test_other_posts_reach_the_view(self, client):
+        assert client.post("/sum/", {"x": "1"}).status_code == 405
+
+    def test_canceled_job(self, client):
+        task_id = client.get("/sum/").context["task_id"]
+        assert poll.cancel_process(task_id=task_id)
+        response = client.get("/sum/")
+        assert response.status_code == 500
+        assert "This process was canceled." in response.content.decode()
+
+
+class TestRedisDown:
+    def test_page_answers_503(self, client, dead_redis, caplog):
+        response = client.get("/sum/")
+        assert response.status_code == 503
+        assert response["Retry-After"] == "10"
+        assert "no-store" in response["Cache-Control"]
+        page = response.content.decode()
+        assert "cannot be reached right now" in page
+        assert "Traceback" not in page
+        assert '<meta http-equiv="refresh" content="10">' in page
+        assert "unreachable" in caplog.text
+
+    def test_retry_after_setting(self, client, settings, monkeypatch):
+        settings.RQ_POLL = {"RETRY_AFTER": 42}  # clears the backend cache: kill after
+        kill_redis(monkeypatch)
+        assert client.get("/sum/")["Retry-After"] == "42"
+
+    def test_retry_post_and_async_and_status(self, client, dead_redis):
+        assert client.post("/fail/", {RETRY_FIELD: "1"}).status_code == 503
+        assert client.get("/async/").status_code == 503
+        assert client.get("/async-fifteen/").status_code == 503
+        response = status_of(client, uuid.uuid4().hex)
+        assert response.status_code == 503
+        assert response["Retry-After"] == "10"
+
+
+class TestStatusEndpoint:
+    def test_fields_while_running_and_when_done(self, client, run_jobs):
+        task_id = client.get("/sum/?x=5").context["task_id"]
+        running = status_of(client, task_id)
+        assert running.status_code == 200
+        assert "no-store" in running["Cache-Control"]
+        assert running.json() == {
+            "state": "pending",
+            "done": False,
+            "failed": False,
+            "status": "This process is currently running in the background.",
+            "progress": None,
+            "url": "/sum/?x=5",
+        }
+        run_jobs()
+        done = status_of(client, task_id).json()
+        assert done["state"] == "complete"
+        assert done["done"] is True
+        assert done["status"] == "This process is complete."
+        assert "result" not in done
+        assert "7" not in json.dumps(done)
+
+    def test_failed_job_shows_no_error(self, client, run_jobs):
+        task_id = client.get("/fail/").context["task_id"]
+        run_jobs()
+        data = status_of(client, task_id).json()
+        assert (data["state"], data["done"], data["failed"]) == ("failed", True, True)
+        assert "secret" not in json.dumps(data)
+
+    def test_url_has_no_user_suffix(self, client, alice):
+        client.force_login(alice)
+        task_id = client.get("/sum/?x=1").context["task_id"]
+        assert status_of(client, task_id).json()["url"] == "/sum/?x=1"
+
+    def test_other_users_job_is_not_found(self, client, alice, bob):
+        client.force_login(alice)
+        task_id = client.get("/sum/").context["task_id"]
+        assert status_of(client, task_id).status_code == 200
+        client.force_login(bob)
+        assert status_of(client, task_id).status_code == 404
+        client.logout()
+        assert status_of(client, task_id).status_code == 404
+
+    def test_anonymous_job_is_readable_with_its_id(self, client, bob):
+        task_id = client.get("/sum/").context["task_id"]
+        client.force_login(bob)
+        assert status_of(client, task_id).status_code == 200
+
+    @pytest.mark.parametrize(
+        "job_id", [uuid.uuid4().hex, "no.dots", "x" * 129, "y" * 100_000, "%00", "ünï"]
+    )
+    def test_unknown_or_malformed_ids(self, client, job_id):
+        response = client.get(f"/rq-poll/status/{job_id}/")
+        assert response.status_code == 404
+        assert response.json() == {"error": "No such process."}
+
+    def test_only_get(self, client):
+        task_id = client.get("/sum/").context["task_id"]
+        assert client.post(f"/rq-poll/status/{task_id}/").status_code == 405
+
+    def test_job_without_page_meta(self, client):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url="//evil.example/x")
+        assert status_of(client, task_id).json()["url"] is None
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url="/local/?a=1")
+        assert status_of(client, task_id).json()["url"] == "/local/?a=1"
+
+
+class TestHtmx:
+    def test_partial_until_done_then_286(self, client, run_jobs):
+        first = client.get("/sum/?x=2", **HX)
+        assert first.status_code == 202
+        assert "HX-Request" in first["Vary"]
+        page = first.content.decode()
+        assert "<html" not in page
+        assert (
+            '<div class="rq-poll" data-rq-poll-htmx hx-get="/sum/?x=2" '
+            'hx-trigger="every 2000ms" hx-swap="outerHTML">'
+        ) in page
+        run_jobs()
+        done = client.get("/sum/?x=2", **HX)
+        assert done.status_code == 286
+        assert done.content == b"<p>Sum: 4</p>\n"
+        assert b"hx-trigger" not in done.content
+
+    def test_failed_partial_stops_polling(self, client, run_jobs):
+        client.get("/fail/", **HX)
+        run_jobs()
+        response = client.get("/fail/", **HX)
+        assert response.status_code == 286
+        page = response.content.decode()
+        assert "<html" not in page
+        assert "hx-trigger" not in page
+        assert 'hx-post="/fail/" hx-target="closest .rq-poll" hx-swap="outerHTML"' in page
+
+    def test_redirect_result_becomes_hx_redirect(self, client, run_jobs):
+        client.get("/redirect/", **HX)
+        client.get("/json/", **HX)
+        run_jobs()
+        redirect = client.get("/redirect/", **HX)
+        assert (redirect.status_code, redirect["HX-Redirect"]) == (286, "/done/42/")
+        assert redirect.content == b""
+        json_response = client.get("/json/", **HX)
+        assert (json_response.status_code, json_response["HX-Redirect"]) == (286, "/json/")
+
+    def test_plain_request_is_not_htmx(self, client, run_jobs):
+        client.get("/sum/", HTTP_HX_REQUEST="false")
+        run_jobs()
+        assert client.get("/sum/", HTTP_HX_REQUEST="false").status_code == 200
+
+
+class TestAsync:
+    def test_async_view(self, client, run_jobs):
+        assert client.get("/async/").status_code == 202
+        run_jobs()
+        response = client.get("/async/")
+        assert (response.status_code, response.content) == (200, b"async 11")
+
+    def test_async_result_response_hook(self, client, run_jobs):
+        client.get("/async-json/")
+        run_jobs()
+        assert client.get("/async-json/").json() == {"answer": 11}
+
+    def test_async_view_per_user(self, client, alice, run_jobs):
+        client.force_login(alice)
+        task_id = client.get("/async/").context["task_id"]
+        assert poll.get_taskid_from_url(f"/async/#user={alice.pk}") == task_id
+
+    def test_async_retry(self, client, run_jobs, redis_db):
+        client.get("/async/")
+        run_jobs()
+        assert client.post("/async/", {RETRY_FIELD: "1"}).status_code == 303
+
+
+class TestDecorator:
+    def test_function_view(self, client, run_jobs):
+        assert client.get("/plus-one/41/").status_code == 202
+        run_jobs()
+        assert client.get("/plus-one/41/").content == b"plus one: 42"
+
+    def test_async_function_view(self, client, alice, run_jobs):
+        assert client.get("/async-fifteen/").status_code == 202
+        run_jobs()
+        client.force_login(alice)  # vary_on_user=False: the result is shared
+        assert client.get("/async-fifteen/").content == b"fifteen: 15"
+
+    def test_refuses_unrunnable_task(self):
+        from django_rq_poll.views import polling_view
+
+        with pytest.raises(TypeError, match="lambda"):
+            polling_view(lambda: 1)
+
+
+class TestMisconfigured:
+    def test_view_without_task(self, rf):
+        from django.views.generic import TemplateView
+
+        from django_rq_poll.views import PollingMixin
+
+        class NoTask(PollingMixin, TemplateView):
+            template_name = "tests/sum.html"
+
+        with pytest.raises(poll.ImproperlyConfigured, match="needs a task"):
+            NoTask.as_view()(rf.get("/"))
+
+
+def _wait_until(predicate, timeout: float = 20) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from tests import views
+
+urlpatterns = [
+    path("rq-poll/", include("django_rq_poll.urls")),
+    path("sum/", views.SumView.as_view()),
+    path("shared-sum/", views.SharedSumView.as_view()),
+    path("whose/", views.WhoseView.as_view()),
+    path("fail/", views.FailView.as_view()),
+    path("progress/", views.ProgressView.as_view()),
+    path("users/<int:pk>/", views.UserDetailView.as_view()),
+    path("plain/", views.PlainView.as_view()),
+    path("redirect/", views.RedirectView.as_view()),
+    path("json/", views.JsonView.as_view()),
+    path("async/", views.AsyncView.as_view()),
+    path("async-json/", views.AsyncJsonView.as_view()),
+    path("plus-one/<int:x>/", views.plus_one),
+    path("async-fifteen/", views.async_fifteen),
+]

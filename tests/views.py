@@ -1,0 +1,104 @@
+"""Views that put the test tasks behind pages, the way a site would."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+
+from django_rq_poll.views import PollingMixin, polling_view
+from tests import tasks
+
+
+class SumView(PollingMixin, TemplateView):
+    template_name = "tests/sum.html"
+    task = tasks.add
+
+    def get_task_args(self):
+        return (int(self.request.GET.get("x", 1)), int(self.request.GET.get("y", 2)))
+
+
+class SharedSumView(SumView):
+    vary_on_user = False
+
+
+class WhoseView(PollingMixin, TemplateView):
+    """The result names the user the job ran for."""
+
+    template_name = "tests/sum.html"
+    task = "tests.tasks.owner_of"
+
+    def get_task_args(self):
+        user = self.request.user
+        return (user.username if user.is_authenticated else "anonymous",)
+
+
+class FailView(PollingMixin, TemplateView):
+    template_name = "tests/sum.html"
+    task = tasks.fail
+
+    def get_task_args(self):
+        return ("<b>secret</b> boom",)
+
+
+class ProgressView(PollingMixin, TemplateView):
+    template_name = "tests/sum.html"
+    task = tasks.report_then_wait
+
+    def get_task_args(self):
+        return (self.request.GET["key"],)
+
+
+class UserDetailView(PollingMixin, DetailView):
+    model = User
+    template_name = "tests/user_detail.html"
+    task = tasks.add
+
+    def get_task_args(self):
+        return (self.kwargs["pk"], 100)
+
+
+class PlainView(PollingMixin, View):
+    task = tasks.add
+
+    def get_task_args(self):
+        return (20, 22)
+
+    def get(self, request):
+        return HttpResponse(f"plain {self.result}")
+
+
+class RedirectView(PlainView):
+    def get_result_response(self, result):
+        return HttpResponseRedirect(f"/done/{result}/")
+
+
+class JsonView(PlainView):
+    def get_result_response(self, result):
+        return JsonResponse({"answer": result})
+
+
+class AsyncView(PollingMixin, View):
+    task = tasks.add
+
+    def get_task_args(self):
+        return (5, 6)
+
+    async def get(self, request):
+        return HttpResponse(f"async {self.result}")
+
+
+class AsyncJsonView(AsyncView):
+    async def get_result_response(self, result):
+        return JsonResponse({"answer": result})
+
+
+@polling_view(tasks.add, task_args=lambda request, x: (x, 1))
+def plus_one(request, x, result):
+    return HttpResponse(f"plus one: {result}")
+
+
+@polling_view("tests.tasks.add", task_args=(7, 8), vary_on_user=False)
+async def async_fifteen(request, result):
+    return HttpResponse(f"fifteen: {result}")
