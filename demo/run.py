@@ -103,6 +103,9 @@ class Demo:
             from fakeredis import TcpFakeServer
 
             server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
+            # A connection thread can sit in a blocking command (a worker's BLPOP) long
+            # after its client died; daemon threads let the demo exit without waiting.
+            server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
             self.stop_fakeredis = server.shutdown
             kind = "fakeredis' embedded TCP server (no redis-server binary found; data in memory)"

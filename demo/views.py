@@ -15,7 +15,7 @@ from django.views.generic import TemplateView
 from django_rq_poll import inventory
 from django_rq_poll.views import PollingMixin
 
-from . import charts
+from . import charts, tasks
 
 REGIONS = ("north", "south", "east", "west")
 
@@ -24,7 +24,7 @@ class AddView(PollingMixin, TemplateView):
     """The seed's /add/3/5/: one result for everybody, computed once."""
 
     template_name = "demo/add.html"
-    task = "demo.tasks.add"
+    task = tasks.add
     vary_on_user = False
 
     def get_task_args(self) -> tuple[Any, ...]:
@@ -35,7 +35,7 @@ class ReportView(PollingMixin, TemplateView):
     """A slow report with progress; its result is data, drawn here as a table and a chart."""
 
     template_name = "demo/report.html"
-    task = "demo.tasks.sales_report"
+    task = tasks.sales_report
     vary_on_user = False
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
@@ -60,7 +60,7 @@ class FlakyView(PollingMixin, TemplateView):
     """Its task always fails: the failure page offers to try again."""
 
     template_name = "demo/flaky.html"
-    task = "demo.tasks.flaky_forecast"
+    task = tasks.flaky_forecast
     vary_on_user = False
 
 
@@ -68,7 +68,7 @@ class MineView(LoginRequiredMixin, PollingMixin, TemplateView):
     """Per-user results: the polling key includes the user, so nobody sees another's."""
 
     template_name = "demo/mine.html"
-    task = "demo.tasks.lucky_numbers"
+    task = tasks.lucky_numbers
 
     def get_task_args(self) -> tuple[Any, ...]:
         return (self.request.user.get_username(),)
