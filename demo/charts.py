@@ -24,17 +24,22 @@ def _n(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _scale_top(values: Sequence[float]) -> int:
-    """A round axis maximum above the largest value."""
-    top = max([*values, 1])
-    step = 10 ** max(0, math.floor(math.log10(top)) - 1) * 5
-    return int(math.ceil(top / step) * step)
+def _axis(values: Sequence[float], most_ticks: int = 6) -> tuple[int, int]:
+    """A round step and an axis top (a multiple of it) just above the largest value."""
+    largest = max([*values, 1])
+    magnitude = 10 ** max(0, math.floor(math.log10(largest / most_ticks)))
+    for factor in (1, 2, 2.5, 5, 10):
+        step = int(factor * magnitude) or 1
+        ticks = math.ceil(largest / step)
+        if ticks <= most_ticks:
+            return step, step * ticks
+    raise AssertionError("unreachable: a step of 10x the magnitude always fits")
 
 
 def sales_chart(rows: Sequence[dict[str, Any]], title: str) -> SafeString:
     """Sales and costs as bars per month, profit as a line."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = _scale_top([r["sales"] for r in rows] + [r["costs"] for r in rows])
+    step, top = _axis([r["sales"] for r in rows] + [r["costs"] for r in rows])
     slot = plot_w / max(len(rows), 1)
     bar = slot * 0.32
 
@@ -56,7 +61,7 @@ def sales_chart(rows: Sequence[dict[str, Any]], title: str) -> SafeString:
             _n(float(y(v)) + 4),
             v,
         )
-        for v in (top * i // 4 for i in range(5))
+        for v in range(0, top + 1, step)
     ]
     marks = []
     points = []

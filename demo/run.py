@@ -166,7 +166,14 @@ class Demo:
         say(f"Starting the development server on http://127.0.0.1:{self.port}/")
         self.spawn(
             "runserver",
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+            [
+                sys.executable,
+                "manage.py",
+                "runserver",
+                f"127.0.0.1:{self.port}",
+                "--noreload",
+                "--insecure",  # serve static files with DEBUG off too
+            ],
         )
 
     def wait_for_server(self, timeout: float = 60) -> bool:

@@ -14,7 +14,9 @@ BASE_DIR = Path(__file__).resolve().parent
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 SECRET_KEY = "demo-only-not-secret"
-DEBUG = os.environ.get("DEMO_DEBUG", "1") == "1"
+# Off, so pages behave as on a real site (error details only for staff);
+# DEMO_DEBUG=1 turns Django's debug pages on. demo/run.py serves static files either way.
+DEBUG = os.environ.get("DEMO_DEBUG") == "1"
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 INSTALLED_APPS = [
