@@ -36,6 +36,7 @@ dist: $(BIN)/.installed
 	$(BIN)/twine check --strict dist/*
 	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/py.typed'
 	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/templates/django_rq_poll/status/begun.txt'
+	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/static/django_rq_poll/poll.js'
 
 test-django6:
 	@if [ -z "$(NEW_PYTHON)" ]; then \

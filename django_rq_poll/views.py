@@ -38,7 +38,9 @@ class PollingMixin(_Base):
     """Answer GET with a "still running" page until the task's result is ready.
 
     Then the view answers as it normally would, with the result in its context as
-    ``result`` (and as ``self.result``). Put access-control mixins before this one.
+    ``result`` (and as ``self.result``). Put access-control mixins before this one, and
+    look objects up in ``get_task_args`` (e.g. ``self.get_object()``) so that a request
+    for something that does not exist fails before a job starts.
     """
 
     #: The task: a module-level function or its dotted path.

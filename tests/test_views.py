@@ -76,6 +76,17 @@ class TestRequestCycle:
         assert done.content.decode() == "<p>Sum: 7</p>\n"
         assert done.context["result"] == 7
 
+    def test_atomic_requests(self, client, transactional_db, monkeypatch, run_jobs, redis_db):
+        """django-rq enqueues on commit inside a transaction: the job must exist after it."""
+        from django.db import connections
+
+        monkeypatch.setitem(connections.settings["default"], "ATOMIC_REQUESTS", True)
+        task_id = client.get("/sum/?x=8").context["task_id"]
+        assert redis_db.exists(f"rq:job:{task_id}")
+        assert status_of(client, task_id).json()["state"] == "pending"
+        run_jobs()
+        assert client.get("/sum/?x=8").content == b"<p>Sum: 10</p>\n"
+
     def test_query_string_is_part_of_the_key(self, client, run_jobs):
         client.get("/sum/?x=1&y=1")
         client.get("/sum/?x=2&y=2")
@@ -367,6 +378,15 @@ class TestHtmx:
         assert "<html" not in page
         assert "hx-trigger" not in page
         assert 'hx-post="/fail/" hx-target="closest .rq-poll" hx-swap="outerHTML"' in page
+
+    def test_retry_from_the_partial(self, client, run_jobs):
+        first = client.get("/fail/", **HX).context["task_id"]
+        run_jobs()
+        response = client.post("/fail/", {RETRY_FIELD: "1"}, follow=True, **HX)
+        assert response.redirect_chain == [("/fail/", 303)]
+        assert response.status_code == 202
+        assert response.context["task_id"] != first
+        assert 'hx-trigger="every 2000ms"' in response.content.decode()
 
     def test_redirect_result_becomes_hx_redirect(self, client, run_jobs):
         client.get("/redirect/", **HX)
