@@ -80,7 +80,7 @@ class Demo:
     redis_url: str
     children: list[Child] = field(default_factory=list)
     stop_fakeredis: Callable[[], None] | None = None
-    stopping: bool = False
+    stop_requested: threading.Event = field(default_factory=threading.Event)
 
     # -- Redis -----------------------------------------------------------------------
     def ensure_redis(self) -> None:
@@ -178,14 +178,14 @@ class Demo:
 
     def wait_for_server(self, timeout: float = 60) -> bool:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.stopping:
+        while time.monotonic() < deadline and not self.stop_requested.is_set():
             if self.dead_child() is not None:
                 return False
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2):
                     return True
             except (urllib.error.URLError, OSError):
-                time.sleep(0.2)
+                self.stop_requested.wait(0.2)
         return False
 
     def dead_child(self) -> Child | None:
@@ -193,7 +193,6 @@ class Demo:
 
     def stop(self) -> None:
         """Stop every group we started: the web server and workers first, Redis last."""
-        self.stopping = True
         for child in reversed(self.children):
             _stop_group(child)
         if self.stop_fakeredis is not None:
@@ -228,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"Port {options.port} is in use; choose another, e.g. PORT=8001 make demo")
         return 2
     demo = Demo(options.port, os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
-    stop_requested = threading.Event()
+    stop_requested = demo.stop_requested  # set by Ctrl-C (SIGINT) or SIGTERM
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop_requested.set()

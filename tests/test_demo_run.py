@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,20 @@ def test_demo_refuses_a_port_in_use(tmp_path, settings) -> None:
         )
     assert done.returncode == 2
     assert f"Port {port} is in use" in done.stdout
+
+
+def test_ctrl_c_during_start_up_stops_what_was_started(tmp_path, settings) -> None:
+    demo = Demo(tmp_path, settings.REDIS_URL)
+    try:
+        deadline = time.monotonic() + 120
+        while "Starting the development server" not in demo.output():
+            assert demo.proc.poll() is None, demo.output()
+            assert time.monotonic() < deadline, demo.output()
+            time.sleep(0.05)
+        started = descendants(demo.proc.pid)
+        assert demo.interrupt() == 0
+    finally:
+        demo.kill()
+    assert "The demo is up" not in demo.output()
+    assert "Stopped everything the demo started." in demo.output()
+    assert {p for p in started if proc_stat(p) is not None} == set()
