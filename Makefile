@@ -53,3 +53,9 @@ test-django6:
 	$(NEW_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 ci: test lint dist test-django6
+
+# The demo site (README's first command): set-up, then Redis if none answers at
+# $REDIS_URL (default 127.0.0.1:6379), an rqworker and the web server on $PORT (8000).
+.PHONY: demo
+demo: $(BIN)/.installed
+	$(BIN)/python -m demo.run
