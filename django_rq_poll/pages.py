@@ -70,11 +70,12 @@ def owner_of(user: Any) -> str | None:
 def polling_key(request: HttpRequest, user: Any) -> str:
     """Path and query string, plus the user when one is given and logged in.
 
-    The user part follows a ``#``, which never occurs in a request's path, so no page
-    can collide with another user's key.
+    The user part follows a ``#``. Django escapes ``#`` in the path but not in the
+    query string, and some servers (runserver, uvicorn with h11) pass a raw one
+    through; it is escaped here, so no request can spell another user's key.
     """
     owner = owner_of(user)
-    path = request.get_full_path()
+    path = request.get_full_path().replace("#", "%23")
     return path if owner is None else f"{path}#user={owner}"
 
 
