@@ -70,7 +70,7 @@ def _check(tally, kind: str, label: str, response, allowed=(404,)) -> list[str]:
 
 
 def test_alices_job_id_and_guesses(alices_job, alice, visitors, tally):
-    kind = "other user's or guessed id"
+    kind = "page: another user's id"
     browser, task_id = alices_job
     assert browser.get(_status_path(task_id)).status_code == 200  # she may read it
     guesses = [
@@ -104,7 +104,7 @@ def test_alices_job_id_and_guesses(alices_job, alice, visitors, tally):
 )
 def test_query_string_cannot_name_alices_key(alices_job, alice, visitors, query, tally):
     """A raw '#' reaches QUERY_STRING on some servers (runserver, uvicorn with h11)."""
-    kind = "query naming another's key"
+    kind = "page: query names a key"
     raw = query.format(pk=alice.pk)
     for who, visitor in visitors.items():
         response = visitor.get("/whose/", QUERY_STRING=raw)
@@ -121,7 +121,7 @@ def test_query_string_cannot_name_alices_key(alices_job, alice, visitors, query,
 def test_any_text_as_job_id(alices_job, visitors, job_id, tally):
     for who, visitor in visitors.items():
         response = visitor.get(_status_path(job_id))
-        assert not _check(tally, "hostile job id", f"{who} {job_id!r:.60}", response)
+        assert not _check(tally, "page: hostile job id", f"{who} {job_id!r:.60}", response)
 
 
 @PROPERTY
@@ -134,11 +134,11 @@ def test_any_query_string_on_a_polled_page(alices_job, visitors, query, tally):
         for page in ("/whose/", "/plain/"):
             response = visitor.get(page, QUERY_STRING=_wsgi(query))
             label = f"{who} {page}?{query!r:.60}"
-            assert not _check(tally, "hostile query string", label, response, allowed=(202,))
+            assert not _check(tally, "page: hostile query string", label, response, allowed=(202,))
 
 
 def test_huge_query_string_runs_to_its_result(visitors, run_jobs, tally):
-    kind = "hostile query string"
+    kind = "page: hostile query string"
     query = "q=" + "ü" * 50_000  # 100 kB once encoded
     for who, visitor in visitors.items():
         first = visitor.get("/plain/", QUERY_STRING=_wsgi(query))

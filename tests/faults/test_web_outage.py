@@ -20,7 +20,7 @@ from django_rq_poll.pages import RETRY_FIELD
 from tests.faults.test_redis_outage import _durable_server, _mappings_point_at_enqueued_jobs
 from tests.faults.web import client, problems
 
-KIND = "redis stopped (pages)"
+KIND = "page: redis stopped"
 PAGES = {"/sum/?x=3&y=4": "<p>Sum: 7</p>", "/plus-one/41/": "plus one: 42"}
 
 
@@ -80,7 +80,7 @@ def test_pages_while_redis_is_down_and_after(private_redis, use_redis, tally):
 
 def test_pages_while_redis_is_killed_again_and_again(private_redis, use_redis, tally):
     """Requests in flight when the server dies get 202, 200 or 503; never 500."""
-    kind = "redis killed mid-request"
+    kind = "page: redis killed mid-use"
     server = _durable_server(private_redis)
     backend = use_redis(server.url)
     done = threading.Event()
