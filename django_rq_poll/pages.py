@@ -70,12 +70,15 @@ def owner_of(user: Any) -> str | None:
 def polling_key(page_key: str, user: Any) -> str:
     """The page's key, plus the user when one is given and logged in.
 
-    The user part follows a ``#``, which never occurs in a request's path, so no page
-    can collide with another user's key. It is added to every key, a view's own
-    included, so overriding the page key can never share one user's result with another.
+    The user part follows a ``#``. Django escapes ``#`` in the path but not in the
+    query string, and some servers (runserver, uvicorn with h11) pass a raw one
+    through; it is escaped here, so no request can spell another user's key. The user
+    part is added to every key, a view's own included, so overriding the page key can
+    never share one user's result with another.
     """
     owner = owner_of(user)
-    return page_key if owner is None else f"{page_key}#user={owner}"
+    key = page_key.replace("#", "%23")
+    return key if owner is None else f"{key}#user={owner}"
 
 
 def status_url(task_id: str) -> str:
