@@ -34,9 +34,7 @@ dist: $(BIN)/.installed
 	rm -rf dist
 	$(BIN)/python -m build --sdist --wheel --outdir dist . > /dev/null
 	$(BIN)/twine check --strict dist/*
-	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/py.typed'
-	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/templates/django_rq_poll/status/begun.txt'
-	$(BIN)/python -m zipfile -l dist/*.whl | grep -q 'django_rq_poll/static/django_rq_poll/poll.js'
+	$(BIN)/python scripts/check_wheel.py dist/*.whl
 
 # The Sphinx site, warnings (and broken cross-references) as errors; needs no Redis.
 docs: $(BIN)/.installed
@@ -55,6 +53,12 @@ test-django6:
 	$(NEW_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 ci: test lint dist test-django6
+
+# The demo site (README's first command): set-up, then Redis if none answers at
+# $REDIS_URL (default 127.0.0.1:6379), an rqworker and the web server on $PORT (8000).
+.PHONY: demo
+demo: $(BIN)/.installed
+	$(BIN)/python -m demo.run
 
 # Benchmarks (docs/performance.rst) in their own venv with the `bench` extra (Celery,
 # gunicorn). Uses Redis at $$REDIS_URL, default redis://127.0.0.1:6379/15: a database

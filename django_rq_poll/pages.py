@@ -67,15 +67,18 @@ def owner_of(user: Any) -> str | None:
     return str(user.pk)
 
 
-def polling_key(request: HttpRequest, user: Any) -> str:
-    """Path and query string, plus the user when one is given and logged in.
+def polling_key(page_key: str, user: Any) -> str:
+    """The page's key, plus the user when one is given and logged in.
 
-    The user part follows a ``#``, which never occurs in a request's path, so no page
-    can collide with another user's key.
+    The user part follows a ``#``. Django escapes ``#`` in the path but not in the
+    query string, and some servers (runserver, uvicorn with h11) pass a raw one
+    through; it is escaped here, so no request can spell another user's key. The user
+    part is added to every key, a view's own included, so overriding the page key can
+    never share one user's result with another.
     """
     owner = owner_of(user)
-    path = request.get_full_path()
-    return path if owner is None else f"{path}#user={owner}"
+    key = page_key.replace("#", "%23")
+    return key if owner is None else f"{key}#user={owner}"
 
 
 def status_url(task_id: str) -> str:

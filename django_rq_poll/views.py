@@ -49,17 +49,24 @@ class PollingMixin(_Base):
     job_options: dict[str, Any] = {}
     #: Keep results per user; ``False`` shares one result among all users of the URL.
     vary_on_user: bool = True
+    #: The "still running" page (status 202).
     running_template_name: str = Templates.running
+    #: The page of a failed or canceled job (status 500), with its "try again" form.
     failed_template_name: str = Templates.failed
+    #: The page shown while Redis cannot be reached (status 503).
     unavailable_template_name: str = Templates.unavailable
+    #: The running fragment that htmx polls in place of the running page.
     htmx_running_template_name: str = Templates.htmx_running
+    #: The failure fragment for htmx (status 286, since htmx swaps no error status).
     htmx_failed_template_name: str = Templates.htmx_failed
 
     #: The user the polling key and the job's owner are taken from (resolved once).
     polling_user: Any = None
+    #: The finished job's result, set before the view's own handler runs.
     result: Any
 
     def get_task(self) -> tasks.TaskRef:
+        """The task to run: ``task`` by default, for views that choose it per request."""
         task = self.task
         if inspect.ismethod(task) and task.__self__ is self:
             task = task.__func__  # a function set as a class attribute binds like a method
@@ -71,17 +78,25 @@ class PollingMixin(_Base):
         return task
 
     def get_task_args(self) -> Sequence[Any]:
+        """The task's positional arguments; they travel through the queue's serializer,
+        so pass ids and plain data rather than model instances."""
         return ()
 
     def get_task_kwargs(self) -> dict[str, Any]:
+        """The task's keyword arguments, under the same rule as ``get_task_args``."""
         return {}
 
     def get_job_options(self) -> dict[str, Any]:
+        """A copy of ``job_options``, so a view may vary them per request."""
         return dict(self.job_options)
 
     def get_polling_url(self) -> str:
-        """The key the result is kept under: path and query, plus the user unless shared."""
-        return pages.polling_key(self.request, self.polling_user if self.vary_on_user else None)
+        """The page's key: path and query string by default.
+
+        Override it to ignore query parameters that do not change the result. The user
+        is added to it unless ``vary_on_user`` is ``False``.
+        """
+        return self.request.get_full_path()
 
     def get_result_response(self, result: Any) -> HttpResponseBase | None:
         """Return a response (a redirect, JSON, a file ...) to answer with instead of
@@ -90,12 +105,14 @@ class PollingMixin(_Base):
         return None
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """The parent view's context, plus ``result`` once there is one."""
         if hasattr(self, "result"):
             kwargs.setdefault("result", self.result)
         parent = getattr(super(), "get_context_data", None)
         return parent(**kwargs) if parent is not None else kwargs
 
     def get_polling_templates(self) -> Templates:
+        """The polling pages' templates, from the ``*_template_name`` attributes."""
         return Templates(
             running=self.running_template_name,
             failed=self.failed_template_name,
@@ -111,7 +128,9 @@ class PollingMixin(_Base):
             task=self.get_task(),
             task_args=self.get_task_args(),
             task_kwargs=self.get_task_kwargs(),
-            polling_url=self.get_polling_url(),
+            polling_url=pages.polling_key(
+                self.get_polling_url(), user if self.vary_on_user else None
+            ),
             owner=pages.owner_of(user) if self.vary_on_user else None,
             user=user,
             job_options=self.get_job_options(),
@@ -190,11 +209,12 @@ def polling_view(
         def value(arg: Arg) -> Any:
             return arg(request, *args, **kwargs) if callable(arg) else arg
 
-        key = (
+        page_key = (
             polling_url(request, *args, **kwargs)
             if polling_url is not None
-            else pages.polling_key(request, user if vary_on_user else None)
+            else request.get_full_path()
         )
+        key = pages.polling_key(page_key, user if vary_on_user else None)
         return pages.Poller(
             request=request,
             task=task,

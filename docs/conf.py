@@ -81,5 +81,9 @@ nitpick_ignore = [
         "HttpResponseBase",
         "enum.StrEnum",
         "StrEnum",
+        "collections.abc.Sequence",
+        "django.http.request.HttpRequest",
+        "django.http.response.HttpResponseBase",
+        "django_rq_poll.views.V",
     )
 ]

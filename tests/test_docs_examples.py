@@ -37,9 +37,20 @@ import pytest  # noqa: E402
 from django.test import Client  # noqa: E402
 
 import django_rq_poll as poll  # noqa: E402
+from django_rq_poll import store  # noqa: E402
 from django_rq_poll.checks import check_settings  # noqa: E402
 
 SETTINGS = os.path.join(EXAMPLES, "settings.py")
+TEMPLATES = os.path.join(EXAMPLES, "myapp", "templates")
+OVERRIDES = os.path.join(EXAMPLES, "overrides")
+
+
+@pytest.fixture(autouse=True)
+def example_templates(settings):
+    """Find myapp's templates as a project that installs "myapp" would (APP_DIRS)."""
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEMPLATES]}
+    ]
 
 
 def test_settings_example_passes_the_checks_and_runs_a_job(settings, run_jobs, url):
@@ -59,14 +70,14 @@ def test_settings_example_passes_the_checks_and_runs_a_job(settings, run_jobs, u
 @pytest.mark.django_db
 def test_database_test_without_commit_callbacks_never_enqueues(settings, redis_db):
     """What the testing page warns about: the transaction never commits, nothing runs."""
-    settings.ROOT_URLCONF = "myapp.urls"
+    settings.ROOT_URLCONF = "mysite.urls"
     assert Client().get("/add/3/5/").status_code == 202
     assert redis_db.llen("rq:queue:default") == 0
 
 
 @pytest.mark.django_db
 def test_database_test_with_auto_commit_mode_enqueues(settings, redis_db):
-    settings.ROOT_URLCONF = "myapp.urls"
+    settings.ROOT_URLCONF = "mysite.urls"
     settings.RQ = {"COMMIT_MODE": "auto"}
     assert Client().get("/add/3/5/").status_code == 202
     assert redis_db.llen("rq:queue:default") == 1
@@ -90,35 +101,36 @@ def test_example_tasks(url, run_jobs):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_report_view_per_user_failure_and_retry(settings, run_jobs, monkeypatch):
+def test_api_view_per_user_failure_and_retry(settings, run_jobs, monkeypatch):
     from django.contrib.auth.models import User
     from myapp import tasks
 
-    settings.ROOT_URLCONF = "myapp.urls"
+    settings.ROOT_URLCONF = "tests.docs_urls"
     alice, bob = Client(), Client()
     alice.force_login(User.objects.create_user("alice"))
     bob.force_login(User.objects.create_user("bob"))
 
-    first = alice.get("/report/2/")
+    first = alice.get("/api/report/2/")
     assert first.status_code == 202 and first.json()["state"] == "pending"
-    assert bob.get("/report/2/").status_code == 202  # a job of bob's own
+    assert bob.get("/api/report/2/").status_code == 202  # a job of bob's own
     run_jobs()
-    assert alice.get("/report/2/").json() == {
+    assert alice.get("/api/report/2/").json() == {
         "rows": [{"step": 1, "square": 1}, {"step": 2, "square": 4}]
     }
-    owner = poll.get_process_progress(f"user:{User.objects.get(username='alice').pk}:/report/2/")
+    alice_pk = User.objects.get(username="alice").pk
+    owner = poll.get_process_progress(f"user:{alice_pk}:/api/report/2/")
     assert owner == poll.Progress(2, 2, "step 2 of 2")
 
     monkeypatch.setattr(tasks, "slow_report", tasks.explode)  # the next run fails
-    assert alice.post("/report/2/").status_code == 202  # forgotten, started again
+    assert alice.post("/api/report/2/").status_code == 202  # forgotten, started again
     monkeypatch.undo()
     run_jobs()
-    failed = alice.get("/report/2/")
+    failed = alice.get("/api/report/2/")
     assert failed.status_code == 500 and b"try again" in failed.content
-    assert alice.post("/report/2/").status_code == 202
+    assert alice.post("/api/report/2/").status_code == 202
     run_jobs()
-    assert alice.get("/report/2/").status_code == 200
-    assert alice.put("/report/2/").status_code == 405
+    assert alice.get("/api/report/2/").status_code == 200
+    assert alice.put("/api/report/2/").status_code == 405
 
 
 def test_deployment_settings_build_the_clients_they_say():
@@ -158,9 +170,6 @@ def test_deployment_settings_work_with_json_and_a_matching_worker(settings, url,
 def test_seed_flow_example(settings, run_jobs):
     from django.test import RequestFactory
 
-    settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [os.path.join(EXAMPLES, "myapp", "templates")]}
-    ]
     view = runpy.run_path(os.path.join(EXAMPLES, "seed_flow.py"))["add_view"]
     first = view(RequestFactory().get("/add/3/5/"))
     assert first.status_code == 202
@@ -185,3 +194,213 @@ def test_reference_documents_every_public_name():
         )
     ]
     assert missing == []
+
+
+# -- the quick start and the "Views and templates" page -------------------------------
+def test_quickstart_view_runs_then_shows_the_result(settings, run_jobs):
+    settings.ROOT_URLCONF = "mysite.urls"
+    client = Client()
+    first = client.get("/add/3/5/")
+    assert first.status_code == 202
+    page = first.content.decode()
+    assert "This process has begun and will be running in the background." in page
+    assert f'data-rq-poll-status-url="/rq-poll/status/{first.context["task_id"]}/"' in page
+    assert '<script src="/static/django_rq_poll/poll.js" defer></script>' in page
+    run_jobs()
+    assert client.get("/add/3/5/").content == b"<p>3 + 5 = 8</p>\n"
+
+
+def broken_report(steps):
+    raise RuntimeError("the survey data is missing")
+
+
+@pytest.fixture
+def site(settings):
+    settings.ROOT_URLCONF = "tests.docs_urls"
+
+
+@pytest.fixture
+def users(transactional_db, site):
+    from django.contrib.auth.models import User
+
+    clients = {}
+    for name in ("alice", "bob"):
+        clients[name] = Client()
+        clients[name].force_login(User.objects.create_user(name))
+    staff = Client()
+    staff.force_login(User.objects.create_user("root", is_staff=True))
+    clients["staff"] = staff
+    return clients
+
+
+ROWS_3 = [{"step": 1, "square": 1}, {"step": 2, "square": 4}, {"step": 3, "square": 9}]
+
+
+def test_report_view_per_user_with_its_running_template(users, run_jobs):
+    alice, bob = users["alice"], users["bob"]
+    assert Client().get("/reports/3/")["Location"] == "/accounts/login/?next=/reports/3/"
+    first = alice.get("/reports/3/")
+    assert first.status_code == 202
+    page = first.content.decode()
+    assert "<h1>Building your report</h1>" in page
+    assert "You may leave this page and come back" in page
+    assert "data-rq-poll-status-url=" in page  # the rest of running.html is kept
+    job = store.backend().fetch_job(first.context["task_id"])
+    assert (job.timeout, job.result_ttl) == (600, 900)
+    assert bob.get("/reports/3/").context["task_id"] != first.context["task_id"]
+    run_jobs()
+    done = alice.get("/reports/3/")
+    assert done.status_code == 200 and done.context["result"] == ROWS_3
+    assert "<tr><td>3</td><td>9</td></tr>" in done.content.decode()
+
+
+def test_failure_page_retry_and_staff_error(users, run_jobs, monkeypatch):
+    from myapp import tasks
+
+    alice, staff = users["alice"], users["staff"]
+    monkeypatch.setattr(tasks, "slow_report", broken_report)  # the worker forks from here
+    alice.get("/reports/2/")
+    staff.get("/reports/2/")
+    run_jobs()
+    monkeypatch.undo()
+    failed = alice.get("/reports/2/")
+    assert failed.status_code == 500
+    assert "This process failed." in failed.content.decode()
+    assert "survey data is missing" not in failed.content.decode()
+    assert "RuntimeError: the survey data is missing" in staff.get("/reports/2/").content.decode()
+    assert alice.get("/reports/2/").status_code == 500  # GET never starts it again
+    retry = alice.post("/reports/2/", {"rq_poll_retry": "1"})
+    assert (retry.status_code, retry["Location"]) == (303, "/reports/2/")
+    assert alice.get("/reports/2/").status_code == 202
+    run_jobs()
+    assert alice.get("/reports/2/").status_code == 200
+
+
+def test_shared_report_is_one_job(users, run_jobs, redis_db):
+    task_id = users["alice"].get("/reports/shared/3/").context["task_id"]
+    assert users["bob"].get("/reports/shared/3/").context["task_id"] == task_id
+    assert Client().get("/reports/shared/3/").context["task_id"] == task_id
+    assert len(redis_db.keys(b"rq:job:*")) == 1
+
+
+def test_query_report_key_ignores_other_parameters(users, run_jobs):
+    alice, bob = users["alice"], users["bob"]
+    task_id = alice.get("/reports/?steps=3").context["task_id"]
+    assert alice.get("/reports/?utm_source=mail&steps=3").context["task_id"] == task_id
+    assert alice.get("/reports/?steps=4").context["task_id"] != task_id
+    assert bob.get("/reports/?steps=3").context["task_id"] != task_id
+    run_jobs()
+    assert alice.get("/reports/?steps=3&utm_source=x").context["result"] == ROWS_3
+
+
+def test_result_responses_file_and_json(site, run_jobs):
+    client = Client()
+    assert client.get("/reports/3.csv").status_code == 202
+    assert client.get("/reports/3.json").status_code == 202
+    run_jobs()
+    download = client.get("/reports/3.csv")
+    assert download["Content-Disposition"] == 'attachment; filename="report.csv"'
+    assert b"".join(download.streaming_content) == b"step,square\r\n1,1\r\n2,4\r\n3,9\r\n"
+    assert client.get("/reports/3.json").json() == {"rows": ROWS_3}
+
+
+def test_async_view_and_function_view(site, run_jobs):
+    client = Client()
+    assert client.get("/reports/async/2/").status_code == 202
+    assert client.get("/reports/function/2/").status_code == 202
+    run_jobs()
+    assert client.get("/reports/async/2/").json() == {"steps": 2, "rows": ROWS_3[:2]}
+    function = client.get("/reports/function/2/")
+    assert function.status_code == 200
+    assert "<tr><td>2</td><td>4</td></tr>" in function.content.decode()
+
+
+def test_htmx_fragment_polls_then_stops(site, run_jobs):
+    client = Client()
+    page = client.get("/htmx/").content.decode()
+    assert 'hx-get="/reports/htmx/3/" hx-trigger="load" hx-swap="outerHTML"' in page
+    running = client.get("/reports/htmx/3/", HTTP_HX_REQUEST="true")
+    assert running.status_code == 202
+    assert 'hx-get="/reports/htmx/3/" hx-trigger="every 2000ms"' in running.content.decode()
+    assert "<html" not in running.content.decode()
+    run_jobs()
+    done = client.get("/reports/htmx/3/", HTTP_HX_REQUEST="true")
+    assert done.status_code == 286  # htmx 2 stops polling; no trigger left for htmx 4
+    assert done.content.decode().startswith('<table class="report">')
+    assert client.get("/reports/htmx/3/").content.decode().startswith("<!DOCTYPE html>")
+
+
+def test_status_endpoint_answers_what_the_docs_show(site, run_jobs):
+    import json
+
+    client = Client()
+    task_id = client.get("/reports/shared/3/").context["task_id"]
+    status_url = f"/rq-poll/status/{task_id}/"
+    for name in ("status_pending.json", "status_complete.json"):
+        with open(os.path.join(EXAMPLES, name), encoding="utf-8") as f:
+            assert client.get(status_url).json() == json.load(f)
+        run_jobs()
+
+
+def test_dashboard_template_tags(site, run_jobs):
+    client = Client()
+    empty = client.get("/dashboard/").content.decode()
+    assert "<p></p>" in empty
+    assert '<progress data-rq-poll-bar max="100"></progress>' in empty
+    client.get("/reports/shared/12/")
+    run_jobs()
+    page = client.get("/dashboard/").content.decode()
+    assert "<p>This process is complete.</p>" in page
+    assert (
+        "<span data-rq-poll-label>step 12 of 12</span> "
+        '<progress data-rq-poll-bar max="100" value="100">100%</progress>'
+    ) in page
+
+
+def test_custom_running_template(site):
+    from django.test import RequestFactory
+    from myapp.report_views import SharedReportView
+
+    view = SharedReportView.as_view(running_template_name="myapp/custom_running.html")
+    request = RequestFactory().get("/reports/shared/5/")
+    request.csp_nonce = "r4nd0m"
+    response = view(request, steps=5)
+    response.render()
+    page = response.content.decode()
+    assert response.status_code == 202
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
+    assert f'data-rq-poll-status-url="/rq-poll/status/{response.context_data["task_id"]}/"' in page
+    assert '<script src="/static/django_rq_poll/poll.js" defer nonce="r4nd0m"></script>' in page
+    assert '<progress data-rq-poll-bar max="100"></progress>' in page
+
+
+def test_status_text_override(site, settings):
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [OVERRIDES, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    client = Client()
+    client.get("/reports/shared/4/")
+    page = client.get("/reports/shared/4/").content.decode()
+    assert '<p role="status" data-rq-poll-status>Still crunching the numbers…</p>' in page
+
+
+def test_reference_documents_the_web_layer():
+    from django_rq_poll import views
+    from django_rq_poll.templatetags.rq_poll import register
+
+    with open(os.path.join(ROOT, "docs", "reference.rst"), encoding="utf-8") as f:
+        reference = f.read()
+    missing = [
+        name
+        for name in views.__all__
+        if not any(f".. auto{kind}:: {name}\n" in reference for kind in ("function", "class"))
+    ]
+    missing += [tag for tag in register.tags if f".. describe:: {{% {tag} " not in reference]
+    assert missing == []
+
+
+def test_quick_monitor_worker_example(settings):
+    from quick_worker import QuickMonitorWorker
+
+    worker = QuickMonitorWorker([store.backend().queue], connection=store.backend().connection)
+    assert worker.job_monitoring_interval == 5

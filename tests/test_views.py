@@ -467,3 +467,35 @@ def _wait_until(predicate, timeout: float = 20) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.02)
+
+
+class TestOverriddenKeyStaysPerUser:
+    """Overriding the page key must never share one user's result with another."""
+
+    def test_mixin_override_keeps_the_user_part(self, rf, django_user_model):
+        from django_rq_poll import pages
+        from django_rq_poll.views import PollingMixin
+
+        class Page(PollingMixin):
+            task = tasks.add
+
+            def get_polling_url(self):
+                return "/same-for-all/"
+
+        alice = django_user_model(pk=7, username="alice")
+        assert pages.polling_key("/same-for-all/", alice) == "/same-for-all/#user=7"
+        assert pages.polling_key("/same-for-all/", None) == "/same-for-all/"
+        view = Page()
+        view.request = rf.get("/x/?utm=1")
+        assert view.get_polling_url() == "/same-for-all/"
+
+    @pytest.mark.django_db(transaction=True)
+    def test_decorator_polling_url_keeps_the_user_part(self, client, django_user_model, run_jobs):
+        alice = django_user_model.objects.create_user("alice-k", password="pw")
+        bob = django_user_model.objects.create_user("bob-k", password="pw")
+        client.force_login(alice)
+        assert client.get("/fixed-key/").status_code == 202
+        run_jobs()
+        assert client.get("/fixed-key/").content == b"for alice-k"
+        client.force_login(bob)
+        assert client.get("/fixed-key/").status_code == 202  # bob's own job, not alice's

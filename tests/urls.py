@@ -19,4 +19,5 @@ urlpatterns = [
     path("async-json/", views.AsyncJsonView.as_view()),
     path("plus-one/<int:x>/", views.plus_one),
     path("async-fifteen/", views.async_fifteen),
+    path("fixed-key/", views.fixed_key),
 ]

@@ -102,3 +102,12 @@ def plus_one(request, x, result):
 @polling_view("tests.tasks.add", task_args=(7, 8), vary_on_user=False)
 async def async_fifteen(request, result):
     return HttpResponse(f"fifteen: {result}")
+
+
+@polling_view(
+    "tests.tasks.owner_of",
+    task_args=lambda request: (request.user.username,),
+    polling_url=lambda request: "/same-for-everyone/",
+)
+def fixed_key(request, result):
+    return HttpResponse(result)

@@ -5,6 +5,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "django.contrib.staticfiles",  # serves the running page's script and style
     "django_rq",
     "django_rq_poll",
     "myapp",

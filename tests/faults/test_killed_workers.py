@@ -19,8 +19,10 @@ import pytest
 
 import django_rq_poll as poll
 from django_rq_poll import State, keys
+from django_rq_poll.pages import RETRY_FIELD
 from tests.faults import tasks
 from tests.faults.helpers import wait_until
+from tests.faults.web import body, client, problems
 from tests.faults.workers import MONITORING_INTERVAL
 
 RQ_HEARTBEAT_GRACE = 60  # rq adds this to every heartbeat TTL; not configurable
@@ -33,14 +35,22 @@ def _horse_pid(redis_db, key: str) -> int:
     return int(redis_db.get(f"{key}:pid"))
 
 
+@pytest.mark.urls("tests.faults.views")
 def test_whole_worker_killed(redis_db, killable_worker, run_jobs, tally):
-    """The URL stops reading as running within interval + 60 s, reads failed, restarts."""
+    """The URL stops reading as running within interval + 60 s, reads failed, restarts.
+
+    The first URL is a page (``views.HoldView``), requested all along: it shows the
+    failure page once the job reads abandoned, and its "try again" POST starts anew.
+    """
     n = 3
-    urls = [f"/killed/{uuid.uuid4().hex}/{i}" for i in range(n)]
     holds = [f"hold-{uuid.uuid4().hex}" for _ in range(n)]
-    first = [
+    page = f"/faults/hold/?key={holds[0]}"  # an anonymous visitor's polling key is the page
+    urls = [page, *(f"/killed/{uuid.uuid4().hex}/{i}" for i in range(1, n))]
+    browser = client()
+    first = [browser.get(page).context["task_id"]]
+    first += [
         poll.check_status_or_begin(tasks.hold, (hold,), polling_url=url).task_id
-        for url, hold in zip(urls, holds, strict=True)
+        for url, hold in zip(urls[1:], holds[1:], strict=True)
     ]
     workers = [killable_worker(*WORKER_CLASS, "default") for _ in range(n)]
     horses = [_horse_pid(redis_db, hold) for hold in holds]
@@ -57,7 +67,15 @@ def test_whole_worker_killed(redis_db, killable_worker, run_jobs, tally):
     bound = killed_at + MONITORING_INTERVAL + RQ_HEARTBEAT_GRACE
 
     flipped: dict[str, float] = {}
-    while len(flipped) < n and time.time() < bound + SLACK:
+    page_flipped: float | None = None
+    while (len(flipped) < n or page_flipped is None) and time.time() < bound + SLACK:
+        response = browser.get(page)
+        if page_flipped is None and response.status_code != 202:
+            page_flipped = time.time()
+        wrong = problems(response, {500} if page_flipped else {202})
+        if page_flipped and "This process failed." not in body(response):
+            wrong.append("not the failure page")
+        tally.answer("page: whole worker killed", not wrong, f"{page}: {wrong}")
         for url in urls:
             state = poll.get_process_status(url)
             if url in flipped:
@@ -72,9 +90,18 @@ def test_whole_worker_killed(redis_db, killable_worker, run_jobs, tally):
     tally.notes["whole worker killed: seconds until failed (interval 1 s)"] = sorted(
         round(t - killed_at, 1) for t in flipped.values()
     )
+    tally.answer("page: whole worker killed", page_flipped is not None, "page still running")
+    tally.fault("page: whole worker killed")
     tally.assert_clean("whole worker killed")
+    tally.assert_clean("page: whole worker killed")
 
-    for url, old, hold in zip(urls, first, holds, strict=True):
+    retry = browser.post(page, {RETRY_FIELD: "1"})
+    assert (retry.status_code, retry["Location"]) == (303, page)
+    running = browser.get(page)
+    assert running.status_code == 202 and running.context["task_id"] != first[0]
+    assert poll.get_taskid_from_url(page) == running.context["task_id"]
+
+    for url, old, hold in zip(urls[1:], first[1:], holds[1:], strict=True):
         assert not poll.process_is_running(url)
         assert poll.process_has_failed(url)
         with pytest.raises(poll.ProcessFailed, match="AbandonedJobError"):
@@ -84,11 +111,13 @@ def test_whole_worker_killed(redis_db, killable_worker, run_jobs, tally):
         again = poll.check_status_or_begin(tasks.hold, (hold,), polling_url=url)
         assert again.started and again.task_id != old
         redis_db.set(hold, 1)
+    redis_db.set(holds[0], 1)
     run_jobs()  # a new worker: rq's maintenance now fails the old jobs itself
     for url, old in zip(urls, first, strict=True):
         assert poll.get_process_result(url) == "released"
         assert poll.get_taskid_from_url(url) != old
         assert poll.process_has_failed(task_id=old)
+    assert browser.get(page).content == b"held: released"
 
 
 def test_work_horse_killed(redis_db, killable_worker, tally):

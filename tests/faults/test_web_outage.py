@@ -1,0 +1,135 @@
+"""A private redis-server killed and started again while pages are requested.
+
+While it is down the mixin page, the decorator page, the htmx partial, the "try again"
+POST and the status endpoint answer 503 with ``Retry-After`` (never a 500 or a trace);
+once it is back the same pages work again in the same Django process, and no URL
+points at a job that was never enqueued.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import pytest
+from rq import SimpleWorker, Worker
+
+from django_rq_poll import store
+from django_rq_poll.pages import RETRY_FIELD
+from tests.faults.test_redis_outage import _durable_server, _mappings_point_at_enqueued_jobs
+from tests.faults.web import client, problems
+
+KIND = "page: redis stopped"
+PAGES = {"/sum/?x=3&y=4": "<p>Sum: 7</p>", "/plus-one/41/": "plus one: 42"}
+
+
+def _status(task_id: str) -> str:
+    return f"/rq-poll/status/{task_id}/"
+
+
+def _requests(task_ids: dict[str, str], fresh: str):
+    """Every kind of request a polling site answers, as (label, callable)."""
+    browser = client()
+    for page in PAGES:
+        yield f"GET {page}", lambda page=page: browser.get(page)
+        yield f"HEAD {page}", lambda page=page: browser.head(page)
+        yield f"htmx {page}", lambda page=page: browser.get(page, HTTP_HX_REQUEST="true")
+        yield f"retry {page}", lambda page=page: browser.post(page, {RETRY_FIELD: "1"})
+        yield f"status {page}", lambda page=page: browser.get(_status(task_ids[page]))
+    yield "GET never requested", lambda: browser.get(fresh)
+    yield "GET async view", lambda: browser.get("/async/")
+
+
+def test_pages_while_redis_is_down_and_after(private_redis, use_redis, tally):
+    server = _durable_server(private_redis)
+    backend = use_redis(server.url)
+    browser = client()
+    task_ids = {}
+    for page in PAGES:
+        first = browser.get(page)
+        assert first.status_code == 202
+        task_ids[page] = first.context["task_id"]
+    fresh = f"/sum/?x={random.randrange(10**6)}&y=0"
+
+    server.stop()
+    tally.fault(KIND)
+    for label, request in _requests(task_ids, fresh):
+        response = request()
+        wrong = problems(response, {503})
+        tally.answer(KIND, not wrong, f"{label}: {wrong}")
+
+    server.start()
+    assert store.backend() is backend  # the same cached clients, nothing reconfigured
+    for page in PAGES:
+        again = browser.get(page)
+        ok = again.status_code == 202 and again.context["task_id"] == task_ids[page]
+        tally.answer(KIND, ok, f"{page} after restart: {again.status_code}")
+        status = browser.get(_status(task_ids[page]))
+        tally.answer(KIND, status.status_code == 200, f"status after restart: {status}")
+    started = browser.get(fresh)
+    tally.answer(KIND, started.status_code == 202, f"fresh page after restart: {started}")
+    Worker([backend.queue], connection=backend.connection).work(burst=True)
+    for page, text in PAGES.items():
+        done = browser.get(page)
+        ok = done.status_code == 200 and text in done.content.decode()
+        tally.answer(KIND, ok, f"{page} result after restart: {done.content[:80]!r}")
+    assert _mappings_point_at_enqueued_jobs(server.client()) == []
+    tally.assert_clean(KIND)
+
+
+def test_pages_while_redis_is_killed_again_and_again(private_redis, use_redis, tally):
+    """Requests in flight when the server dies get 202, 200 or 503; never 500."""
+    kind = "page: redis killed mid-use"
+    server = _durable_server(private_redis)
+    backend = use_redis(server.url)
+    done = threading.Event()
+    codes: dict[int, int] = {}
+    requested: list[str] = []
+
+    def browse() -> None:
+        browser = client()
+        n = 0
+        while not done.is_set():
+            page = f"/sum/?x={n}&y=1" if n % 2 else f"/plus-one/{n}/"
+            n += 1
+            for _ in range(2):  # the second request finds the job the first one began
+                response = browser.get(page)
+                codes[response.status_code] = codes.get(response.status_code, 0) + 1
+                found = problems(response, {202, 503})
+                tally.answer(kind, not found, f"{page}: {found}")  # only this thread tallies
+                if response.status_code == 202:
+                    requested.append(page)
+
+    thread = threading.Thread(target=browse)
+    thread.start()
+    try:
+        rng = random.Random(7)
+        for _ in range(4):
+            time.sleep(rng.uniform(0.2, 0.5))
+            server.stop()
+            tally.fault(kind)
+            time.sleep(0.2)
+            server.start()
+        time.sleep(0.3)
+    finally:
+        done.set()
+        thread.join(timeout=60)
+    for problem in _mappings_point_at_enqueued_jobs(server.client()):
+        tally.answer(kind, False, problem)
+    # Every page that said "running" runs to its result once a worker comes (a
+    # non-forking one: hundreds of tiny jobs).
+    SimpleWorker([backend.queue], connection=backend.connection).work(burst=True)
+    browser = client()
+    for page in sorted(set(requested))[:20]:
+        response = browser.get(page)
+        tally.answer(kind, response.status_code == 200, f"{page}: {response.status_code}")
+    tally.notes[f"{kind}: answers by status"] = {str(k): v for k, v in sorted(codes.items())}
+    assert codes.get(202) and codes.get(503)
+    tally.assert_clean(kind)
+
+
+@pytest.fixture(autouse=True)
+def _no_default_backend_leak():
+    yield
+    store.clear_cache()
