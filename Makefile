@@ -59,3 +59,19 @@ ci: test lint dist test-django6
 .PHONY: demo
 demo: $(BIN)/.installed
 	$(BIN)/python -m demo.run
+
+# Benchmarks (docs/performance.rst) in their own venv with the `bench` extra (Celery,
+# gunicorn). Uses Redis at $$REDIS_URL, default redis://127.0.0.1:6379/15: a database
+# the run may empty (it refuses one holding keys it did not write).
+# `BENCH_ARGS=--quick make bench` for a short run.
+.PHONY: bench
+BENCH_VENV ?= .venv-bench
+
+$(BENCH_VENV)/bin/.installed: pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_VENV)/bin/.installed
+	$(BENCH_VENV)/bin/python -m bench $(BENCH_ARGS)

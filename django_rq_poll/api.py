@@ -272,8 +272,12 @@ def get_process_status(polling_url: str | None = None, task_id: str | None = Non
 
 
 def _state_in(polling_url: str | None, task_id: str | None, caller: str, *states: State) -> bool:
-    snap = _snapshot(polling_url, task_id, caller)
-    return snap is not None and snap.state in states
+    # The snapshot's work without its decoding: these are the most frequent calls.
+    _require(polling_url, task_id, caller)
+    by_url = polling_url if task_id is None else None
+    if pending.find(by_url, task_id) is not None:
+        return State.PENDING in states
+    return store.backend().state(by_url, task_id) in states
 
 
 def process_is_running_or_complete(

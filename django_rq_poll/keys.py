@@ -5,8 +5,12 @@ rq's own key layout (``rq:job:<id>`` ...) is known only to :mod:`django_rq_poll.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+from typing import Any
+
+from django.core.signals import setting_changed
 
 from .conf import conf
 
@@ -20,9 +24,21 @@ def url_digest(polling_url: str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+@functools.cache
+def _url_prefix() -> str:
+    # Built once, not per lookup; forgotten when RQ_POLL changes (override_settings).
+    return f"{conf.PREFIX}:url:"
+
+
 def url_key(polling_url: str) -> str:
     """The reverse key: polling URL -> id of the job that answers it."""
-    return f"{conf.PREFIX}:url:{url_digest(polling_url)}"
+    return _url_prefix() + url_digest(polling_url)
+
+
+@functools.lru_cache(maxsize=4096)
+def url_key_bytes(polling_url: str) -> bytes:
+    """:func:`url_key`, encoded, remembered for the URLs being polled right now."""
+    return url_key(polling_url).encode()
 
 
 def url_key_pattern() -> str:
@@ -32,3 +48,12 @@ def url_key_pattern() -> str:
 
 def is_valid_job_id(task_id: object) -> bool:
     return isinstance(task_id, str) and _JOB_ID.fullmatch(task_id) is not None
+
+
+def _forget_prefix(*, setting: str, **kwargs: Any) -> None:
+    if setting == "RQ_POLL":
+        _url_prefix.cache_clear()
+        url_key_bytes.cache_clear()
+
+
+setting_changed.connect(_forget_prefix, dispatch_uid="django_rq_poll.keys.forget_prefix")

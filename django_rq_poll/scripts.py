@@ -6,32 +6,39 @@ They read rq's keys, whose prefixes :mod:`django_rq_poll.store` passes in from r
 from __future__ import annotations
 
 # KEYS: [url key] (absent when looking up by id)
-# ARGV: job id (when no key), job prefix, results prefix, executions prefix, wip prefix,
-#       flags ("r" result, "m" meta), ttl for the mapping of an abandoned job
-# Returns {} for "no mapping", {id} for "job gone" (mapping healed), else
-#   {id, status, abandoned ("1"/""), latest result entry {id, fields} or {}, meta or ""}.
+# ARGV: flags ("", "r" result, "m" meta or "rm"), job id (when no key)
+# rq's key prefixes and the TTL given to the mapping of an abandoned job are written into
+# the source by :func:`lookup_source`: fewer arguments to encode on every call of the
+# hot path.
+# Returns nil for "no mapping", the bare id for "job gone" (mapping healed), else one
+# string (one bulk reply parses far faster than a nested array in redis-py):
+#   id NUL status NUL abandoned ("1"/"") NUL result entry id NUL result type NUL
+#   return value NUL exc string NUL length of origin NUL origin meta
+# The result fields are rq's base64 text (never NUL) and empty without a result;
+# origin and meta, which may hold any byte, come last, split by origin's length.
 LOOKUP = r"""
-local id = ARGV[1]
+local id = ARGV[2]
 local by_url = #KEYS > 0
 if by_url then
   id = redis.call('GET', KEYS[1])
-  if not id then return {} end
+  if not id then return false end
 end
-local jk = ARGV[2] .. id
-local f = redis.call('HMGET', jk, 'status', 'origin', 'meta')
+local jk = @JOB@ .. id
+local f = redis.call('HMGET', jk, 'status', 'origin')
 local status = f[1]
 if not status then
   if by_url then redis.call('DEL', KEYS[1]) end
-  return {id}
+  return id
 end
+local origin = f[2] or ''
 local abandoned = ''
 if status == 'started' then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
   local alive = false
-  local execs = redis.call('ZRANGE', ARGV[4] .. id, 0, -1)
+  local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
   for _, e in ipairs(execs) do
-    local s = redis.call('ZSCORE', ARGV[5] .. (f[2] or ''), id .. ':' .. e)
+    local s = redis.call('ZSCORE', @WIP@ .. origin, id .. ':' .. e)
     if s and (s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now) then
       alive = true
       break
@@ -39,36 +46,67 @@ if status == 'started' then
   end
   if not alive then
     abandoned = '1'
-    if by_url and redis.call('TTL', KEYS[1]) == -1 and tonumber(ARGV[7]) > 0 then
-      redis.call('EXPIRE', KEYS[1], ARGV[7])
+    if by_url and redis.call('TTL', KEYS[1]) == -1 and @ABANDONED_TTL@ > 0 then
+      redis.call('EXPIRE', KEYS[1], @ABANDONED_TTL@)
     end
   end
 end
-if by_url and (status == 'finished' or status == 'failed' or status == 'stopped'
-    or status == 'canceled') and redis.call('TTL', KEYS[1]) == -1 then
+if by_url and (status == 'failed' or status == 'stopped' or status == 'canceled')
+    and redis.call('TTL', KEYS[1]) == -1 then
   -- the job ended without our callback settling its mapping (work-horse killed,
-  -- canceled from elsewhere): the mapping lives as long as the job does
+  -- canceled from elsewhere): the mapping lives as long as the job does. Not needed
+  -- for 'finished', the hot path: rq runs on_success before it marks a job finished,
+  -- and a callback that raises fails the job, so a finished job's mapping is settled.
   local left = redis.call('PTTL', jk)
   if left > 0 then redis.call('PEXPIRE', KEYS[1], left) end
 end
-local fields = {}
-local want_result = string.find(ARGV[6], 'r', 1, true) ~= nil
-if status == 'finished' or (want_result and (status == 'failed' or status == 'stopped')) then
-  local r = redis.call('XREVRANGE', ARGV[3] .. id, '+', '-', 'COUNT', 1)
-  if #r == 0 then
-    if status == 'finished' then
-      -- a finished job whose result is gone cannot answer: treat it as vanished
-      if by_url then redis.call('DEL', KEYS[1]) end
-      return {id}
+local entry, kind, value, exc = '', '', '', ''
+local flags = ARGV[1]
+local want_result = flags == 'r' or flags == 'rm'
+if want_result and (status == 'finished' or status == 'failed' or status == 'stopped') then
+  local r = redis.call('XREVRANGE', @RESULTS@ .. id, '+', '-', 'COUNT', 1)
+  if #r > 0 then
+    entry = r[1][1]
+    local flat = r[1][2]
+    for i = 1, #flat, 2 do
+      local name = flat[i]
+      if name == 'type' then kind = flat[i + 1]
+      elseif name == 'return_value' then value = flat[i + 1]
+      elseif name == 'exc_string' then exc = flat[i + 1] end
     end
-  elseif want_result then
-    fields = r[1]
   end
 end
+if status == 'finished' and entry == '' and redis.call('EXISTS', @RESULTS@ .. id) == 0 then
+  -- a finished job whose result is gone cannot answer: treat it as vanished
+  if by_url then redis.call('DEL', KEYS[1]) end
+  return id
+end
 local meta = ''
-if string.find(ARGV[6], 'm', 1, true) ~= nil and f[3] then meta = f[3] end
-return {id, status, abandoned, fields, meta, f[2] or ''}
+if flags == 'm' or flags == 'rm' then meta = redis.call('HGET', jk, 'meta') or '' end
+return id .. '\0' .. status .. '\0' .. abandoned .. '\0' .. entry .. '\0' .. kind .. '\0'
+  .. value .. '\0' .. exc .. '\0' .. #origin .. '\0' .. origin .. meta
 """
+
+
+def lookup_source(*, job: str, results: str, executions: str, wip: str, abandoned_ttl: int) -> str:
+    """LOOKUP with rq's key prefixes and the abandoned mapping's TTL written in."""
+    source = LOOKUP.replace("@ABANDONED_TTL@", str(int(abandoned_ttl)))
+    for name, prefix in (
+        ("JOB", job),
+        ("RESULTS", results),
+        ("EXECUTIONS", executions),
+        ("WIP", wip),
+    ):
+        source = source.replace(f"@{name}@", _lua_string(prefix))
+    return source
+
+
+_LUA_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
+
+
+def _lua_string(value: str) -> str:
+    return "'" + value.translate(_LUA_ESCAPES) + "'"
+
 
 # KEYS: [url key]; ARGV: job id, ttl (seconds; 0 deletes, -1 persists).
 # Changes the mapping only while it still points at that job.

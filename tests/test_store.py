@@ -1,0 +1,164 @@
+"""The fast path (one script call) answers exactly what rq's own API answers.
+
+For every job state, ``store.backend().lookup(...)`` by URL and by id is compared with
+``Job.fetch(...)``: ``get_status()``, ``return_value()``, ``latest_result()``, ``meta``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from rq.command import send_stop_job_command
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+import django_rq_poll as poll
+from django_rq_poll import State, keys, store
+from django_rq_poll.states import from_rq_status
+from tests import tasks
+
+
+def wait_until(predicate, what: str, seconds: float = 30) -> None:
+    """Bounded wait for something a worker process does; fails the test if it never happens."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting: {what}")
+        time.sleep(0.05)
+
+
+def rq_answer(task_id: str, queue: str | None = None) -> dict:
+    backend = store.backend(queue)
+    job = Job.fetch(task_id, connection=backend.connection, serializer=backend.serializer)
+    status = job.get_status(refresh=True)
+    latest = job.latest_result()
+    return {
+        "status": str(getattr(status, "value", status)),
+        "return_value": job.return_value(refresh=True),
+        "exc_string": latest.exc_string if latest is not None else None,
+        "meta": job.meta,
+    }
+
+
+def assert_same_as_rq(url: str, task_id: str, queue: str | None = None) -> store.Snapshot:
+    """Lookups by URL and by id agree with each other and with rq; returns the snapshot."""
+    backend = store.backend()
+    expected = rq_answer(task_id, queue)
+    by_url = backend.lookup(url, None, result=True, meta=True)
+    by_id = backend.lookup(None, task_id, result=True, meta=True)
+    assert by_url == by_id
+    snap = by_url
+    assert snap is not None
+    assert snap.task_id == task_id
+    assert snap.rq_status == expected["status"]
+    assert not snap.abandoned
+    assert snap.state is from_rq_status(expected["status"])
+    assert snap.return_value == expected["return_value"]
+    assert snap.meta == expected["meta"]
+    if snap.state is State.FAILED:
+        assert snap.error == (
+            expected["exc_string"] or f"The job ended with status {expected['status']!r}."
+        )
+    else:
+        assert snap.error is None
+    # The lighter lookups (no result, no meta) agree on the state.
+    light = backend.lookup(url, None)
+    assert light is not None
+    assert (light.task_id, light.rq_status, light.state) == (task_id, snap.rq_status, snap.state)
+    assert poll.get_process_status(url) is snap.state
+    # The state-only path of the process_is_* functions agrees too.
+    assert backend.state(url, None) is snap.state
+    assert backend.state(None, task_id) is snap.state
+    assert poll.process_is_complete(url) is (snap.state is State.COMPLETE)
+    assert poll.process_has_failed(task_id=task_id) is (snap.state is State.FAILED)
+    return snap
+
+
+def map_url(redis_db, url: str, task_id: str) -> None:
+    """Point a URL at a job made with rq directly, as begin_process would."""
+    redis_db.set(keys.url_key(url), task_id)
+
+
+def test_queued(url):
+    task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    assert assert_same_as_rq(url, task_id).state is State.PENDING
+
+
+@pytest.mark.parametrize("value", [8, None, {"rows": [1, 2]}, "text"])
+def test_finished(url, run_jobs, value):
+    task_id = poll.begin_process(tasks.echo, (value,), polling_url=url)
+    run_jobs()
+    snap = assert_same_as_rq(url, task_id)
+    assert snap.state is State.COMPLETE
+    assert snap.return_value == value
+
+
+def test_finished_on_a_json_queue(url, run_jobs):
+    task_id = poll.begin_process(tasks.echo, ({"a": [1, 2]},), polling_url=url, queue="json")
+    run_jobs("json")
+    snap = assert_same_as_rq(url, task_id, "json")
+    assert snap.return_value == {"a": [1, 2]}
+
+
+def test_failed(url, run_jobs):
+    task_id = poll.begin_process(tasks.fail, ("kaput",), polling_url=url)
+    run_jobs()
+    snap = assert_same_as_rq(url, task_id)
+    assert snap.state is State.FAILED
+    assert "RuntimeError: kaput" in (snap.error or "")
+
+
+def test_canceled(url):
+    task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    assert poll.cancel_process(url)
+    assert assert_same_as_rq(url, task_id).state is State.CANCELED
+
+
+def test_deferred(url, redis_db):
+    queue = store.backend().queue
+    parent = queue.enqueue(tasks.add, 1, 2)
+    child = queue.enqueue(tasks.add, 3, 4, depends_on=parent)
+    map_url(redis_db, url, child.id)
+    snap = assert_same_as_rq(url, child.id)
+    assert snap.rq_status == "deferred"
+    assert snap.state is State.PENDING
+
+
+def test_scheduled(url, redis_db):
+    job = store.backend().queue.enqueue_in(timedelta(minutes=5), tasks.add, 1, 2)
+    map_url(redis_db, url, job.id)
+    snap = assert_same_as_rq(url, job.id)
+    assert snap.rq_status == "scheduled"
+    assert snap.state is State.PENDING
+
+
+def test_started_and_stopped(url, redis_db, rqworker):
+    """A job held running by a real worker, then stopped by rq's stop command."""
+    hold = f"hold-{url}"
+    task_id = poll.begin_process(tasks.wait_for, (hold, 60), polling_url=url)
+    rqworker("default")
+    wait_until(lambda: redis_db.get(f"{hold}:started"), "the worker to start the job")
+    wait_until(lambda: rq_answer(task_id)["status"] == "started", "rq to mark the job started")
+    assert assert_same_as_rq(url, task_id).state is State.RUNNING
+
+    backend = store.backend()
+    send_stop_job_command(backend.connection, task_id, serializer=backend.serializer)
+    wait_until(lambda: rq_answer(task_id)["status"] == "stopped", "the job to stop")
+    assert assert_same_as_rq(url, task_id).state is State.FAILED
+
+
+def test_vanished(url, redis_db, run_jobs):
+    task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    run_jobs()
+    backend = store.backend()
+    Job.fetch(task_id, connection=backend.connection, serializer=backend.serializer).delete()
+    with pytest.raises(NoSuchJobError):
+        Job.fetch(task_id, connection=backend.connection)
+    assert backend.lookup(None, task_id, result=True, meta=True) is None
+    assert backend.lookup(url, None, result=True, meta=True) is None
+    assert redis_db.get(keys.url_key(url)) is None  # the dangling mapping healed itself
+    assert poll.get_process_status(url) is None
+    assert backend.state(url, None) is None
+    assert backend.state(None, task_id) is None
