@@ -52,7 +52,7 @@ test-django6:
 	$(NEW_VENV)/bin/python -c 'import django, sys; print("Django", django.get_version(), "on Python", sys.version.split()[0])' && \
 	$(NEW_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-ci: test lint dist test-django6
+ci: test lint dist docs test-django6
 
 # The demo site (README's first command): set-up, then Redis if none answers at
 # $REDIS_URL (default 127.0.0.1:6379), an rqworker and the web server on $PORT (8000).

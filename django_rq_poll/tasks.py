@@ -43,6 +43,12 @@ def resolve(task: object) -> TaskRef:
             f"{qualname} is defined inside another function, so a worker cannot import it. "
             "Move it to module level."
         )
+    if inspect.ismethod(task) and not isinstance(task.__self__, type):
+        raise TypeError(
+            f"{qualname} is bound to a {type(task.__self__).__name__} instance, which a worker "
+            "cannot import. Pass the plain function (as a class attribute, wrap it in "
+            "staticmethod()), a staticmethod or a classmethod."
+        )
     if module == "__main__":
         raise TypeError(
             f"{qualname} is defined in __main__, which a worker does not share. "

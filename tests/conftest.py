@@ -71,3 +71,15 @@ def rqworker() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
 @pytest.fixture
 def url() -> str:
     return f"/report/{uuid.uuid4().hex}/?q=1"
+
+
+# Users need the database; transactional_db, so that jobs begun in a request are
+# enqueued at once rather than on a commit that a test transaction never makes.
+@pytest.fixture
+def alice(transactional_db, django_user_model):
+    return django_user_model.objects.create_user("alice", password="pw")
+
+
+@pytest.fixture
+def bob(transactional_db, django_user_model):
+    return django_user_model.objects.create_user("bob", password="pw")

@@ -40,9 +40,12 @@ def sleep_for(seconds: float) -> str:
 
 
 def wait_for(key: str, timeout: float = 30) -> str:
-    """Run until the test sets ``key``: a job held in the running state on demand."""
+    """Run until the test sets ``key``: a job held in the running state on demand.
+
+    Publishes ``<key>:started`` and the work-horse's pid in ``<key>:pid`` (to kill it).
+    """
     conn = _redis()
-    conn.set(f"{key}:started", 1)
+    conn.mset({f"{key}:started": 1, f"{key}:pid": os.getpid()})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if conn.get(key):

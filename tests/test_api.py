@@ -139,6 +139,14 @@ class TestTaskValidation:
             poll.begin_process(task, polling_url=url)
         assert redis_db.dbsize() == 0
 
+    def test_bound_method_of_an_instance(self, url, redis_db):
+        class Page:
+            task = tasks.add  # a plain function as a class attribute binds to instances
+
+        with pytest.raises(TypeError, match="bound to a Page instance"):
+            poll.begin_process(Page().task, (1, 2), polling_url=url)
+        assert redis_db.dbsize() == 0
+
     def test_bad_arguments(self, url, redis_db):
         with pytest.raises(TypeError, match="task_args"):
             poll.begin_process(tasks.add, task_args=5, polling_url=url)

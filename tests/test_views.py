@@ -26,18 +26,6 @@ def only_job_id(redis_db):
     return key.decode().rsplit(":", 1)[1]
 
 
-# Users need the database; transactional_db, so that jobs begun in a request are
-# enqueued at once rather than on a commit that a test transaction never makes.
-@pytest.fixture
-def alice(transactional_db, django_user_model):
-    return django_user_model.objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def bob(transactional_db, django_user_model):
-    return django_user_model.objects.create_user("bob", password="pw")
-
-
 def kill_redis(monkeypatch):
     """Point the default queue at a port where no Redis answers (as test_api does)."""
     import redis

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import time
 from typing import Any
 
-import redis
-
-
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(os.environ["REDIS_URL"])
+from tests.tasks import wait_for
 
 
 def hold(key: str, timeout: float = 120) -> str:
     """Run until ``key`` is set; publish the work-horse's pid so a test can kill it."""
-    conn = _redis()
-    conn.set(f"{key}:pid", os.getpid())
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if conn.get(key):
-            return "released"
-        time.sleep(0.02)
-    raise TimeoutError(f"{key} was never set")
+    return wait_for(key, timeout)
 
 
 def double(x: int) -> int:

@@ -34,16 +34,6 @@ def _status_path(job_id: str) -> str:
 
 
 @pytest.fixture
-def alice(transactional_db, django_user_model):
-    return django_user_model.objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def bob(transactional_db, django_user_model):
-    return django_user_model.objects.create_user("bob", password="pw")
-
-
-@pytest.fixture
 def alices_job(alice, run_jobs):
     """Alice's finished job behind ``/whose/?x=1``: (her client, its id)."""
     browser = client()
