@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import random
+import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
+
+import redis
+from rq.job import Job
+
+from django_rq_poll import keys
+
+# An append-only file fsynced on every write: what the server acknowledged survives a
+# SIGKILL, as on a production server with persistence.
+DURABLE = ("--appendonly", "yes", "--appendfsync", "always")
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 20, step: float = 0.05) -> None:
@@ -13,3 +25,32 @@ def wait_until(predicate: Callable[[], object], timeout: float = 20, step: float
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached within {timeout} s")
         time.sleep(step)
+
+
+def durable_server(private_redis: Callable[..., Any]) -> Any:
+    return private_redis(*DURABLE, "--dir", tempfile.mkdtemp(prefix="rq-poll-aof-"))
+
+
+def mappings_point_at_enqueued_jobs(conn: redis.Redis) -> list[str]:
+    """Mappings whose job does not exist, or exists without ever having been enqueued."""
+    queued = {m.decode() for m in conn.lrange("rq:queue:default", 0, -1)}
+    bad = []
+    for key in conn.scan_iter(match=keys.url_key_pattern()):
+        task_id = (conn.get(key) or b"").decode()
+        status = conn.hget(Job.key_for(task_id), "status")
+        if status is None or (status == b"queued" and task_id not in queued):
+            bad.append(f"{key.decode()} -> {task_id} ({status})")
+    return bad
+
+
+def kill_repeatedly(server: Any, tally: Any, kind: str, *, seed: int, most_gap: float) -> None:
+    """Kill the server 4 times at random moments (while a test thread uses it), restarting
+    it 0.2 s later each time, then give the thread a moment on the live server."""
+    rng = random.Random(seed)
+    for _ in range(4):
+        time.sleep(rng.uniform(0.2, most_gap))
+        server.stop()
+        tally.fault(kind)
+        time.sleep(0.2)
+        server.start()
+    time.sleep(0.3)

@@ -8,26 +8,21 @@ it acknowledged survives the SIGKILL, as on a production server with persistence
 
 from __future__ import annotations
 
-import random
-import tempfile
 import threading
 import time
 import uuid
 
 import pytest
-import redis
 from rq import Worker
-from rq.job import Job
 
 import django_rq_poll as poll
-from django_rq_poll import State, keys, store
+from django_rq_poll import State, store
 from tests import tasks
-
-DURABLE = ("--appendonly", "yes", "--appendfsync", "always")
-
-
-def _durable_server(private_redis):
-    return private_redis(*DURABLE, "--dir", tempfile.mkdtemp(prefix="rq-poll-aof-"))
+from tests.faults.helpers import (
+    durable_server,
+    kill_repeatedly,
+    mappings_point_at_enqueued_jobs,
+)
 
 
 def _calls(url: str, task_id: str):
@@ -49,20 +44,8 @@ def _calls(url: str, task_id: str):
     }
 
 
-def _mappings_point_at_enqueued_jobs(conn: redis.Redis) -> list[str]:
-    """Mappings whose job does not exist, or exists without ever having been enqueued."""
-    queued = {m.decode() for m in conn.lrange("rq:queue:default", 0, -1)}
-    bad = []
-    for key in conn.scan_iter(match=keys.url_key_pattern()):
-        task_id = (conn.get(key) or b"").decode()
-        status = conn.hget(Job.key_for(task_id), "status")
-        if status is None or (status == b"queued" and task_id not in queued):
-            bad.append(f"{key.decode()} -> {task_id} ({status})")
-    return bad
-
-
 def test_stop_and_restart(private_redis, use_redis, tally):
-    server = _durable_server(private_redis)
+    server = durable_server(private_redis)
     backend = use_redis(server.url)
     urls = [f"/outage/{uuid.uuid4().hex}" for _ in range(5)]
     ids = [
@@ -94,13 +77,13 @@ def test_stop_and_restart(private_redis, use_redis, tally):
     Worker([backend.queue], connection=backend.connection).work(burst=True)
     for i, url in enumerate(urls):
         tally.answer("redis stopped", poll.get_process_result(url) == 2 * i, url)
-    assert _mappings_point_at_enqueued_jobs(server.client()) == []
+    assert mappings_point_at_enqueued_jobs(server.client()) == []
     tally.assert_clean("redis stopped")
 
 
 def test_killed_while_in_use(private_redis, use_redis, tally):
     """SIGKILL the server at random moments while a thread starts and reads jobs."""
-    server = _durable_server(private_redis)
+    server = durable_server(private_redis)
     use_redis(server.url)
     done = threading.Event()
     acknowledged: dict[str, str] = {}  # url -> id the API returned
@@ -128,14 +111,7 @@ def test_killed_while_in_use(private_redis, use_redis, tally):
     thread = threading.Thread(target=hammer)
     thread.start()
     try:
-        rng = random.Random(5)
-        for _ in range(4):
-            time.sleep(rng.uniform(0.2, 0.6))
-            server.stop()
-            tally.fault("redis killed mid-use")
-            time.sleep(0.2)
-            server.start()
-        time.sleep(0.3)
+        kill_repeatedly(server, tally, "redis killed mid-use", seed=5, most_gap=0.6)
     finally:
         done.set()
         thread.join(timeout=60)
@@ -145,7 +121,7 @@ def test_killed_while_in_use(private_redis, use_redis, tally):
         # the URL answers the acknowledged job (or a later one from the same loop pass)
         found = poll.get_taskid_from_url(url)
         tally.answer("redis killed mid-use", found == task_id, f"{url}: {found} != {task_id}")
-    for problem in _mappings_point_at_enqueued_jobs(conn):
+    for problem in mappings_point_at_enqueued_jobs(conn):
         tally.answer("redis killed mid-use", False, problem)
     tally.notes["redis killed mid-use: calls ok / unavailable"] = dict(outcomes)
     assert outcomes["ok"] > 0 and outcomes["unavailable"] > 0

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 
 import pytest
 from rq import SimpleWorker, Worker
 
 from django_rq_poll import store
 from django_rq_poll.pages import RETRY_FIELD
-from tests.faults.test_redis_outage import _durable_server, _mappings_point_at_enqueued_jobs
+from tests.faults.helpers import durable_server, kill_repeatedly, mappings_point_at_enqueued_jobs
 from tests.faults.web import client, problems
 
 KIND = "page: redis stopped"
@@ -42,7 +41,7 @@ def _requests(task_ids: dict[str, str], fresh: str):
 
 
 def test_pages_while_redis_is_down_and_after(private_redis, use_redis, tally):
-    server = _durable_server(private_redis)
+    server = durable_server(private_redis)
     backend = use_redis(server.url)
     browser = client()
     task_ids = {}
@@ -74,14 +73,14 @@ def test_pages_while_redis_is_down_and_after(private_redis, use_redis, tally):
         done = browser.get(page)
         ok = done.status_code == 200 and text in done.content.decode()
         tally.answer(KIND, ok, f"{page} result after restart: {done.content[:80]!r}")
-    assert _mappings_point_at_enqueued_jobs(server.client()) == []
+    assert mappings_point_at_enqueued_jobs(server.client()) == []
     tally.assert_clean(KIND)
 
 
 def test_pages_while_redis_is_killed_again_and_again(private_redis, use_redis, tally):
     """Requests in flight when the server dies get 202, 200 or 503; never 500."""
     kind = "page: redis killed mid-use"
-    server = _durable_server(private_redis)
+    server = durable_server(private_redis)
     backend = use_redis(server.url)
     done = threading.Event()
     codes: dict[int, int] = {}
@@ -104,18 +103,11 @@ def test_pages_while_redis_is_killed_again_and_again(private_redis, use_redis, t
     thread = threading.Thread(target=browse)
     thread.start()
     try:
-        rng = random.Random(7)
-        for _ in range(4):
-            time.sleep(rng.uniform(0.2, 0.5))
-            server.stop()
-            tally.fault(kind)
-            time.sleep(0.2)
-            server.start()
-        time.sleep(0.3)
+        kill_repeatedly(server, tally, kind, seed=7, most_gap=0.5)
     finally:
         done.set()
         thread.join(timeout=60)
-    for problem in _mappings_point_at_enqueued_jobs(server.client()):
+    for problem in mappings_point_at_enqueued_jobs(server.client()):
         tally.answer(kind, False, problem)
     # Every page that said "running" runs to its result once a worker comes (a
     # non-forking one: hundreds of tiny jobs).
