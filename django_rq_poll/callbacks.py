@@ -64,7 +64,10 @@ def on_failure(job: Job, connection: Any, *exc_info: Any, **kwargs: Any) -> None
     try:
         _call_theirs("failure", job, connection, *exc_info, **kwargs)
     finally:
-        _settle(job)
+        # rq calls this before deciding on a retry: a job with retries left goes back
+        # to the queue, and its mapping must not start expiring while it waits.
+        if not (job.retries_left and job.retries_left > 0):
+            _settle(job)
 
 
 def on_stopped(job: Job, connection: Any, *args: Any, **kwargs: Any) -> None:

@@ -308,6 +308,14 @@ class TestLookups:
         assert 290 <= redis_db.ttl(keys.url_key(url)) <= 300
         assert 890 <= redis_db.ttl(keys.url_key(url + "f")) <= 900
 
+    def test_mapping_of_a_job_waiting_for_a_retry_does_not_expire(self, url, redis_db, run_jobs):
+        from rq import Retry
+
+        poll.begin_process(tasks.fail, polling_url=url, retry=Retry(max=1, interval=600))
+        run_jobs()  # the first attempt fails; rq schedules the retry
+        assert poll.get_process_status(url) is State.PENDING
+        assert redis_db.ttl(keys.url_key(url)) == -1
+
     def test_json_serializer(self, url, run_jobs):
         poll.begin_process(tasks.echo, ({"a": (1, 2)},), polling_url=url, queue="json")
         run_jobs("json")
