@@ -112,16 +112,19 @@ class Backend:
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise RedisUnavailable(self.where) from exc
 
-    def _script(self, name: str, keys_: list[str], args: list[Any], client: Any = None) -> Any:
+    def _evalsha(self, client: Any, sha: Any, source: str, *args: Any) -> Any:
         # EVALSHA straight through execute_command: redis-py's Script wrapper adds
         # per-call work, and on a pipeline an extra SCRIPT EXISTS round trip.
-        client = self.connection if client is None else client
-        sha = _SHAS[name]
         try:
-            return client.execute_command("EVALSHA", sha, len(keys_), *keys_, *args)
+            return client.execute_command("EVALSHA", sha, *args)
         except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
-            self.connection.script_load(_SOURCES[name])
-            return client.execute_command("EVALSHA", sha, len(keys_), *keys_, *args)
+            self.connection.script_load(source)
+            return client.execute_command("EVALSHA", sha, *args)
+
+    def _script(self, name: str, keys_: list[str], args: list[Any]) -> Any:
+        return self._evalsha(
+            self.connection, _SHAS[name], _SOURCES[name], len(keys_), *keys_, *args
+        )
 
     # -- reading -----------------------------------------------------------------
     def lookup(
@@ -155,18 +158,14 @@ class Backend:
         # The hot path of every polled page view: no generic _script/errors() layers,
         # arguments pre-encoded, nothing built that the call does not need.
         if polling_url is not None:
-            call: tuple[Any, ...] = (self._lookup_sha, b"1", keys.url_key_bytes(polling_url), flags)
+            call: tuple[Any, ...] = (b"1", keys.url_key_bytes(polling_url), flags)
         elif keys.is_valid_job_id(task_id):
-            call = (self._lookup_sha, b"0", flags, task_id)
+            call = (b"0", flags, task_id)
         else:
             return None
         client = self.connection if client is None else client
         try:
-            try:
-                return client.execute_command("EVALSHA", *call)
-            except NoScriptError:
-                self.connection.script_load(self._lookup_source)
-                return client.execute_command("EVALSHA", *call)
+            return self._evalsha(client, self._lookup_sha, self._lookup_source, *call)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise RedisUnavailable(self.where) from exc
 
