@@ -21,7 +21,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
 from . import api, html, store, tasks, texts
 from .conf import conf
-from .exceptions import RedisUnavailable
+from .exceptions import RedisRefused, RedisUnavailable
 from .progress import Progress
 from .states import State
 
@@ -99,7 +99,7 @@ def unavailable(
     request: HttpRequest, exc: RedisUnavailable, template: str = Templates.unavailable
 ) -> HttpResponseBase:
     """503 with Retry-After: an outage is logged for operators, never shown as a traceback."""
-    logger.warning("Polling page %s answered 503: %s", request.path, exc)
+    log_unavailable(exc, "Polling page %s answered 503: %s", request.path, exc)
     response = TemplateResponse(
         request,
         template,
@@ -108,6 +108,12 @@ def unavailable(
     )
     response["Retry-After"] = str(conf.RETRY_AFTER)
     return no_store(response)
+
+
+def log_unavailable(exc: RedisUnavailable, message: str, *args: Any) -> None:
+    """An outage is a warning; a refusal that waiting will not fix is an error."""
+    level = logging.ERROR if isinstance(exc, RedisRefused) else logging.WARNING
+    logger.log(level, message, *args)
 
 
 def _seconds(value: float) -> str:

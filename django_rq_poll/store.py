@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from rq.results import Result
 
 from . import keys, scripts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
-from .exceptions import ImproperlyConfigured, RedisUnavailable
+from .exceptions import ImproperlyConfigured, RedisRefused, RedisUnavailable
 from .states import State, from_rq_status
 
 META_URL = "rq_poll_url"
@@ -46,6 +47,91 @@ UNREADABLE_ERROR = (
     "Is the code that defines it deployed here, and does the queue use the same SERIALIZER "
     "as the worker?"
 )
+
+
+# Redis' error codes that mean "not now": the same command can succeed later.
+_NOT_NOW = {
+    "OOM": "out of memory under maxmemory-policy noeviction",
+    "READONLY": "a read-only replica, e.g. a master demoted by a failover",
+    "BUSY": "busy running a script or a module command",
+    "LOADING": "loading its dataset into memory",
+    "MASTERDOWN": "a replica that lost its master",
+    "MISCONF": "unable to persist to disk, so refusing writes",
+    "NOREPLICAS": "not enough replicas for min-replicas-to-write",
+    "TRYAGAIN": "a cluster slot being migrated",
+    "CLUSTERDOWN": "a cluster that is down",
+}
+# redis-py's classes for some codes (it strips the code from the message).
+_CODE_OF = (
+    (redis.exceptions.OutOfMemoryError, "OOM"),
+    (redis.exceptions.ReadOnlyError, "READONLY"),
+    (redis.exceptions.BusyLoadingError, "LOADING"),
+    (redis.exceptions.MasterDownError, "MASTERDOWN"),
+    (redis.exceptions.TryAgainError, "TRYAGAIN"),
+    (redis.exceptions.ClusterDownError, "CLUSTERDOWN"),
+    (redis.exceptions.NoPermissionError, "NOPERM"),
+)
+# An error inside a pipeline is reported as "Command # 2 (SET k v) of pipeline caused
+# error: BUSY ..."; the code is the first upper-case word of what the server said.
+_LEADING_CODE = re.compile(r"(?:^|caused error: )([A-Z]{3,})\b")
+
+
+def _error_code(exc: redis.RedisError) -> str:
+    for cls, code in _CODE_OF:
+        if isinstance(exc, cls):
+            return code
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, str) and status:
+        return status
+    found = _LEADING_CODE.search(str(exc))
+    return found.group(1) if found else ""
+
+
+def failure(exc: redis.RedisError, where: str) -> RedisUnavailable:
+    """The package's error for any redis-py error: the one place they are sorted.
+
+    "Not now" (unreachable, timeouts, OOM, READONLY, BUSY, LOADING, MASTERDOWN ...) is
+    :class:`RedisUnavailable`; what waiting will not fix (ACL, wrong key types, script
+    errors) is :class:`RedisRefused`, naming the cause and what to do.
+    """
+    message = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, redis.AuthenticationError):
+        return RedisRefused(
+            where,
+            f"authentication failed ({message})",
+            "Check the user name and password in RQ_QUEUES.",
+        )
+    code = _error_code(exc)
+    if code in _NOT_NOW:
+        return RedisUnavailable(where, f"{code}: the server is {_NOT_NOW[code]}")
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return RedisUnavailable(where)
+    if code == "NOPERM":
+        return RedisRefused(
+            where,
+            f"the connection's ACL user lacks a permission: {message}",
+            "Grant that user the commands and keys that rq and django-rq-poll use "
+            "(see the deployment docs), or connect as another user in RQ_QUEUES.",
+        )
+    if code == "WRONGTYPE":
+        return RedisRefused(
+            where,
+            f"a key holds another kind of value than expected ({message})",
+            "Another program writes keys under the same names: give django-rq-poll its "
+            "own RQ_POLL['PREFIX'] or its own Redis database.",
+        )
+    if "script" in message.lower():
+        return RedisRefused(
+            where,
+            f"a server-side script failed ({message})",
+            "Check that the server is Redis 6.2 or later with Lua scripting allowed; "
+            "if it is, please report this error.",
+        )
+    return RedisRefused(
+        where,
+        f"{type(exc).__name__}: {message}",
+        "Check the Redis server's log and configuration.",
+    )
 
 
 def _sha(source: str) -> str:
@@ -109,8 +195,8 @@ class Backend:
     def errors(self) -> Iterator[None]:
         try:
             yield
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise RedisUnavailable(self.where) from exc
+        except redis.RedisError as exc:
+            raise failure(exc, self.where) from exc
 
     def _evalsha(self, client: Any, sha: Any, source: str, *args: Any) -> Any:
         # EVALSHA straight through execute_command: redis-py's Script wrapper adds
@@ -166,8 +252,8 @@ class Backend:
         client = self.connection if client is None else client
         try:
             return self._evalsha(client, self._lookup_sha, self._lookup_source, *call)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise RedisUnavailable(self.where) from exc
+        except redis.RedisError as exc:
+            raise failure(exc, self.where) from exc
 
     def _decode(self, raw: bytes, want_meta: bool) -> Snapshot:
         """Read the lookup script's one-string reply (layout in :mod:`.scripts`)."""

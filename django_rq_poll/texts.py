@@ -24,3 +24,8 @@ def status_text(state: State | None, *, started: bool = False) -> str:
         return ""
     name = "begun" if started else _TEMPLATE[state]
     return render_to_string(f"django_rq_poll/status/{name}.txt").strip()
+
+
+def unavailable_text() -> str:
+    """What to tell a user while Redis cannot serve the job's status."""
+    return render_to_string("django_rq_poll/status/unavailable.txt").strip()

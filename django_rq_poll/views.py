@@ -275,7 +275,7 @@ def status(request: HttpRequest, job_id: str) -> HttpResponseBase:
     try:
         snap = api.get_process_snapshot(task_id=job_id)
     except RedisUnavailable as exc:
-        pages.logger.warning("Status of job %s answered 503: %s", job_id, exc)
+        pages.log_unavailable(exc, "Status of job %s answered 503: %s", job_id, exc)
         response = JsonResponse({"error": gettext("Try again in a moment.")}, status=503)
         response["Retry-After"] = str(conf.RETRY_AFTER)
         return pages.no_store(response)
