@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import redis
 from django.core.signals import setting_changed
 from redis.exceptions import NoScriptError, WatchError
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.executions import ExecutionRegistry
 from rq.job import Job
 from rq.queue import Queue
@@ -413,10 +413,41 @@ class Backend:
         with self.errors():
             return bool(self._script("forget", [key], [task_id]))
 
-    def delete_job(self, job: Job) -> None:
-        with self.errors():
-            job.delete()
-            Result.delete_all(job)
+    def cancel_job(self, job: Job) -> bool:
+        """Cancel a queued job; ``False`` when it vanished, changed or was canceled meanwhile.
+
+        The job's hash is watched, so a job deleted by a racing forget is never brought
+        back as a hash holding only a status.
+        """
+        with self.errors(), self.connection.pipeline() as pipe:
+            try:
+                pipe.watch(job.key)  # type: ignore[no-untyped-call]
+                if not pipe.exists(job.key):
+                    return False
+                pipe.multi()
+                job.cancel(pipeline=pipe)
+                pipe.execute()
+            except (InvalidJobOperation, WatchError):
+                return False
+        return True
+
+    def delete_job(self, job: Job) -> bool:
+        """Delete the job, its registry entries and its results, all or nothing.
+
+        ``False`` when the job vanished meanwhile (another request deleted it, or it
+        expired): rq re-reads the status while it deletes and raises then, so the
+        deletion is queued on a transaction that is only sent once rq has read all it
+        needs. Any number of concurrent calls: one deletes, the others answer ``False``.
+        """
+        with self.errors(), self.connection.pipeline() as pipe:
+            try:
+                job.delete(pipeline=pipe)
+            except InvalidJobOperation:
+                return False
+            hash_deleted = len(pipe) - 1  # rq's last command deletes the job's hash
+            pipe.delete(_RQ_PREFIXES["results"] + job.id)
+            replies = pipe.execute()
+        return bool(replies[hash_deleted])
 
 
 def _bytes(value: bytes | str) -> bytes:
