@@ -104,4 +104,16 @@ def check_settings(
                 8,
             )
         )
+    max_result = raw.get("MAX_RESULT_BYTES", DEFAULTS["MAX_RESULT_BYTES"])
+    if max_result is not None and not (
+        not isinstance(max_result, bool) and isinstance(max_result, int) and max_result > 0
+    ):
+        errors.append(
+            _error(
+                f"RQ_POLL['MAX_RESULT_BYTES'] is {max_result!r}.",
+                "Use a whole number of bytes > 0 (well below Redis' proto-max-bulk-len, "
+                "512 MB by default), or None for no limit of django-rq-poll's own.",
+                20,
+            )
+        )
     return errors

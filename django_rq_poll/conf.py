@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "POLL_MAX_INTERVAL": 15,
     # Seconds a page asks the browser to wait (Retry-After) when Redis is unreachable.
     "RETRY_AFTER": 10,
+    # Largest result, in bytes once serialized, that a worker stores; larger ones fail.
+    "MAX_RESULT_BYTES": 16 * 1024 * 1024,
 }
 
 RQ_DEFAULT_RESULT_TTL = 500
@@ -85,6 +87,17 @@ class Settings:
     def RETRY_AFTER(self) -> int:
         """Seconds sent in ``Retry-After`` with the 503 page shown while Redis is unreachable."""
         return int(self._get("RETRY_AFTER"))
+
+    @property
+    def MAX_RESULT_BYTES(self) -> int | None:
+        """The largest result a worker stores, in bytes as the queue's serializer writes
+        it (Redis keeps it base64-encoded, a third larger). A job whose result is larger
+        fails with a ``ResultTooLarge`` error saying so, instead of being written: a
+        value over Redis' ``proto-max-bulk-len`` (512 MB) can never be written, and rq's
+        worker then retries the write without end. ``None`` sets no limit of our own.
+        Store large outputs elsewhere (a file, object storage) and return a reference."""
+        value = self._get("MAX_RESULT_BYTES")
+        return None if value is None else int(value)
 
 
 conf = Settings()

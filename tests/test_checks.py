@@ -28,6 +28,11 @@ def ids(settings_value):
         ({"RETRY_AFTER": 30}, []),
         ({"RETRY_AFTER": 0}, ["django_rq_poll.E008"]),
         ({"RETRY_AFTER": 2.5}, ["django_rq_poll.E008"]),
+        ({"MAX_RESULT_BYTES": None}, []),
+        ({"MAX_RESULT_BYTES": 1024}, []),
+        ({"MAX_RESULT_BYTES": 0}, ["django_rq_poll.E020"]),
+        ({"MAX_RESULT_BYTES": "16MB"}, ["django_rq_poll.E020"]),
+        ({"MAX_RESULT_BYTES": True}, ["django_rq_poll.E020"]),
     ],
 )
 def test_settings_checks(settings, value, expected):
