@@ -18,6 +18,7 @@ from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.http import escape_leading_slashes
 
 from . import api, html, store, tasks, texts
 from .conf import conf
@@ -81,6 +82,16 @@ def polling_key(page_key: str, user: Any) -> str:
     return key if owner is None else f"{key}#user={owner}"
 
 
+def own_url(request: HttpRequest) -> str:
+    """The request's own path and query string, for every URL this app writes into a
+    page, a form or a redirect.
+
+    Escaped as Django escapes redirects: a path of a catch-all route that starts with
+    ``//`` would otherwise be read by browsers as another host (``//evil.example/x``).
+    """
+    return escape_leading_slashes(request.get_full_path())
+
+
 def status_url(task_id: str) -> str:
     """The JSON status endpoint of the job, or "" when the site has not included it."""
     try:
@@ -103,7 +114,7 @@ def unavailable(
     response = TemplateResponse(
         request,
         template,
-        {"retry_after": conf.RETRY_AFTER, "page_url": request.get_full_path()},
+        {"retry_after": conf.RETRY_AFTER, "page_url": own_url(request)},
         status=503,
     )
     response["Retry-After"] = str(conf.RETRY_AFTER)
@@ -140,7 +151,7 @@ class Poller:
 
     @property
     def page_url(self) -> str:
-        return self.request.get_full_path()
+        return own_url(self.request)
 
     def _begin_kwargs(self) -> dict[str, Any]:
         options = dict(self.job_options)
