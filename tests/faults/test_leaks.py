@@ -3,11 +3,14 @@ lead off the site."""
 
 from __future__ import annotations
 
+import gc
 import re
+import tracemalloc
 import uuid
 
 import pytest
 
+from django_rq_poll import keys
 from django_rq_poll.pages import RETRY_FIELD
 from tests.faults.web import body, client, problems
 
@@ -65,4 +68,42 @@ def test_no_written_url_leaves_the_site(path, run_jobs, tally):
             tally.answer(kind, bool(written), f"{path} {label}: no URL written")
         for url in written:
             tally.answer(kind, _stays_on_site(url), f"{path} {label}: wrote {url!r}")
+    tally.assert_clean(kind)
+
+
+def _retained_by_url_cache(urls) -> int:
+    """Bytes still allocated after hashing each URL once (the URLs themselves dropped)."""
+    keys._cached_url_key_bytes.cache_clear()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for url in urls:
+            keys.url_key_bytes(url)
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        keys._cached_url_key_bytes.cache_clear()
+
+
+def test_url_key_cache_keeps_no_long_urls(tally):
+    """1,000 URLs of 100 kB each: before the fix the cache held 100 MB of them."""
+    kind = "leak: URL key cache"
+    retained = _retained_by_url_cache(f"/{i:05}/?q={'x' * 100_000}" for i in range(1000))
+    tally.fault(kind)
+    tally.answer(kind, retained < 1_000_000, f"kept {retained:,} bytes for 1,000 long URLs")
+    tally.notes[f"{kind}: bytes kept for 1,000 URLs of 100 kB"] = retained
+    tally.assert_clean(kind)
+
+
+def test_url_key_cache_is_bounded_for_short_urls(tally):
+    """The most it can hold: CACHED_URLS entries of CACHED_URL_CHARS non-ASCII characters."""
+    kind = "leak: URL key cache"
+    count = 3 * keys.CACHED_URLS
+    width = keys.CACHED_URL_CHARS - 6
+    retained = _retained_by_url_cache(f"/{i:05}" + "\U0001f600" * width for i in range(count))
+    tally.fault(kind)
+    tally.answer(kind, retained < 8_000_000, f"kept {retained:,} bytes for {count} URLs")
+    tally.notes[f"{kind}: most bytes kept (full cache, 4-byte characters)"] = retained
     tally.assert_clean(kind)
