@@ -4,14 +4,18 @@ lead off the site."""
 from __future__ import annotations
 
 import gc
+import io
 import re
 import tracemalloc
 import uuid
 
 import pytest
+from django.core.management import call_command
 
+import django_rq_poll as poll
 from django_rq_poll import keys
 from django_rq_poll.pages import RETRY_FIELD
+from tests import tasks
 from tests.faults.web import body, client, problems
 
 pytestmark = pytest.mark.urls("tests.faults.views")
@@ -107,3 +111,28 @@ def test_url_key_cache_is_bounded_for_short_urls(tally):
     tally.answer(kind, retained < 8_000_000, f"kept {retained:,} bytes for {count} URLs")
     tally.notes[f"{kind}: most bytes kept (full cache, 4-byte characters)"] = retained
     tally.assert_clean(kind)
+
+
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b[1;31mred\u202eevil\x9b31m"
+
+
+def test_rqpoll_escapes_terminal_sequences(run_jobs):
+    """Error texts, progress messages and URLs reach the operator's terminal escaped."""
+    url = f"/term/{uuid.uuid4().hex}/{ESCAPES}"
+    failed = poll.begin_process(tasks.fail, (f"boom {ESCAPES}\nsecond line",), polling_url=url)
+    reported = poll.begin_process(tasks.report_values, ((1, 2, f"step {ESCAPES}"),))
+    run_jobs()
+    shown = _rqpoll("show", failed) + _rqpoll("show", reported) + _rqpoll("list")
+    shown += _rqpoll("forget", failed)
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert "\u202e" not in shown
+    assert "boom \\x1b[2J\\x1b]0;owned\\x07" in shown
+    assert "step \\x1b[2J" in shown
+    assert "\\u202eevil" in shown
+    assert "second line" in shown.split("boom", 1)[1].splitlines()[1]  # newlines kept
+
+
+def _rqpoll(*args: str) -> str:
+    out = io.StringIO()
+    call_command("rqpoll", *args, stdout=out, no_color=True)
+    return out.getvalue()
