@@ -50,7 +50,7 @@ class Progress:
 
         Meta can hold anything (an older version, a task writing it by hand, another
         program): only finite, non-negative numbers and a string message are read, the
-        message cut to :data:`MESSAGE_LIMIT` characters.
+        message cut to ``MESSAGE_LIMIT`` (1,000) characters.
         """
         raw = (meta or {}).get(META_PROGRESS)
         if not isinstance(raw, dict):
@@ -90,7 +90,7 @@ def set_progress(current: float, total: float | None = None, message: str = "") 
     """Record progress for the job this code runs in.
 
     ``current`` is a finite number >= 0, ``total`` a finite number > 0 or ``None``,
-    ``message`` a string of at most :data:`MESSAGE_LIMIT` characters; anything else
+    ``message`` a string of at most ``MESSAGE_LIMIT`` (1,000) characters; anything else
     raises ``ValueError`` naming the problem, before anything is written. Returns
     ``False`` (and does nothing) when called outside an rq job, so a task function can
     still be called directly, for example in a unit test.

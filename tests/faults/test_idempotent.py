@@ -56,7 +56,7 @@ def test_racing_retry_posts_start_exactly_one_job(redis_db, run_jobs, tally):
 
 def test_many_racing_retries_on_one_page(redis_db, run_jobs, tally):
     """100 simultaneous "Try again" POSTs on one failed job: 100 redirects, one job."""
-    kind = "race: 100 retry POSTs, one page"
+    kind = "race: 100 retries, one page"
     page = f"/fail/?many={uuid.uuid4().hex}"
     client().get(page)
     run_jobs()

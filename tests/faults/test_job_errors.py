@@ -80,7 +80,7 @@ def test_result_over_redis_bulk_limit_fails_instead_of_looping(
     """A server whose proto-max-bulk-len is 1 MB, a 2 MB result: the job fails at once
     and the worker goes on to the next job (before: the work-horse retried the write
     tens of thousands of times)."""
-    kind = "result over proto-max-bulk-len"
+    kind = "result over bulk limit"
     settings.RQ_POLL = {**settings.RQ_POLL, "MAX_RESULT_BYTES": 512 * 1024}
     server = private_redis("--proto-max-bulk-len", "1mb")
     backend = use_redis(server.url)  # after the settings: changing them empties the cache

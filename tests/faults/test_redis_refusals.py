@@ -156,7 +156,7 @@ def test_out_of_memory_under_noeviction(private_redis, use_redis, tally):
     conn.config_set("maxmemory", conn.info("memory")["used_memory"] // 2)
     with pytest.raises(redis.exceptions.OutOfMemoryError):
         conn.set("one-more", 1)
-    check_everything(tally, "redis refuses: OOM under noeviction", ids, "OOM")
+    check_everything(tally, "redis: OOM (noeviction)", ids, "OOM")
 
 
 def _replica_of(private_redis, master) -> tuple[object, redis.Redis]:
@@ -173,7 +173,7 @@ def test_read_only_replica_after_failover(private_redis, use_redis, tally):
     replica, conn = _replica_of(private_redis, master)
     wait_until(lambda: conn.dbsize() == master.client().dbsize())
     use_redis(replica.url)
-    check_everything(tally, "redis refuses: READONLY replica", ids, "READONLY")
+    check_everything(tally, "redis: READONLY replica", ids, "READONLY")
 
 
 def test_replica_that_lost_its_master(private_redis, use_redis, tally):
@@ -184,7 +184,7 @@ def test_replica_that_lost_its_master(private_redis, use_redis, tally):
     master.stop()
     wait_until(lambda: conn.info("replication")["master_link_status"] == "down")
     # reads answer MASTERDOWN, writes READONLY
-    check_everything(tally, "redis refuses: MASTERDOWN", ids, "MASTERDOWN|READONLY")
+    check_everything(tally, "redis: MASTERDOWN", ids, "MASTERDOWN|READONLY")
 
 
 def test_busy_running_a_long_script(private_redis, use_redis, tally):
@@ -210,7 +210,7 @@ def test_busy_running_a_long_script(private_redis, use_redis, tally):
 
     wait_until(busy)
     try:
-        check_everything(tally, "redis refuses: BUSY script", ids, "BUSY")
+        check_everything(tally, "redis: BUSY script", ids, "BUSY")
     finally:
         probe.script_kill()
         thread.join(timeout=10)
@@ -260,7 +260,7 @@ def test_loading_its_dataset(private_redis, use_redis, tally, tmp_path):
             return False
 
         wait_until(is_loading, step=0.01)
-        check_everything(tally, "redis refuses: LOADING", ids, "LOADING")
+        check_everything(tally, "redis: LOADING", ids, "LOADING")
         assert is_loading(), "the load ended before the checks did; raise key-load-delay"
     finally:
         loading.kill()
