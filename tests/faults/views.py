@@ -43,7 +43,7 @@ class CatchAllView(PollingMixin, View):
 
     task = "tests.tasks.fail"
 
-    def get(self, request):  # pragma: no cover - the task always fails
+    def get(self, request, **kwargs):  # pragma: no cover - the task always fails
         return HttpResponse("never")
 
 
