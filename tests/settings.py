@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django_rq",
     "django_rq_poll",
+    "tests.madrona_app",  # tests/test_madrona_app.py: an app shaped like madrona's
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
