@@ -61,7 +61,7 @@ class Settings:
         """Seconds a finished job's result, and the URL mapping that finds it, are kept.
         ``None`` (the default) takes django-rq's ``DEFAULT_RESULT_TTL`` (of the queue in
         ``RQ_QUEUES``, else of the ``RQ`` setting) when one is set, else one day
-        (:data:`DEFAULT_RESULT_TTL`, Celery's default; rq's own 500 s is too short for a
+        (``conf.DEFAULT_RESULT_TTL``, Celery's default; rq's own 500 s is too short for a
         cache of results); ``-1`` keeps them forever. ``0`` is refused by the system
         checks (no result would be left for the page to show)."""
         value = self._get("RESULT_TTL")
