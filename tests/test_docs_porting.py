@@ -160,3 +160,31 @@ def test_status_table_matches_the_compat_module():
     stopped = ("REVOKED", "FAILED")  # the documented exception: a stopped job
     assert set(rows) >= {stopped}
     assert {**from_docs, poll.State.FAILED: "FAILURE"} == madrona.CELERY_STATES
+
+
+@pytest.mark.parametrize("rerun", ["rerun_with_forget_process", "rerun_with_madronas_api"])
+def test_simultaneous_saves_after_a_run_start_one_job(rerun, url, run_jobs, redis_db):
+    import threading
+
+    from porting import rerun as examples
+
+    run = getattr(examples, rerun)
+    run(url, [2])
+    run_jobs()
+    before = set(redis_db.keys(b"rq:job:*"))
+    barrier = threading.Barrier(12)
+    seen: list[str] = []
+
+    def save() -> None:
+        barrier.wait()
+        seen.append(run(url, [4]))
+
+    threads = [threading.Thread(target=save) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 12 and len(set(seen)) == 1  # no save raised; all found one job
+    assert len(set(redis_db.keys(b"rq:job:*")) - before) == 1
+    run_jobs()
+    assert poll.get_process_result(url) == [4]
