@@ -109,6 +109,7 @@ def check_status_or_begin(
     if polling_url is None and task_id is None:
         check_running = False
     url = polling_url if cache_results else None
+    seen = None
     if check_running:
         # As madrona: by task_id when given, else by URL.
         seen = api.get_process_snapshot(polling_url if task_id is None else None, task_id)
@@ -119,7 +120,7 @@ def check_status_or_begin(
             api.forget_process(polling_url)
         started = api.begin_process(task_method, task_args, task_kwargs, url, **job_options)
         return _render(STARTING_TEMPLATE, started, polling_url), started
-    mapped = api.get_process_snapshot(url)
+    mapped = seen if task_id is None else api.get_process_snapshot(url)
     if mapped is not None and mapped.state is State.COMPLETE:
         # Forget exactly the finished job seen here (the mapping is compare-and-deleted),
         # then start unless a racer already has: all racers end up with one new job.
