@@ -188,3 +188,14 @@ def test_simultaneous_saves_after_a_run_start_one_job(rerun, url, run_jobs, redi
     assert len(set(redis_db.keys(b"rq:job:*")) - before) == 1
     run_jobs()
     assert poll.get_process_result(url) == [4]
+
+
+def test_django_rqs_default_result_ttl_still_wins_when_set(settings, url, run_jobs, redis_db):
+    from porting.tasks import prioritize
+
+    from django_rq_poll import keys
+
+    settings.RQ = {"DEFAULT_RESULT_TTL": 1_000}
+    poll.begin_process(prioritize, ([2],), polling_url=url)
+    run_jobs()
+    assert 900 < redis_db.ttl(keys.url_key(url)) <= 1_000
