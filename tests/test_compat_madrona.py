@@ -50,6 +50,20 @@ def test_signatures_are_madronas():
     assert set(madrona.__all__) == {*expected, "CELERY_STATES"}
 
 
+def test_built_on_the_public_api_only():
+    """It keeps the main API's fixes by going through api.py, never store.py."""
+    import ast
+
+    tree = ast.parse(inspect.getsource(madrona))
+    imported = {
+        (node.module or "") + ":" + ",".join(a.name for a in node.names)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level
+    }
+    assert imported == {":api", "exceptions:ProcessFailed", "states:State"}
+    assert "store" not in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
 class TestCheckStatusOrBegin:
     def test_returns_html_and_task_id_to_unpack(self, url, run_jobs):
         status_text, task_id = madrona.check_status_or_begin(
