@@ -171,6 +171,23 @@ class Snapshot(NamedTuple):
     meta: dict[str, Any] | None = None
 
 
+# An owner in meta that is not a short string or integer (written by hand, or garbage):
+# it matches no user, so such a job answers nobody but staff tools.
+UNREADABLE_OWNER = "\0unreadable owner"
+
+
+def owner_in(meta: dict[str, Any]) -> str | None:
+    """The owner recorded in a job's meta, as text; ``None`` when the job has none."""
+    owner = meta.get(META_OWNER)
+    if owner is None:
+        return None
+    if isinstance(owner, str) and len(owner) <= 256:
+        return owner
+    if isinstance(owner, int) and not isinstance(owner, bool) and abs(owner) < 10**64:
+        return str(owner)
+    return UNREADABLE_OWNER
+
+
 def new_job_id() -> str:
     return uuid.uuid4().hex
 

@@ -301,11 +301,11 @@ def _not_found() -> HttpResponseBase:
 
 
 def _may_read(request: HttpRequest, meta: dict[str, Any]) -> bool:
-    owner = meta.get(store.META_OWNER)
+    owner = store.owner_in(meta)
     if owner is None:
         return True  # shared or anonymous: the unguessable id is the secret
     user = getattr(request, "user", None)
-    return pages.owner_of(user) == str(owner)
+    return pages.owner_of(user) == owner
 
 
 def _page_of(meta: dict[str, Any]) -> str | None:

@@ -146,3 +146,42 @@ def test_percent_of_odd_values_built_by_hand():
     assert poll.Progress(1e308, 1e-300).percent == 100
     assert poll.Progress(math.nan, 10).percent is None
     assert poll.Progress(-1, 10).percent == 0
+
+
+OTHER_GARBAGE = [
+    {store.META_OWNER: 10**5000},  # str() of it raises ValueError
+    {store.META_OWNER: ["a", "list"]},
+    {store.META_URL: 12, store.META_PAGE: b"/bytes/"},
+    {store.META_URL: "//evil.example/x#user=1"},
+    {store.META_CALLBACKS: "not a dict"},
+]
+
+
+def test_every_reader_survives_garbage_in_other_meta_keys(tally):
+    kind = "garbage progress in meta"
+    for index, garbage in enumerate(OTHER_GARBAGE):
+        tally.fault(kind)
+        page = f"/sum/?x=2&y={uuid.uuid4().int % 10**9}"
+        task_id = client().get(page).context["task_id"]
+        job = store.backend().fetch_job(task_id)
+        job.meta.update(garbage)
+        job.save_meta()
+        label = f"OTHER_GARBAGE[{index}]"
+        for name, request in _readers(page, task_id):
+            response = request()
+            wrong = problems(response, {200, 202, 404})
+            tally.answer(kind, not wrong, f"{name} with {label}: {wrong}")
+        for name, read in (
+            ("rqpoll list", partial(_command, "list")),
+            ("rqpoll list --json", partial(_command, "list", "--json")),
+            ("rqpoll show", partial(_command, "show", task_id)),
+            ("rqpoll show --json", partial(_command, "show", task_id, "--json")),
+        ):
+            try:
+                read()
+            except Exception as exc:
+                tally.answer(kind, False, f"{name} with {label}: raised {exc!r}")
+            else:
+                tally.answer(kind, True)
+        poll.forget_process(task_id=task_id)
+    tally.assert_clean(kind)
