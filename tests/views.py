@@ -81,15 +81,10 @@ class JsonView(PlainView):
         return JsonResponse({"answer": result})
 
 
-# How many times FileView answered with its file (the browser tests count downloads).
-files_served: list[str] = []
-
-
 class FileView(PlainView):
     """A result answered as a file download (CSV exports, PDFs ...)."""
 
     def get_result_response(self, result):
-        files_served.append(self.request.get_full_path())
         body = io.BytesIO(f"answer,{result}\n".encode())
         return FileResponse(body, as_attachment=True, filename="answer.csv")
 
