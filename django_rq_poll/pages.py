@@ -35,8 +35,9 @@ RETRY_FIELD = "rq_poll_retry"
 # htmx 2 stops polling on this status; htmx 4 stops because the swapped-in element
 # no longer carries the trigger.
 HTMX_STOP_POLLING = 286
-# Marks the URL that answers a file (or other non-page) result as it is, rather than
-# the "ready" page that links to it; never part of the polling key.
+#: The query parameter (``rq_poll_deliver=1``) of the URL that answers a file result as
+#: the view made it, rather than with the "ready" page that fetches it; never part of
+#: the polling key.
 DELIVER_PARAM = "rq_poll_deliver"
 _DELIVER_TOKEN = f"{DELIVER_PARAM}=1"
 
