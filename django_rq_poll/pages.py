@@ -22,7 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext
 
-from . import api, html, store, tasks, texts, workers
+from . import api, delivery, html, store, tasks, texts, workers
 from .conf import conf
 from .exceptions import RedisUnavailable
 from .progress import Progress
@@ -35,11 +35,6 @@ RETRY_FIELD = "rq_poll_retry"
 # htmx 2 stops polling on this status; htmx 4 stops because the swapped-in element
 # no longer carries the trigger.
 HTMX_STOP_POLLING = 286
-#: The query parameter (``rq_poll_deliver=1``) of the URL that answers a file result as
-#: the view made it, rather than with the "ready" page that fetches it; never part of
-#: the polling key.
-DELIVER_PARAM = "rq_poll_deliver"
-_DELIVER_TOKEN = f"{DELIVER_PARAM}=1"
 
 
 @dataclass(frozen=True)
@@ -76,20 +71,6 @@ def shows_details(user: Any) -> bool:
     return settings.DEBUG or bool(getattr(user, "is_staff", False))
 
 
-def without_deliver(url: str) -> str:
-    """The URL without :data:`DELIVER_PARAM`: the page (and polling key) it belongs to."""
-    path, sep, query = url.partition("?")
-    if not sep or _DELIVER_TOKEN not in query:
-        return url
-    kept = [part for part in query.split("&") if part != _DELIVER_TOKEN]
-    return f"{path}?{'&'.join(kept)}" if kept else path
-
-
-def deliver_url(page_url: str) -> str:
-    """The page's URL that answers the result as the view made it (a file, JSON ...)."""
-    return f"{page_url}{'&' if '?' in page_url else '?'}{_DELIVER_TOKEN}"
-
-
 def owner_of(user: Any) -> str | None:
     """The owner recorded in job meta: the user's pk as text, ``None`` when anonymous."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -107,7 +88,7 @@ def polling_key(page_key: str, user: Any) -> str:
     never share one user's result with another.
     """
     owner = owner_of(user)
-    key = without_deliver(page_key).replace("#", "%23")
+    key = delivery.without_marker(page_key).replace("#", "%23")
     return key if owner is None else f"{key}#user={owner}"
 
 
@@ -142,39 +123,12 @@ def unavailable(
     context = {
         "retry_after": conf.RETRY_AFTER,
         "retry_after_ms": _milliseconds(conf.RETRY_AFTER),
-        "page_url": without_deliver(request.get_full_path()),
+        "page_url": delivery.without_marker(request.get_full_path()),
     }
     chosen = htmx_template if htmx else template
     response = TemplateResponse(request, chosen, context, status=status)
     response["Retry-After"] = str(conf.RETRY_AFTER)
     return no_store(response)
-
-
-def is_page(response: HttpResponseBase) -> bool:
-    """An HTML page the browser (or htmx) shows in place of the running page."""
-    html_type = response.get("Content-Type", "").startswith("text/html")
-    return response.status_code == 200 and html_type and not response.streaming
-
-
-def is_download(response: HttpResponseBase) -> bool:
-    """A file (FileResponse, a streamed export ...): a browser saves it and keeps the page."""
-    return response.has_header("Content-Disposition") or (
-        response.streaming and not response.get("Content-Type", "").startswith("text/html")
-    )
-
-
-def redirect_target(response: HttpResponseBase) -> str | None:
-    if 300 <= response.status_code < 400:
-        return response.get("Location") or None
-    return None
-
-
-def discard(response: HttpResponseBase) -> None:
-    """Release the file of a response that is not sent. Not ``response.close()``: that
-    also sends ``request_finished`` in the middle of the request."""
-    stream = getattr(response, "file_to_stream", None)
-    if stream is not None and hasattr(stream, "close"):
-        stream.close()
 
 
 def _seconds(value: float) -> str:
@@ -203,12 +157,7 @@ class Poller:
 
     @property
     def page_url(self) -> str:
-        return without_deliver(self.request.get_full_path())
-
-    @property
-    def delivering(self) -> bool:
-        """The request asks for the result as the view makes it (see DELIVER_PARAM)."""
-        return self.request.GET.get(DELIVER_PARAM) == "1"
+        return delivery.without_marker(self.request.get_full_path())
 
     def _unavailable(self, exc: RedisUnavailable) -> HttpResponseBase:
         templates = self.templates
@@ -348,50 +297,39 @@ class Poller:
         A page is answered as it is (htmx: 286, which ends htmx 2's polling). A file
         would be downloaded while the running page stays, so a browser gets a "ready"
         page whose single automatic request (a meta refresh, or htmx's ``load``) fetches
-        it from :func:`deliver_url`, plus a link to fetch it again. htmx gets the same
+        it from :func:`.delivery.deliver_url`, plus a link to fetch it again. htmx gets the same
         for a redirect or JSON: ``HX-Redirect`` on the polling element itself would be
         followed again on every poll whenever it leads to a download.
         """
         patch_vary_headers(response, ("HX-Request",))
-        if is_htmx(self.request):
-            if is_page(response):
+        request = self.request
+        if is_htmx(request):
+            if delivery.is_page(response):
                 response.status_code = HTMX_STOP_POLLING
                 return response
-            target = self._target(response)
-            if self.delivering:  # the ready fragment's one request: send the browser on
-                discard(response)
+            if delivery.is_delivery(request):  # the ready fragment's one request
+                delivery.discard(response)
                 done = HttpResponse(status=HTMX_STOP_POLLING)
-                done["HX-Redirect"] = target
+                done["HX-Redirect"] = delivery.target(response, self.page_url)
                 return no_store(done)
-            return self._ready(response, target, self.templates.htmx_ready, HTMX_STOP_POLLING)
-        if self.delivering or not is_download(response) or not _navigates(self.request):
+            return self._ready(response, self.templates.htmx_ready, HTMX_STOP_POLLING)
+        if (
+            delivery.is_delivery(request)
+            or not delivery.is_download(response)
+            or not delivery.navigates(request)
+        ):
             return response
-        return self._ready(response, self._target(response), self.templates.ready, 200)
+        return self._ready(response, self.templates.ready, 200)
 
-    def _target(self, response: HttpResponseBase) -> str:
-        """Where a browser finds the result itself."""
-        location = redirect_target(response)
-        if location is not None:
-            return location
-        return deliver_url(self.page_url) if is_download(response) else self.page_url
-
-    def _ready(
-        self, response: HttpResponseBase, target: str, template: str, status: int
-    ) -> HttpResponseBase:
-        download = is_download(response)
-        discard(response)
+    def _ready(self, response: HttpResponseBase, template: str, status: int) -> HttpResponseBase:
         context = {
-            "download": download,
-            "result_url": target,
-            "deliver_url": deliver_url(self.page_url),
+            "download": delivery.is_download(response),
+            "result_url": delivery.target(response, self.page_url),
+            "deliver_url": delivery.deliver_url(self.page_url),
             "page_url": self.page_url,
         }
+        delivery.discard(response)
         return no_store(TemplateResponse(self.request, template, context, status=status))
-
-
-def _navigates(request: HttpRequest) -> bool:
-    """A browser loading a page (it names text/html), not a script or curl fetching a file."""
-    return "text/html" in request.headers.get("Accept", "")
 
 
 def error_label() -> str:
