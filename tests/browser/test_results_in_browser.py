@@ -149,3 +149,18 @@ def test_page_says_the_connection_is_lost_then_recovers(
     page.get_by_text(WAITING).wait_for(timeout=30_000)
     assert status.inner_text() == WAITING
     context.close()
+
+
+def test_htmx_2_follows_a_redirect_result_once(site: str, browser: Any, rqworker: Any) -> None:
+    rqworker("default")
+    context = browser.new_context()
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{site}/htmx-host/?target=/redirect/")
+    page.wait_for_url(f"{site}/done/42/", timeout=30_000)  # the redirect's target (a 404 here)
+    page.wait_for_timeout(4 * POLL_SECONDS * 1000)
+    assert page.url == f"{site}/done/42/"
+    assert requests.count(f"{site}/done/42/") == 1
+    assert requests.count(f"{site}/redirect/?rq_poll_deliver=1") == 1
+    context.close()
