@@ -4,7 +4,8 @@ Each state is made on a private ``redis-server`` (no mocks), under a site whose 
 started while the server was healthy. While the state lasts, every API call either
 answers the truth or raises :class:`RedisUnavailable` (never a raw redis-py error); every
 page kind, the status endpoint and the template tags answer 200/202 with the truth or 503
-with ``Retry-After``, and never a 500 or a trace; calls that must write (starting a job,
+with ``Retry-After`` (the htmx partial: a 200 fragment saying the connection is lost),
+and never a 500 or a trace; calls that must write (starting a job,
 "try again") answer 503. Errors that waiting will not fix (a missing ACL permission, a
 key of the wrong type) raise :class:`RedisRefused`, which names the cause.
 """
@@ -29,7 +30,7 @@ from django_rq_poll import keys, store
 from django_rq_poll.pages import RETRY_FIELD
 from tests import tasks
 from tests.faults.helpers import wait_until
-from tests.faults.web import client, problems
+from tests.faults.web import body, client, problems
 
 PAGES = ("/sum/?x=3&y=4", "/plus-one/41/")
 FAILED_PAGE = "/fail/"
@@ -109,7 +110,14 @@ def check_everything(tally, kind: str, ids: dict[str, str], code: str) -> None:
     tally.fault(kind)
     for label, request, must_refuse in _web_requests(ids):
         response = request()
-        wrong = problems(response, {503} if must_refuse else {200, 202, 286, 500, 503})
+        refused = {503}
+        if label.startswith("htmx"):  # htmx swaps no 503: a 200 "connection lost" fragment
+            refused = {200}
+            lost = "connection to the server was lost" in body(response)
+            if must_refuse and not lost:
+                wrong = ["htmx fragment does not say the connection is lost"]
+                tally.answer(kind, False, f"{label}: {wrong}")
+        wrong = problems(response, refused if must_refuse else {200, 202, 286, 500, 503})
         if response.status_code == 500 and label.startswith(("GET", "HEAD", "htmx")):
             wrong.append("500 for a page whose job did not fail")
         tally.answer(kind, not wrong, f"{label}: {wrong}")
