@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from django.core.checks import run_checks
 
+from tests.redis_server import written
+
 
 def ids(settings_value):
     return sorted({m.id for m in run_checks() if m.id.startswith("django_rq_poll")})
@@ -48,6 +50,6 @@ def test_prefix_setting_moves_every_key(settings, redis_db, url):
 
     settings.RQ_POLL = {"PREFIX": "elsewhere"}
     poll.begin_process(tasks.add, (1, 2), polling_url=url)
-    ours = [k for k in redis_db.keys("*") if not k.startswith(b"rq:")]
+    ours = [k for k in written(redis_db) if not k.startswith(b"rq:")]
     assert ours
     assert all(k.startswith(b"elsewhere:url:") for k in ours)

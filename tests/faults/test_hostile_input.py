@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import django_rq_poll as poll
 from django_rq_poll.conf import conf
 from tests import tasks
+from tests.redis_server import written
 
 # Any code point, lone surrogates and control characters included.
 ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=300)
@@ -52,9 +53,7 @@ def _read_everything(url: str, task_id: str) -> list[object]:
 def _stray_keys(redis_db) -> list[bytes]:
     ours = re.compile(rb"%s:url:[0-9a-f]{64}" % re.escape(conf.PREFIX.encode()))
     return [
-        key
-        for key in redis_db.scan_iter(count=1000)
-        if not key.startswith(b"rq:") and not ours.fullmatch(key)
+        key for key in written(redis_db) if not key.startswith(b"rq:") and not ours.fullmatch(key)
     ]
 
 
