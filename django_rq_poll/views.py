@@ -59,6 +59,13 @@ class PollingMixin(_Base):
     htmx_running_template_name: str = Templates.htmx_running
     #: The failure fragment for htmx (status 286, since htmx swaps no error status).
     htmx_failed_template_name: str = Templates.htmx_failed
+    #: The page shown instead of starting a job over a limit: 429 when the visitor has
+    #: ``RQ_POLL['MAX_ACTIVE_JOBS']`` jobs already, 503 when the queue is full.
+    limited_template_name: str = Templates.limited
+    #: Its htmx fragment (same statuses).
+    htmx_limited_template_name: str = Templates.htmx_limited
+    #: The page of a URL over ``RQ_POLL['MAX_URL_LENGTH']`` (status 414).
+    too_long_template_name: str = Templates.too_long
 
     #: The user the polling key and the job's owner are taken from (resolved once).
     polling_user: Any = None
@@ -119,6 +126,9 @@ class PollingMixin(_Base):
             unavailable=self.unavailable_template_name,
             htmx_running=self.htmx_running_template_name,
             htmx_failed=self.htmx_failed_template_name,
+            limited=self.limited_template_name,
+            htmx_limited=self.htmx_limited_template_name,
+            too_long=self.too_long_template_name,
         )
 
     def _poller(self, user: Any) -> pages.Poller:
