@@ -59,6 +59,16 @@ class TestCapPerVisitor:
         assert status.status_code == 200
         assert status.json()["state"] == "pending"
 
+    @pytest.mark.parametrize("page", ["/async/", "/plus-one/5/", "/async-fifteen/"])
+    def test_async_views_and_the_decorator_are_capped_too(self, client, cap, redis_db, page):
+        cap(1)
+        client.get("/sum/?x=1")
+        before = jobs(redis_db)
+        response = client.get(page)
+        assert response.status_code == 429
+        assert response["Retry-After"] == "10"
+        assert jobs(redis_db) == before
+
     def test_htmx_gets_a_partial(self, client, cap):
         cap(1)
         client.get("/sum/?x=1")
