@@ -51,14 +51,17 @@ if status == 'started' then
     end
   end
 end
-if by_url and (status == 'failed' or status == 'stopped' or status == 'canceled')
-    and redis.call('TTL', KEYS[1]) == -1 then
+if by_url and (status == 'failed' or status == 'stopped' or status == 'canceled') then
   -- the job ended without our callback settling its mapping (work-horse killed,
-  -- canceled from elsewhere): the mapping lives as long as the job does. Not needed
-  -- for 'finished', the hot path: rq runs on_success before it marks a job finished,
+  -- canceled from elsewhere): the mapping, which had no expiry or the bound of a
+  -- queued job, lives as long as the job does. A second's slack: a settled mapping
+  -- expires a few milliseconds before its job and is left alone. Not needed for
+  -- 'finished', the hot path: rq runs on_success before it marks a job finished,
   -- and a callback that raises fails the job, so a finished job's mapping is settled.
   local left = redis.call('PTTL', jk)
-  if left > 0 then redis.call('PEXPIRE', KEYS[1], left) end
+  if left > 0 and redis.call('PTTL', KEYS[1]) + 1000 < left then
+    redis.call('PEXPIRE', KEYS[1], left)
+  end
 end
 local entry, kind, value, exc = '', '', '', ''
 local flags = ARGV[1]

@@ -299,6 +299,15 @@ class TestLifetimes:
         assert poll.process_is_running(url)
         redis_db.set("abuse-go", 1)
 
+    def test_a_job_failed_without_its_callback_keeps_its_mapping_as_long(self, redis_db, url):
+        # A killed work-horse: rq marks the job failed, no callback settles the mapping,
+        # which still has the bound of a queued job.
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        redis_db.hset(f"rq:job:{task_id}", "status", "failed")
+        redis_db.expire(f"rq:job:{task_id}", 5000)
+        assert poll.process_has_failed(url)
+        assert 4990 <= redis_db.ttl(keys.url_key(url)) <= 5000
+
     def test_anonymous_failures_are_kept_minutes_not_a_day(self, client, run_jobs, redis_db, alice):
         task_id = client.get("/fail/").context["task_id"]
         run_jobs()
