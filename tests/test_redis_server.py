@@ -22,13 +22,14 @@ print("probe ok")
 """
 
 
-def run_probe(path: str) -> subprocess.CompletedProcess[str]:
+def run_probe(path: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PYTHONPATH": ROOT,
         "PATH": path,
+        **extra_env,
     }
     env.pop("RQ_POLL_REQUIRE_REDIS", None)
     return subprocess.run(
@@ -73,3 +74,30 @@ def test_require_redis_refuses_to_fall_back():
     )
     assert done.returncode != 0
     assert "RQ_POLL_REQUIRE_REDIS=1" in done.stderr
+
+
+def test_a_stopped_server_leaves_no_folder_behind():
+    import shutil
+
+    from tests.redis_server import start_redis_server
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server binary on this machine")
+    server = start_redis_server(binary)
+    assert os.path.isdir(server.workdir)
+    server.stop()
+    assert not os.path.exists(server.workdir)
+
+
+def test_the_embedded_server_removes_its_folder_at_exit(tmp_path):
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server binary on this machine")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = run_probe(os.environ["PATH"], TMPDIR=str(scratch))
+    assert done.returncode == 0, done.stderr
+    assert "using an embedded redis-server" in done.stderr
+    assert list(scratch.glob("rq-poll-*")) == []
