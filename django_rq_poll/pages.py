@@ -96,10 +96,10 @@ def no_store(response: HttpResponseBase) -> HttpResponseBase:
 
 
 def unavailable(
-    request: HttpRequest, exc: RedisUnavailable, template: str = Templates.unavailable
+    request: HttpRequest, exc: Exception, template: str = Templates.unavailable
 ) -> HttpResponseBase:
     """503 with Retry-After: an outage is logged for operators, never shown as a traceback."""
-    logger.warning("Polling page %s answered 503: %s", request.path, exc)
+    logger.warning("Page %s answered 503: %s", request.path, exc)
     response = TemplateResponse(
         request,
         template,
