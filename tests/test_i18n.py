@@ -1,0 +1,108 @@
+"""The shipped catalogs: a visitor whose browser asks for a language reads its text.
+
+``LocaleMiddleware`` picks the language from ``Accept-Language``, as on a site that
+translates; the catalogs come from django_rq_poll/locale (compiled .mo files).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import Client
+from django.utils import translation
+
+from django_rq_poll import html
+
+EXPECTED = {
+    "de": {
+        "running": ["Wird bearbeitet…", "Dieser Vorgang wurde gestartet und läuft im Hintergrund."],
+        "again": ["Dieser Vorgang läuft gerade im Hintergrund.", "Fortschritt"],
+        "failed": [
+            "Etwas ist schiefgelaufen",
+            "Dieser Vorgang ist fehlgeschlagen.",
+            "Erneut versuchen",
+        ],
+        "unavailable": ["Vorübergehend nicht verfügbar", "versucht es in 10 Sekunden erneut"],
+        "missing": "Diesen Vorgang gibt es nicht.",
+    },
+    "fr": {
+        "running": [
+            "Traitement en cours…",
+            "Ce traitement a démarré et s’exécutera en arrière-plan.",
+        ],
+        "again": ["Ce traitement est en cours d’exécution en arrière-plan.", "Progression"],
+        "failed": ["Une erreur s’est produite", "Ce traitement a échoué.", "Réessayer"],
+        "unavailable": ["Temporairement indisponible", "réessaiera dans 10 secondes"],
+        "missing": "Ce traitement n’existe pas.",
+    },
+    "es": {
+        "running": ["Procesando…", "Este proceso se ha iniciado y se ejecutará en segundo plano."],
+        "again": ["Este proceso se está ejecutando en segundo plano.", "Progreso"],
+        "failed": ["Algo salió mal", "Este proceso ha fallado.", "Volver a intentarlo"],
+        "unavailable": ["No disponible temporalmente", "volverá a intentarlo en 10 segundos"],
+        "missing": "Este proceso no existe.",
+    },
+    "pt-br": {
+        "running": [
+            "Processando…",
+            "Este processo foi iniciado e será executado em segundo plano.",
+        ],
+        "again": ["Este processo está sendo executado em segundo plano.", "Progresso"],
+        "failed": ["Algo deu errado", "Este processo falhou.", "Tentar novamente"],
+        "unavailable": ["Temporariamente indisponível", "tentará novamente em 10 segundos"],
+        "missing": "Este processo não existe.",
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def locale_middleware(settings):
+    middleware = list(settings.MIDDLEWARE)
+    after = middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
+    middleware.insert(after, "django.middleware.locale.LocaleMiddleware")
+    settings.MIDDLEWARE = middleware
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED))
+def test_running_and_failed_pages_in_the_visitors_language(language, run_jobs):
+    expected = EXPECTED[language]
+    browser = Client(headers={"accept-language": language})
+    first = browser.get("/sum/?x=4&y=4")
+    assert first.status_code == 202
+    for phrase in expected["running"]:
+        assert phrase in text(first)
+    assert f'<html lang="{language}">' in text(first)
+    again = browser.get("/sum/?x=4&y=4")
+    for phrase in expected["again"]:
+        assert phrase in text(again)
+
+    browser.get("/fail/")
+    run_jobs()
+    failed = browser.get("/fail/")
+    assert failed.status_code == 500
+    for phrase in expected["failed"]:
+        assert phrase in text(failed)
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED))
+def test_status_endpoint_and_unavailable_page_in_the_visitors_language(language):
+    expected = EXPECTED[language]
+    browser = Client(headers={"accept-language": language})
+    missing = browser.get("/rq-poll/status/0123456789abcdef/")
+    assert missing.status_code == 404
+    assert missing.json()["error"] == expected["missing"]
+    with translation.override(language):
+        page = render_to_string("django_rq_poll/unavailable.html", {"retry_after": 10})
+        assert html.progress_bar(progress=None).count(expected["again"][1]) == 1
+    for phrase in expected["unavailable"]:
+        assert phrase in page
+
+
+def test_english_stays_the_default():
+    first = Client().get("/sum/?x=4&y=5")
+    assert "Working on it…" in text(first)
+    assert "This process has begun and will be running in the background." in text(first)
