@@ -1,4 +1,5 @@
-"""The demo site, run for real, while its Redis is down: every page answers, none a 500.
+"""The demo site, run for real, while its Redis is down: every page answers, none a 500;
+once Redis is back the worker (which exits when Redis goes away) runs again.
 
 Pages outside a polling view (the process list, django-rq's dashboard) get the same 503
 page as the polling ones through ``RedisUnavailableMiddleware``.
@@ -15,6 +16,7 @@ import urllib.request
 import pytest
 
 from tests.demo_process import Demo
+from tests.faults.helpers import wait_until
 
 ANONYMOUS = {
     "/": {200},
@@ -67,6 +69,10 @@ def _log_in(demo: Demo, username: str, password: str):
     return opener
 
 
+def _started_jobs(conn) -> list[bytes]:
+    return [key for key in conn.scan_iter("rq:job:*") if conn.hget(key, "status") == b"started"]
+
+
 def _explains(page: str, body: str) -> bool:
     if page.startswith("/rq-poll/status/"):  # the endpoint answers JSON
         return '"error"' in body
@@ -80,7 +86,9 @@ def test_every_demo_page_answers_an_outage_without_a_500(tmp_path, private_redis
         demo.wait_until_up()
         staff = _log_in(demo, "staff", "staff-demo")
         assert _get(staff, demo.base + "/django-rq/")[0] == 200
-        server.stop()
+        assert _get(staff, demo.base + "/report/north/")[0] == 202  # a job of some seconds
+        wait_until(lambda: _started_jobs(server.client()), timeout=60)
+        server.stop()  # while the job runs: rq's worker exits
         wrong = []
         for who, opener, pages in (
             ("anonymous", _opener(http.cookiejar.CookieJar()), ANONYMOUS),
@@ -94,6 +102,12 @@ def test_every_demo_page_answers_an_outage_without_a_500(tmp_path, private_redis
                     wrong.append(f"{who} {page}: 503 without the unavailable page")
         assert wrong == [], demo.output()[-3000:]
         assert demo.proc.poll() is None  # the worker exits; the demo carries on
+
+        wait_until(lambda: "rqworker exited with code" in demo.output(), timeout=60)
+        server.start()  # the blip is over: the worker is started again and runs jobs
+        wait_until(lambda: "Started rqworker again" in demo.output(), timeout=60)
+        assert '<output id="result">8</output>' in demo.wait_for_result("/add/3/5/", 120)
+        assert _get(staff, demo.base + "/processes/")[0] == 200
         assert demo.interrupt() == 0
     finally:
         demo.kill()
