@@ -184,3 +184,14 @@ def test_a_worker_that_dies_is_started_again(tmp_path, settings) -> None:
         assert demo.interrupt() == 0
     finally:
         demo.kill()
+
+
+def test_killing_the_demo_in_a_failed_test_leaves_no_process_behind(tmp_path, settings) -> None:
+    demo = Demo(tmp_path, settings.REDIS_URL)
+    try:
+        demo.wait_until_up()
+        started = descendants(demo.proc.pid)
+        assert _workers(demo)
+    finally:
+        demo.kill()  # what a failing test's clean-up does: no Ctrl-C, no clean stop
+    assert {p for p in started if proc_stat(p) is not None} == set()
