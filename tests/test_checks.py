@@ -95,7 +95,7 @@ def test_every_hint_is_a_sentence_that_says_what_to_change(settings, value, queu
     (message,) = all_ours()
     hint = message.hint
     assert hint.split()[0] in {"Set", "Define", "Remove", "Add"}, hint
-    assert hint.endswith((".", "default")), hint
+    assert hint.endswith("."), hint
     assert "(RQ_QUEUES is empty)" not in hint and "Use one of" not in hint
 
 
