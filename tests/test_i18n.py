@@ -106,3 +106,34 @@ def test_english_stays_the_default():
     first = Client().get("/sum/?x=4&y=5")
     assert "Working on it…" in text(first)
     assert "This process has begun and will be running in the background." in text(first)
+
+
+def _messages_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "messages.py"
+    spec = importlib.util.spec_from_file_location("rq_poll_messages", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("language", ["de", "es", "fr", "pt_BR"])
+def test_each_catalog_is_translated_and_compiled(language):
+    """Without gettext: every .po entry translated, and the .mo says the same.
+    (CI's `make check-messages` also compares the msgids with the sources.)"""
+    import gettext
+
+    messages = _messages_script()
+    po = messages.LOCALE / language / "LC_MESSAGES" / "django.po"
+    entries = messages.parse_po(po)
+    assert len(entries) >= 16
+    with po.with_suffix(".mo").open("rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    for key, (strings, fuzzy) in entries.items():
+        assert not fuzzy and all(strings), (language, key)
+        if isinstance(key, tuple):
+            assert [compiled.ngettext(*key, n) for n in (1, 5)] == strings, key
+        else:
+            assert compiled.gettext(key) == strings[0], key
