@@ -71,9 +71,9 @@ def check_settings(
         errors.append(
             _error(
                 f"RQ_POLL['RESULT_TTL'] is {raw.get('RESULT_TTL')!r}.",
-                "Set RQ_POLL['RESULT_TTL'] to None (django-rq's default), -1 (keep results "
-                "forever) or a number of seconds greater than 0; 0 would store no result "
-                "for the page to show.",
+                "Set RQ_POLL['RESULT_TTL'] to None (django-rq's DEFAULT_RESULT_TTL, else one "
+                "day), -1 (keep results forever) or a number of seconds greater than 0; 0 would "
+                "store no result for the page to show.",
                 4,
             )
         )

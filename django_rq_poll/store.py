@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import redis
 from django.core.signals import setting_changed
 from redis.exceptions import NoScriptError, WatchError
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.executions import ExecutionRegistry
 from rq.job import Job
 from rq.queue import Queue
@@ -329,7 +329,9 @@ class Backend:
 
     def delete_job(self, job: Job) -> None:
         with self.errors():
-            job.delete()
+            # A simultaneous forget_process may have deleted it first: nothing left to do.
+            with contextlib.suppress(InvalidJobOperation):
+                job.delete()
             Result.delete_all(job)
 
 
