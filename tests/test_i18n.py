@@ -16,7 +16,10 @@ from django_rq_poll import html
 EXPECTED = {
     "de": {
         "running": ["Wird bearbeitet…", "Dieser Vorgang wurde gestartet und läuft im Hintergrund."],
-        "again": ["Dieser Vorgang läuft gerade im Hintergrund.", "Fortschritt"],
+        "again": [
+            "Dieser Vorgang wartet auf seinen Start: Er ist Nummer 1 in der Warteschlange.",
+            "Fortschritt",
+        ],
         "failed": [
             "Etwas ist schiefgelaufen",
             "Dieser Vorgang ist fehlgeschlagen.",
@@ -30,14 +33,20 @@ EXPECTED = {
             "Traitement en cours…",
             "Ce traitement a démarré et s’exécutera en arrière-plan.",
         ],
-        "again": ["Ce traitement est en cours d’exécution en arrière-plan.", "Progression"],
+        "again": [
+            "Ce traitement attend de démarrer : il est en position 1 dans la file d’attente.",
+            "Progression",
+        ],
         "failed": ["Une erreur s’est produite", "Ce traitement a échoué.", "Réessayer"],
         "unavailable": ["Temporairement indisponible", "réessaiera dans 10 secondes"],
         "missing": "Ce traitement n’existe pas.",
     },
     "es": {
         "running": ["Procesando…", "Este proceso se ha iniciado y se ejecutará en segundo plano."],
-        "again": ["Este proceso se está ejecutando en segundo plano.", "Progreso"],
+        "again": [
+            "Este proceso está esperando para empezar: es el número 1 de la cola.",
+            "Progreso",
+        ],
         "failed": ["Algo salió mal", "Este proceso ha fallado.", "Volver a intentarlo"],
         "unavailable": ["No disponible temporalmente", "volverá a intentarlo en 10 segundos"],
         "missing": "Este proceso no existe.",
@@ -47,7 +56,7 @@ EXPECTED = {
             "Processando…",
             "Este processo foi iniciado e será executado em segundo plano.",
         ],
-        "again": ["Este processo está sendo executado em segundo plano.", "Progresso"],
+        "again": ["Este processo está aguardando para começar: é o número 1 na fila.", "Progresso"],
         "failed": ["Algo deu errado", "Este processo falhou.", "Tentar novamente"],
         "unavailable": ["Temporariamente indisponível", "tentará novamente em 10 segundos"],
         "missing": "Este processo não existe.",
@@ -76,7 +85,7 @@ def test_running_and_failed_pages_in_the_visitors_language(language, run_jobs):
     for phrase in expected["running"]:
         assert phrase in text(first)
     assert f'<html lang="{language}">' in text(first)
-    again = browser.get("/sum/?x=4&y=4")
+    again = browser.get("/sum/?x=4&y=4")  # no worker yet: waiting, first in the queue
     for phrase in expected["again"]:
         assert phrase in text(again)
 
@@ -137,3 +146,20 @@ def test_each_catalog_is_translated_and_compiled(language):
             assert [compiled.ngettext(*key, n) for n in (1, 5)] == strings, key
         else:
             assert compiled.gettext(key) == strings[0], key
+
+
+@pytest.mark.parametrize(
+    ("language", "notice"),
+    [
+        ("de", "Kein Worker hört auf die Warteschlange „default“"),
+        ("fr", "Aucun worker n’écoute la file « default »"),
+        ("es", "Ningún worker escucha la cola «default»"),
+        ("pt-br", "Nenhum worker está escutando a fila “default”"),
+    ],
+)
+def test_the_no_worker_notice_in_the_visitors_language(settings, language, notice):
+    settings.DEBUG = True  # the notice is for staff and under DEBUG
+    page = Client(headers={"accept-language": language}).get("/sum/?x=9&y=9")
+    assert page.status_code == 202
+    assert notice in text(page)
+    assert "python manage.py rqworker default" in text(page)
