@@ -70,6 +70,8 @@ def locale_middleware(settings):
     after = middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
     middleware.insert(after, "django.middleware.locale.LocaleMiddleware")
     settings.MIDDLEWARE = middleware
+    yield
+    translation.deactivate()  # LocaleMiddleware leaves the last language active
 
 
 def text(response) -> str:
