@@ -111,7 +111,7 @@ def no_store(response: HttpResponseBase) -> HttpResponseBase:
 
 def unavailable(
     request: HttpRequest,
-    exc: RedisUnavailable,
+    exc: Exception,
     template: str = Templates.unavailable,
     htmx_template: str = Templates.htmx_unavailable,
 ) -> HttpResponseBase:
@@ -122,7 +122,7 @@ def unavailable(
     """
     htmx = is_htmx(request)
     status = 200 if htmx else 503
-    logger.warning("Polling page %s answered %s (outage): %s", request.path, status, exc)
+    logger.warning("Page %s answered %s (outage): %s", request.path, status, exc)
     context = {
         "retry_after": conf.RETRY_AFTER,
         "retry_after_ms": _milliseconds(conf.RETRY_AFTER),
