@@ -26,11 +26,6 @@ def status_text(state: State | None, *, started: bool = False) -> str:
     return render_to_string(f"django_rq_poll/status/{name}.txt").strip()
 
 
-def unavailable_text() -> str:
-    """What to tell a user while Redis cannot serve the job's status."""
-    return render_to_string("django_rq_poll/status/unavailable.txt").strip()
-
-
 def waiting_text(position: int | None) -> str:
     """What to tell a user about a job still in its queue, with its place when known."""
     return render_to_string("django_rq_poll/status/waiting.txt", {"position": position}).strip()

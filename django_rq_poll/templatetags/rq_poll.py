@@ -7,36 +7,21 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from .. import api, html, pages, texts
-from ..exceptions import RedisUnavailable
+from .. import api, html, texts
 
 register = template.Library()
 
 
 @register.simple_tag
 def process_status(polling_url: str) -> str:
-    """The status sentence for the job behind ``polling_url`` ("" when there is none).
-
-    While Redis cannot serve, it says so instead of failing the whole page.
-    """
-    try:
-        state = api.get_process_status(polling_url)
-    except RedisUnavailable as exc:
-        pages.log_unavailable(exc, "Tag process_status: %s", exc)
-        return texts.unavailable_text()
-    return texts.status_text(state)
+    """The status sentence for the job behind ``polling_url`` ("" when there is none)."""
+    return texts.status_text(api.get_process_status(polling_url))
 
 
 @register.simple_tag
 def process_progress(polling_url: str) -> SafeString:
-    """A labelled ``<progress>`` bar showing what the job last reported (an
-    indeterminate one while Redis cannot serve)."""
-    try:
-        progress = api.get_process_progress(polling_url)
-    except RedisUnavailable as exc:
-        pages.log_unavailable(exc, "Tag process_progress: %s", exc)
-        progress = None
-    return html.progress_bar(progress=progress)
+    """A labelled ``<progress>`` bar showing what the job last reported."""
+    return html.progress_bar(progress=api.get_process_progress(polling_url))
 
 
 @register.simple_tag(takes_context=True)
