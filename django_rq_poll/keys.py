@@ -41,6 +41,16 @@ def url_key_bytes(polling_url: str) -> bytes:
     return url_key(polling_url).encode()
 
 
+def events_channel(task_id: str) -> str:
+    """The pub/sub channel on which a job's changes are announced (see :mod:`.publish`)."""
+    return f"{conf.PREFIX}:events:{task_id}"
+
+
+def events_channel_prefix() -> str:
+    """What every job's channel starts with: the listener reads the job id after it."""
+    return f"{conf.PREFIX}:events:"
+
+
 def url_key_pattern() -> str:
     """``SCAN`` pattern matching every URL mapping."""
     return f"{conf.PREFIX}:url:*"
