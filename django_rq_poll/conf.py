@@ -22,6 +22,13 @@ DEFAULTS: dict[str, Any] = {
     "POLL_MAX_INTERVAL": 15,
     # Seconds a page asks the browser to wait (Retry-After) when Redis is unreachable.
     "RETRY_AFTER": 10,
+    # Offer push (a stream of Server-Sent Events) to pages served under ASGI.
+    "PUSH": True,
+    # Seconds between two lookups of a job that a stream makes on its own, so that a job
+    # whose worker died (and announced nothing) still ends on the page.
+    "PUSH_RECHECK": 5,
+    # Seconds between two keep-alive comments on an idle stream (proxies cut silent ones).
+    "PUSH_HEARTBEAT": 15,
 }
 
 RQ_DEFAULT_RESULT_TTL = 500
@@ -85,6 +92,25 @@ class Settings:
     def RETRY_AFTER(self) -> int:
         """Seconds sent in ``Retry-After`` with the 503 page shown while Redis is unreachable."""
         return int(self._get("RETRY_AFTER"))
+
+    @property
+    def PUSH(self) -> bool:
+        """Offer pages served under ASGI a stream of the job's changes (Server-Sent
+        Events) instead of polling. Pages served under WSGI always poll: a stream would
+        hold a worker thread per waiting browser."""
+        return bool(self._get("PUSH"))
+
+    @property
+    def PUSH_RECHECK(self) -> float:
+        """Seconds between two lookups a stream makes on its own, besides the ones the
+        job's announcements trigger: the longest a page waits to learn that a job's
+        work-horse was killed, or while the pub/sub connection is lost."""
+        return float(self._get("PUSH_RECHECK"))
+
+    @property
+    def PUSH_HEARTBEAT(self) -> float:
+        """Seconds between two keep-alive comments on a stream with nothing to say."""
+        return float(self._get("PUSH_HEARTBEAT"))
 
 
 conf = Settings()

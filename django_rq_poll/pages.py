@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
-from . import api, html, store, tasks, texts
+from . import api, html, push, store, tasks, texts
 from .conf import conf
 from .exceptions import RedisUnavailable
 from .progress import Progress
@@ -185,6 +185,7 @@ class Poller:
             "progress": progress,
             "progress_bar": html.progress_bar(progress=progress),
             "status_url": status_url(status.task_id),
+            "events_url": push.events_url(self.request, status.task_id),
             "page_url": self.page_url,
             "polling_url": self.polling_url,
             "poll_interval": _seconds(conf.POLL_INTERVAL),

@@ -281,19 +281,20 @@ def status(request: HttpRequest, job_id: str) -> HttpResponseBase:
         return pages.no_store(response)
     if snap is None or not _may_read(request, snap.meta or {}):
         return _not_found()
+    return pages.no_store(JsonResponse(status_data(snap)))
+
+
+def status_data(snap: store.Snapshot) -> dict[str, Any]:
+    """What the status endpoint (and each event of a stream) says of a job."""
     progress = Progress.from_meta(snap.meta)
-    return pages.no_store(
-        JsonResponse(
-            {
-                "state": snap.state.value,
-                "done": snap.state.done,
-                "failed": snap.state is State.FAILED,
-                "status": texts.status_text(snap.state),
-                "progress": progress.as_dict() if progress is not None else None,
-                "url": _page_of(snap.meta or {}),
-            }
-        )
-    )
+    return {
+        "state": snap.state.value,
+        "done": snap.state.done,
+        "failed": snap.state is State.FAILED,
+        "status": texts.status_text(snap.state),
+        "progress": progress.as_dict() if progress is not None else None,
+        "url": _page_of(snap.meta or {}),
+    }
 
 
 def _not_found() -> HttpResponseBase:

@@ -28,6 +28,9 @@ def ids(settings_value):
         ({"RETRY_AFTER": 30}, []),
         ({"RETRY_AFTER": 0}, ["django_rq_poll.E008"]),
         ({"RETRY_AFTER": 2.5}, ["django_rq_poll.E008"]),
+        ({"PUSH": "yes"}, ["django_rq_poll.E020"]),
+        ({"PUSH_RECHECK": 0}, ["django_rq_poll.E021"]),
+        ({"PUSH_HEARTBEAT": "15"}, ["django_rq_poll.E021"]),
     ],
 )
 def test_settings_checks(settings, value, expected):
