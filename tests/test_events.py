@@ -31,8 +31,10 @@ def parse(chunk: str) -> dict[str, Any]:
 
 async def next_event(stream: AsyncIterator[str], timeout: float = 30) -> dict[str, Any]:
     """The next event of a stream, skipping the retry hint and keep-alive comments."""
+    deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        chunk = await asyncio.wait_for(stream.__anext__(), timeout)
+        left = deadline - asyncio.get_running_loop().time()
+        chunk = await asyncio.wait_for(stream.__anext__(), max(left, 0))
         if chunk.startswith("id: "):
             return parse(chunk)
 
@@ -259,8 +261,12 @@ def test_a_lost_pubsub_connection_falls_back_to_lookups_then_recovers(
         redis_db.client_kill_filter(_id=pubsub[0]["id"])
         await release(keys_[0])  # announced while nobody listens: a recheck finds it
         end_first = await next_event(first)
-        while not hub.connected.is_set() or hub.reconnects == 0:
-            await asyncio.sleep(0.05)
+
+        async def reconnected() -> None:
+            while not hub.connected.is_set() or hub.reconnects == 0:
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(reconnected(), 30)
         await release(keys_[1])
         end_second = await next_event(second)
         reconnects = hub.reconnects
