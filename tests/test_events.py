@@ -346,3 +346,21 @@ def test_the_endpoint_answers_503_while_redis_is_unreachable(settings) -> None:
     response, _ = async_to_sync(first_chunks)(AsyncClient(), EVENTS.format("a" * 32))
     assert response.status_code == 503
     assert response["Retry-After"] == "10"
+
+
+@pytest.mark.parametrize(
+    ("events_url", "expected", "absent"),
+    [
+        ("/rq-poll/events/abc/", 'sse-connect="/rq-poll/events/abc/"', "every 1000ms"),
+        ("", 'hx-trigger="every 1000ms"', "sse-connect"),
+    ],
+)
+def test_the_htmx_sse_fragment_listens_or_polls(events_url, expected, absent) -> None:
+    from django.template.loader import render_to_string
+
+    html = render_to_string(
+        "django_rq_poll/htmx/running_sse.html",
+        {"events_url": events_url, "page_url": "/r/", "poll_interval_ms": "1000", "status": "s"},
+    )
+    assert expected in html and absent not in html
+    assert ('hx-trigger="sse:done"' in html) == bool(events_url)
