@@ -8,17 +8,6 @@ from .api import (
     acancel_process,
     acheck_status_or_begin,
     aforget_process,
-    aget_process_progress,
-    aget_process_result,
-    aget_process_snapshot,
-    aget_process_status,
-    aget_taskid_from_url,
-    aget_url_from_taskid,
-    aprocess_has_failed,
-    aprocess_is_complete,
-    aprocess_is_pending,
-    aprocess_is_running,
-    aprocess_is_running_or_complete,
     begin_process,
     cancel_process,
     check_status_or_begin,
@@ -34,6 +23,19 @@ from .api import (
     process_is_pending,
     process_is_running,
     process_is_running_or_complete,
+)
+from .atwins import (
+    aget_process_progress,
+    aget_process_result,
+    aget_process_snapshot,
+    aget_process_status,
+    aget_taskid_from_url,
+    aget_url_from_taskid,
+    aprocess_has_failed,
+    aprocess_is_complete,
+    aprocess_is_pending,
+    aprocess_is_running,
+    aprocess_is_running_or_complete,
 )
 from .exceptions import ImproperlyConfigured, ProcessFailed, RedisUnavailable, RQPollError
 from .progress import Progress, set_progress

@@ -142,6 +142,10 @@ def reader(backend: store.Backend | None = None) -> Reader:
     """The reader of this event loop for ``backend`` (default: ``RQ_POLL['QUEUE']``'s)."""
     backend = backend if backend is not None else store.backend()
     loop = asyncio.get_running_loop()
+    # async_to_sync (an async view under WSGI) runs each call in a loop of its own: let
+    # go of the readers of closed loops, so their connections close with them.
+    for closed in [other for other in _readers if other.is_closed()]:
+        del _readers[closed]
     per_loop = _readers.setdefault(loop, {})
     found = per_loop.get(backend.identity)
     if found is None or found.backend is not backend:
