@@ -128,6 +128,7 @@ def browser_figures(
                 page.wait_for_function(
                     "() => !document.querySelector('[data-rq-poll]')"
                     " && document.readyState === 'complete'",
+                    polling=50,  # not requestAnimationFrame: it pauses in pages out of view
                     timeout=90_000,
                 )
                 origin, loaded_ms = page.evaluate(
