@@ -38,6 +38,14 @@ from .atwins import (
     aprocess_is_running_or_complete,
 )
 from .exceptions import ImproperlyConfigured, ProcessFailed, RedisUnavailable, RQPollError
+from .exceptions import (
+    ImproperlyConfigured,
+    ProcessFailed,
+    QueueFull,
+    RedisUnavailable,
+    RQPollError,
+    TooManyJobs,
+)
 from .progress import Progress, set_progress
 from .states import State
 
@@ -47,10 +55,12 @@ __all__ = [
     "ImproperlyConfigured",
     "ProcessFailed",
     "Progress",
+    "QueueFull",
     "RQPollError",
     "RedisUnavailable",
     "State",
     "StatusText",
+    "TooManyJobs",
     "abegin_process",
     "acancel_process",
     "acheck_status_or_begin",

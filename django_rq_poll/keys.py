@@ -51,6 +51,11 @@ def events_channel_prefix() -> str:
     return f"{conf.PREFIX}:events:"
 
 
+def visitor_key(visitor: str) -> str:
+    """A visitor's active jobs: a sorted set of job ids, scored by when each stops counting."""
+    return f"{conf.PREFIX}:visitor:{url_digest(visitor)}"
+
+
 def url_key_pattern() -> str:
     """``SCAN`` pattern matching every URL mapping."""
     return f"{conf.PREFIX}:url:*"

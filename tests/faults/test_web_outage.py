@@ -81,9 +81,11 @@ def test_pages_while_redis_is_down_and_after(private_redis, use_redis, tally):
     tally.assert_clean(KIND)
 
 
-def test_pages_while_redis_is_killed_again_and_again(private_redis, use_redis, tally):
+def test_pages_while_redis_is_killed_again_and_again(private_redis, use_redis, tally, settings):
     """Requests in flight when the server dies get 202, 200 or 503; never 500."""
     kind = "page: redis killed mid-use"
+    # One browser, hundreds of pages: the per-visitor cap (tests/abuse) would answer 429.
+    settings.RQ_POLL = {**settings.RQ_POLL, "MAX_ACTIVE_JOBS": None}  # before use_redis
     server = durable_server(private_redis)
     backend = use_redis(server.url)
     done = threading.Event()
@@ -123,6 +125,30 @@ def test_pages_while_redis_is_killed_again_and_again(private_redis, use_redis, t
     tally.notes[f"{kind}: answers by status"] = {str(k): v for k, v in sorted(codes.items())}
     assert codes.get(202) and codes.get(503)
     tally.assert_clean(kind)
+
+
+MIDDLEWARE = "django_rq_poll.middleware.RedisUnavailableMiddleware"
+
+
+@pytest.mark.parametrize("middleware", [True, False])
+def test_other_pages_that_read_redis_answer_503_with_the_middleware(
+    private_redis, use_redis, settings, middleware
+):
+    server = private_redis()
+    use_redis(server.url)
+    if middleware:
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]
+    browser = client()
+    assert browser.get("/status-tag/").status_code == 200
+    assert browser.get(f"/direct-redis/?url={server.url}").status_code == 200
+    server.stop()
+    for page in ("/status-tag/", f"/direct-redis/?url={server.url}"):
+        response = browser.get(page)
+        if middleware:
+            assert problems(response, {503}) == [], page
+            assert "Temporarily unavailable" in response.content.decode()
+        else:
+            assert response.status_code == 500  # what a site without it answers
 
 
 @pytest.fixture(autouse=True)
