@@ -37,7 +37,6 @@ from .atwins import (
     aprocess_is_running,
     aprocess_is_running_or_complete,
 )
-from .exceptions import ImproperlyConfigured, ProcessFailed, RedisUnavailable, RQPollError
 from .exceptions import (
     ImproperlyConfigured,
     ProcessFailed,
