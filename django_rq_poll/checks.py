@@ -1,6 +1,7 @@
 """System checks: the ``RQ_POLL`` setting, the apps it needs and the status endpoint.
 
-Ids ``django_rq_poll.E001``-``E016`` and ``W001``; every hint says what to change.
+Ids ``django_rq_poll.E001``-``E016``, ``E020``, ``E021`` and ``W001``; every hint says
+what to change.
 """
 
 from __future__ import annotations
@@ -138,6 +139,23 @@ def check_settings(
                 16,
             )
         )
+    if not isinstance(raw.get("PUSH", DEFAULTS["PUSH"]), bool):
+        errors.append(
+            _error(
+                f"RQ_POLL['PUSH'] is {raw.get('PUSH')!r}.",
+                "Use True (pages served under ASGI stream the job's changes) or False.",
+                20,
+            )
+        )
+    for name in ("PUSH_RECHECK", "PUSH_HEARTBEAT"):
+        if not _is_positive_number(raw.get(name, DEFAULTS[name])):
+            errors.append(
+                _error(
+                    f"RQ_POLL[{name!r}] is {raw.get(name)!r}.",
+                    "Use a number of seconds > 0.",
+                    21,
+                )
+            )
     errors += _limit_errors(raw)
     return errors
 
