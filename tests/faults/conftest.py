@@ -16,24 +16,9 @@ from rq import Queue
 from django_rq_poll import store
 from tests.redis_server import start_redis_server
 
-from .tally import TALLY, Tally
+from .tally_plugin import pytest_runtest_call, pytest_terminal_summary, tally  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@pytest.fixture
-def tally() -> Tally:
-    return TALLY
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if not TALLY.kinds:
-        return
-    path = TALLY.write()
-    terminalreporter.section("django-rq-poll fault injection")
-    for line in TALLY.lines():
-        terminalreporter.write_line(line)
-    terminalreporter.write_line(f"written to {os.path.relpath(path, ROOT)}")
 
 
 class PrivateRedis:
