@@ -460,22 +460,34 @@ def _wait_until(predicate, timeout: float = 20) -> None:
 class TestOverriddenKeyStaysPerUser:
     """Overriding the page key must never share one user's result with another."""
 
-    def test_mixin_override_keeps_the_user_part(self, rf, django_user_model):
-        from django_rq_poll import pages
-        from django_rq_poll.views import PollingMixin
-
-        class Page(PollingMixin):
-            task = tasks.add
-
-            def get_polling_url(self):
-                return "/same-for-all/"
-
-        alice = django_user_model(pk=7, username="alice")
-        assert pages.polling_key("/same-for-all/", alice) == "/same-for-all/#user=7"
-        assert pages.polling_key("/same-for-all/", None) == "/same-for-all/"
-        view = Page()
-        view.request = rf.get("/x/?utm=1")
-        assert view.get_polling_url() == "/same-for-all/"
+    @pytest.mark.django_db(transaction=True)
+    def test_mixin_override_keeps_the_user_part(self, client, django_user_model, run_jobs):
+        """Through the real mixin: get_polling_url() gives one key for all, and each
+        user still gets a job (and a result) of their own under it."""
+        alice = django_user_model.objects.create_user("alice-m", password="pw")
+        bob = django_user_model.objects.create_user("bob-m", password="pw")
+        client.force_login(alice)
+        first = client.get("/fixed-key-mixin/?utm=1")
+        assert first.status_code == 202
+        assert (
+            poll.get_taskid_from_url(f"/same-for-all/#user={alice.pk}")
+            == (first.context["task_id"])
+        )
+        assert poll.get_taskid_from_url("/same-for-all/") is None
+        run_jobs()
+        assert client.get("/fixed-key-mixin/?utm=2").content == b"for alice-m"
+        client.force_login(bob)
+        second = client.get("/fixed-key-mixin/")
+        assert second.status_code == 202  # bob's own job, not alice's result
+        assert second.context["task_id"] != first.context["task_id"]
+        assert (
+            poll.get_taskid_from_url(f"/same-for-all/#user={bob.pk}") == (second.context["task_id"])
+        )
+        run_jobs()
+        assert client.get("/fixed-key-mixin/").content == b"for bob-m"
+        client.logout()
+        assert client.get("/fixed-key-mixin/").status_code == 202  # anonymous: its own
+        assert poll.get_taskid_from_url("/same-for-all/") is not None
 
     @pytest.mark.django_db(transaction=True)
     def test_decorator_polling_url_keeps_the_user_part(self, client, django_user_model, run_jobs):

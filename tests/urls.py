@@ -20,4 +20,5 @@ urlpatterns = [
     path("plus-one/<int:x>/", views.plus_one),
     path("async-fifteen/", views.async_fifteen),
     path("fixed-key/", views.fixed_key),
+    path("fixed-key-mixin/", views.FixedKeyView.as_view()),
 ]
