@@ -8,7 +8,7 @@ from typing import Any
 
 from rq import get_current_job
 
-from .store import META_PROGRESS
+from .store import META_PROGRESS, describe, unavailable_as
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def set_progress(current: float, total: float | None = None, message: str = "") 
     """Record progress for the job this code runs in.
 
     Returns ``False`` (and does nothing) when called outside an rq job, so a task
-    function can still be called directly, for example in a unit test.
+    function can still be called directly, for example in a unit test. Raises
+    :class:`~django_rq_poll.RedisUnavailable` when Redis cannot be reached.
     """
     if isinstance(current, bool) or not isinstance(current, int | float) or not current >= 0:
         raise ValueError(f"set_progress(): current must be a number >= 0, not {current!r}.")
@@ -69,5 +70,6 @@ def set_progress(current: float, total: float | None = None, message: str = "") 
     if job is None:
         return False
     job.meta[META_PROGRESS] = {"current": current, "total": total, "message": message}
-    job.save_meta()  # type: ignore[no-untyped-call]
+    with unavailable_as(describe(job.connection, job.origin)):
+        job.save_meta()  # type: ignore[no-untyped-call]
     return True

@@ -85,6 +85,23 @@ class Snapshot(NamedTuple):
     meta: dict[str, Any] | None = None
 
 
+def describe(connection: redis.Redis, queue_name: str | None = None) -> str:
+    """Where a client connects, for error messages: never its password."""
+    kwargs = connection.connection_pool.connection_kwargs
+    location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+    queue = f", queue {queue_name!r}" if queue_name is not None else ""
+    return f"{location} (db {kwargs.get('db', 0)}{queue})"
+
+
+@contextlib.contextmanager
+def unavailable_as(where: str) -> Iterator[None]:
+    """Turn redis-py's connection errors into :class:`RedisUnavailable` naming ``where``."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise RedisUnavailable(where) from exc
+
+
 def new_job_id() -> str:
     return uuid.uuid4().hex
 
@@ -102,15 +119,10 @@ class Backend:
         self._origin = queue.name.encode()
         kwargs = self.connection.connection_pool.connection_kwargs
         self.identity = tuple(kwargs.get(k) for k in ("host", "port", "path", "db", "username"))
-        location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
-        self.where = f"{location} (db {kwargs.get('db', 0)}, queue {queue.name!r})"
+        self.where = describe(self.connection, queue.name)
 
-    @contextlib.contextmanager
-    def errors(self) -> Iterator[None]:
-        try:
-            yield
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise RedisUnavailable(self.where) from exc
+    def errors(self) -> contextlib.AbstractContextManager[None]:
+        return unavailable_as(self.where)
 
     def _evalsha(self, client: Any, sha: Any, source: str, *args: Any) -> Any:
         # EVALSHA straight through execute_command: redis-py's Script wrapper adds

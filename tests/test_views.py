@@ -339,6 +339,23 @@ class TestStatusEndpoint:
         task_id = poll.begin_process(tasks.add, (1, 2), polling_url="/local/?a=1")
         assert status_of(client, task_id).json()["url"] == "/local/?a=1"
 
+    @pytest.mark.parametrize(
+        "page",
+        [
+            "//evil.example/x",
+            "/\\evil.example/x",  # browsers read /\ as // (protocol-relative)
+            "https://evil.example/x",
+            "evil.example/x",
+            "",
+        ],
+    )
+    def test_page_that_leaves_the_site_is_never_given(self, client, page):
+        """Neither from the page meta nor, failing that, from the polling URL."""
+        for meta, polling_url in (({store.META_PAGE: page}, "/x/"), ({}, page)):
+            task_id = poll.begin_process(tasks.add, (1, 2), polling_url=polling_url, meta=meta)
+            expected = None if polling_url == page else "/x/"
+            assert status_of(client, task_id).json()["url"] == expected
+
 
 class TestHtmx:
     def test_partial_until_done_then_286(self, client, run_jobs):
