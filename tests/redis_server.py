@@ -3,7 +3,8 @@
 ``REDIS_URL`` (default redis://127.0.0.1:6379/0) is used when it answers. Otherwise a
 private ``redis-server`` on a free port, else fakeredis' TCP server; the choice is
 printed and exported in ``REDIS_URL`` so worker subprocesses use the same server.
-Set ``RQ_POLL_REQUIRE_REDIS=1`` (CI does) to fail instead of falling back.
+Set ``RQ_POLL_REQUIRE_REDIS=1`` to fail instead of falling back; ``RQ_POLL_REQUIRE_ALL=1``
+(``.ci/run`` sets it) and ``CI=true`` do the same (:mod:`tests.needs`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import threading
 import time
 
 import redis
+
+from tests import needs
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
@@ -87,8 +90,11 @@ def ensure() -> str:
     if _answers(url):
         os.environ["REDIS_URL"] = url
         return url
-    if os.environ.get("RQ_POLL_REQUIRE_REDIS") == "1":
-        raise RuntimeError(f"No Redis answers at {url} and RQ_POLL_REQUIRE_REDIS=1.")
+    if needs.real_redis_required():
+        raise RuntimeError(
+            f"No Redis answers at {url}, and {needs.REQUIRE_REDIS}=1, {needs.REQUIRE_ALL}=1 "
+            "or CI=true forbids falling back to an embedded one."
+        )
     binary = shutil.which("redis-server")
     if binary:
         proc, url = start_redis_server(binary)

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-import pytest
+from tests import needs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,7 +30,8 @@ def run_probe(path: str) -> subprocess.CompletedProcess[str]:
         "PYTHONPATH": ROOT,
         "PATH": path,
     }
-    env.pop("RQ_POLL_REQUIRE_REDIS", None)
+    for name in (needs.REQUIRE_REDIS, needs.REQUIRE_ALL, "CI"):  # the fallback is under test
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-c", PROBE],
         env=env,
@@ -43,10 +44,7 @@ def run_probe(path: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_starts_redis_server_when_none_answers():
-    import shutil
-
-    if shutil.which("redis-server") is None:
-        pytest.skip("no redis-server binary on this machine")
+    needs.redis_server_binary()
     done = run_probe(os.environ["PATH"])
     assert done.returncode == 0, done.stderr
     assert "using an embedded redis-server" in done.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import redis
 from rq import Queue
 
 from django_rq_poll import store
+from tests import needs
 from tests.redis_server import start_redis_server
 
 from .tally_plugin import pytest_runtest_call, pytest_terminal_summary, tally  # noqa: F401
@@ -25,12 +25,9 @@ class PrivateRedis:
     """A redis-server of our own, which a test may stop, kill and start again."""
 
     def __init__(self, *extra: str) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("needs a redis-server binary for a private server")
-        self.binary = binary
+        self.binary = needs.redis_server_binary()
         self.extra = extra
-        self.proc, self.url = start_redis_server(binary, None, *extra)
+        self.proc, self.url = start_redis_server(self.binary, None, *extra)
         self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
 
     def client(self) -> redis.Redis:
