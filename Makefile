@@ -62,6 +62,19 @@ ci: test lint dist docs test-django6
 demo: $(BIN)/.installed
 	$(BIN)/python -m demo.run
 
+# Mutation testing of the core modules (docs/testing.rst), not in CI: mutmut changes the
+# code one small step at a time and runs the tests that reach it; a mutant no test
+# notices survives. One worker (the tests share one Redis database). Uses Redis at
+# $$REDIS_URL, which the tests FLUSH: give it a database of its own.
+.PHONY: mutate
+mutate: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[mutate]'
+	rm -rf mutants
+	RQ_POLL_TEST_WORKER=simple $(BIN)/mutmut run --max-children 1 || true
+	mkdir -p artifacts
+	$(BIN)/mutmut results --all true > artifacts/mutants.txt || true
+	$(BIN)/python scripts/mutation_score.py artifacts/mutants.txt
+
 # Benchmarks (docs/performance.rst) in their own venv with the `bench` extra (Celery,
 # gunicorn). Uses Redis at $$REDIS_URL, default redis://127.0.0.1:6379/15: a database
 # the run may empty (it refuses one holding keys it did not write).
