@@ -551,3 +551,18 @@ class TestMutationSurvivors:
         job.set_status(status, pipeline=None)
         want = conf.FAILURE_TTL if expected is None else expected
         assert store.settle_ttl(job) == want
+
+    def test_cancel_a_running_job_stops_it(self, url, redis_db, rqworker):
+        key = f"never-{url}"
+        task_id = poll.begin_process(tasks.wait_for, (key, 60), polling_url=url)
+        rqworker()
+        deadline = time.monotonic() + 60
+        while not poll.process_is_running(url):
+            assert time.monotonic() < deadline, "the worker never started the job"
+            time.sleep(0.05)
+        assert poll.cancel_process(url) is True
+        while poll.get_process_status(url) is not State.FAILED:
+            assert time.monotonic() < deadline, "the worker never stopped the job"
+            time.sleep(0.05)
+        assert Job.fetch(task_id, connection=redis_db).get_status() == "stopped"
+        assert poll.cancel_process(url) is False  # already stopped: nothing to do
