@@ -35,7 +35,14 @@ from .api import (
     process_is_running,
     process_is_running_or_complete,
 )
-from .exceptions import ImproperlyConfigured, ProcessFailed, RedisUnavailable, RQPollError
+from .exceptions import (
+    ImproperlyConfigured,
+    ProcessFailed,
+    QueueFull,
+    RedisUnavailable,
+    RQPollError,
+    TooManyJobs,
+)
 from .progress import Progress, set_progress
 from .states import State
 
@@ -45,10 +52,12 @@ __all__ = [
     "ImproperlyConfigured",
     "ProcessFailed",
     "Progress",
+    "QueueFull",
     "RQPollError",
     "RedisUnavailable",
     "State",
     "StatusText",
+    "TooManyJobs",
     "abegin_process",
     "acancel_process",
     "acheck_status_or_begin",

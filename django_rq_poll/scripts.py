@@ -53,14 +53,17 @@ if status == 'started' then
     end
   end
 end
-if by_url and (status == 'failed' or status == 'stopped' or status == 'canceled')
-    and redis.call('TTL', KEYS[1]) == -1 then
+if by_url and (status == 'failed' or status == 'stopped' or status == 'canceled') then
   -- the job ended without our callback settling its mapping (work-horse killed,
-  -- canceled from elsewhere): the mapping lives as long as the job does. Not needed
-  -- for 'finished', the hot path: rq runs on_success before it marks a job finished,
+  -- canceled from elsewhere): the mapping, which had no expiry or the bound of a
+  -- queued job, lives as long as the job does. A second's slack: a settled mapping
+  -- expires a few milliseconds before its job and is left alone. Not needed for
+  -- 'finished', the hot path: rq runs on_success before it marks a job finished,
   -- and a callback that raises fails the job, so a finished job's mapping is settled.
   local left = redis.call('PTTL', jk)
-  if left > 0 then redis.call('PEXPIRE', KEYS[1], left) end
+  if left > 0 and redis.call('PTTL', KEYS[1]) + 1000 < left then
+    redis.call('PEXPIRE', KEYS[1], left)
+  end
 end
 local entry, kind, value, exc = '', '', '', ''
 local flags = ARGV[1]
@@ -93,13 +96,13 @@ return id .. '\0' .. status .. '\0' .. abandoned .. '\0' .. entry .. '\0' .. kin
 def lookup_source(*, job: str, results: str, executions: str, wip: str, abandoned_ttl: int) -> str:
     """LOOKUP with rq's key prefixes and the abandoned mapping's TTL written in."""
     source = LOOKUP.replace("@ABANDONED_TTL@", str(int(abandoned_ttl)))
-    for name, prefix in (
-        ("JOB", job),
-        ("RESULTS", results),
-        ("EXECUTIONS", executions),
-        ("WIP", wip),
-    ):
-        source = source.replace(f"@{name}@", _lua_string(prefix))
+    return with_prefixes(source, job=job, results=results, executions=executions, wip=wip)
+
+
+def with_prefixes(source: str, **prefixes: str) -> str:
+    """A script with rq's key prefixes (``@JOB@`` ...) written in as Lua strings."""
+    for name, prefix in prefixes.items():
+        source = source.replace(f"@{name.upper()}@", _lua_string(prefix))
     return source
 
 
@@ -131,4 +134,53 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+"""
+
+
+# Read-only, so that a transaction WATCHing these keys is not disturbed by it; the
+# caller writes what it decides (the enqueue, the mapping, the visitor's set) in MULTI.
+# KEYS: [url key, queue key, visitor key (optional)]
+# Returns {mapped (0/1), queue length, Redis time in seconds, active jobs of the visitor,
+#          latest deadline among them, ids of the visitor's jobs that no longer count...}
+# A visitor's job counts while its deadline has not passed and its hash says it is
+# queued, running with a live heartbeat, or in any state rq may add later; it stops
+# counting once it ended, expired from the queue, was deleted or its worker died.
+ADMIT = r"""
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local function alive(id, origin)
+  local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
+  for _, e in ipairs(execs) do
+    local s = redis.call('ZSCORE', @WIP@ .. origin, id .. ':' .. e)
+    if s and (s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now) then
+      return true
+    end
+  end
+  return false
+end
+local ended = {finished = true, failed = true, stopped = true, canceled = true}
+local reply = {redis.call('EXISTS', KEYS[1]), redis.call('LLEN', KEYS[2]),
+  math.floor(now), 0, 0}
+if #KEYS > 2 then
+  local entries = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
+  for i = 1, #entries, 2 do
+    local id, deadline = entries[i], tonumber(entries[i + 1])
+    local counts = deadline > now
+    if counts then
+      local f = redis.call('HMGET', @JOB@ .. id, 'status', 'origin')
+      if not f[1] or ended[f[1]] then
+        counts = false
+      elseif f[1] == 'started' then
+        counts = alive(id, f[2] or '')
+      end
+    end
+    if counts then
+      reply[4] = reply[4] + 1
+      if deadline > reply[5] then reply[5] = deadline end
+    else
+      reply[#reply + 1] = id
+    end
+  end
+end
+return reply
 """

@@ -9,6 +9,7 @@ import base64
 import contextlib
 import hashlib
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -16,16 +17,17 @@ from typing import Any, NamedTuple
 import redis
 from django.core.signals import setting_changed
 from redis.exceptions import NoScriptError, WatchError
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.executions import ExecutionRegistry
 from rq.job import Job
 from rq.queue import Queue
 from rq.registry import StartedJobRegistry
 from rq.results import Result
+from rq.worker import Worker
 
-from . import keys, scripts
+from . import keys, limits, scripts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
-from .exceptions import ImproperlyConfigured, RedisUnavailable
+from .exceptions import ImproperlyConfigured, QueueFull, RedisUnavailable, TooManyJobs
 from .states import State, from_rq_status
 
 META_URL = "rq_poll_url"
@@ -48,6 +50,10 @@ UNREADABLE_ERROR = (
 )
 
 
+# Seconds a queue's worker count is reused (see Backend.worker_count).
+WORKER_COUNT_TTL = 2.0
+
+
 def _sha(source: str) -> str:
     return hashlib.sha1(source.encode()).hexdigest()
 
@@ -58,7 +64,11 @@ _RQ_PREFIXES = {
     "executions": ExecutionRegistry.key_template.format(""),
     "wip": StartedJobRegistry.key_template.format(""),
 }
-_SOURCES = {"settle": scripts.SETTLE, "forget": scripts.FORGET}
+_SOURCES = {
+    "settle": scripts.SETTLE,
+    "forget": scripts.FORGET,
+    "admit": scripts.with_prefixes(scripts.ADMIT, **_RQ_PREFIXES),
+}
 _SHAS = {name: _sha(source) for name, source in _SOURCES.items()}
 # Arguments of the hot path are passed as bytes: redis-py sends bytes as they are.
 _LOOKUP_FLAGS = {
@@ -67,6 +77,29 @@ _LOOKUP_FLAGS = {
     (False, True): b"m",
     (True, True): b"rm",
 }
+
+
+class Admission(NamedTuple):
+    """What the admit script saw, inside the transaction that may start a job."""
+
+    mapped: bool
+    queue_length: int
+    now: int
+    active: int
+    latest_deadline: int
+    stale: list[bytes]
+
+    @classmethod
+    def parse(cls, reply: list[Any]) -> Admission:
+        mapped, length, now, active, latest, *stale = reply
+        return cls(bool(mapped), int(length), int(now), int(active), int(latest), stale)
+
+    def check(self, gate: limits.Limits, queue_name: str) -> None:
+        """Raise when starting one more job would break a limit."""
+        if gate.max_active is not None and self.active >= gate.max_active:
+            raise TooManyJobs(gate.visitor, gate.max_active)
+        if gate.max_queue is not None and self.queue_length >= gate.max_queue:
+            raise QueueFull(queue_name, self.queue_length, gate.max_queue)
 
 
 class Snapshot(NamedTuple):
@@ -83,6 +116,8 @@ class Snapshot(NamedTuple):
     return_value: Any = None
     error: str | None = None
     meta: dict[str, Any] | None = None
+    #: The name of the job's queue (rq's ``origin``); "" when not known.
+    origin: str = ""
 
 
 def describe(connection: redis.Redis, queue_name: str | None = None) -> str:
@@ -120,6 +155,7 @@ class Backend:
         kwargs = self.connection.connection_pool.connection_kwargs
         self.identity = tuple(kwargs.get(k) for k in ("host", "port", "path", "db", "username"))
         self.where = describe(self.connection, queue.name)
+        self._workers: tuple[float, int] | None = None  # (valid until, count)
 
     def errors(self) -> contextlib.AbstractContextManager[None]:
         return unavailable_as(self.where)
@@ -242,6 +278,7 @@ class Backend:
                 State.FAILED,
                 abandoned,
                 error=UNREADABLE_ERROR.format(error=f"{type(exc).__name__}: {exc}"),
+                origin=origin.decode(errors="replace"),
             )
         if entry_id and rq_status == "finished":
             _remember_read_back(raw)
@@ -254,7 +291,16 @@ class Backend:
             except Exception:  # a meta this serializer cannot read answers as empty
                 loaded = {}
             meta_dict = loaded if isinstance(loaded, dict) else {}
-        return Snapshot(task_id, rq_status, state, abandoned, return_value, error, meta_dict)
+        return Snapshot(
+            task_id,
+            rq_status,
+            state,
+            abandoned,
+            return_value,
+            error,
+            meta_dict,
+            origin.decode(errors="replace"),
+        )
 
     def _serializer_of(self, origin: bytes) -> Any:
         """Jobs are decoded with their own queue's serializer (pickle and JSON can mix)."""
@@ -279,6 +325,25 @@ class Backend:
             except NoSuchJobError:
                 return None
 
+    def queue_position(self, task_id: str) -> int | None:
+        """The job's place in its queue, 1 for the next one taken; ``None`` when it is
+        not in the queue's list (deferred, scheduled, or taken by a worker already)."""
+        with self.errors():
+            index = self.queue.get_job_position(task_id)
+        return None if index is None else index + 1
+
+    def worker_count(self) -> int:
+        """Workers registered on this queue, remembered for WORKER_COUNT_TTL seconds:
+        pages polled by many visitors ask once per process, not once per poll."""
+        now = time.monotonic()
+        cached = self._workers
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with self.errors():
+            count = Worker.count(queue=self.queue)
+        self._workers = (now + WORKER_COUNT_TTL, count)
+        return count
+
     def mapped_task_id(self, polling_url: str) -> str | None:
         with self.errors():
             value = self.connection.get(keys.url_key(polling_url))
@@ -293,50 +358,110 @@ class Backend:
                     yield _text(key), _text(value)
 
     # -- writing -----------------------------------------------------------------
-    def enqueue(self, queue: Queue, job: Job, polling_url: str | None) -> None:
-        """Enqueue the job and point the URL at it in one transaction."""
+    def enqueue(
+        self,
+        queue: Queue,
+        job: Job,
+        polling_url: str | None,
+        gate: limits.Limits | None = None,
+    ) -> None:
+        """Enqueue the job and point the URL at it in one transaction (no checks: for a
+        job begun inside a transaction, whose limits were checked when it was begun)."""
         key = keys.url_key(polling_url) if polling_url is not None else None
         with self.errors():
             if not queue.is_async:
                 self._enqueue_sync(queue, job, key)
                 return
             with self.connection.pipeline() as pipe:
-                queue.enqueue_job(job, pipeline=pipe)
-                if key is not None:
-                    pipe.set(key, job.id)
+                self._write(pipe, queue, job, key, gate, None)
                 pipe.execute()
 
-    def enqueue_unless_active(
-        self, queue: Queue, make_job: Callable[[], Job], polling_url: str
-    ) -> tuple[Snapshot | None, Job | None]:
-        """Start a job for the URL unless one is in progress or has a result.
+    def admit(self, queue: Queue, polling_url: str | None, gate: limits.Limits) -> None:
+        """Check the limits outside a transaction (a job that will be enqueued on commit)."""
+        key = keys.url_key(polling_url) if polling_url is not None else ""
+        with self.errors():
+            self._admission(self.connection, key, queue, gate).check(gate, queue.name)
 
-        Optimistic locking on the mapping key: of any number of racers exactly one
-        transaction commits; the others retry and find its job.
+    def start(
+        self,
+        queue: Queue,
+        make_job: Callable[[], Job],
+        polling_url: str | None,
+        *,
+        replace: bool,
+        gate: limits.Limits | None = None,
+    ) -> tuple[Snapshot | None, Job | None]:
+        """Start a job, unless (without ``replace``) one in progress or finished answers
+        the URL already, or the visitor of ``gate`` is over a limit (raises).
+
+        One optimistic transaction: WATCH the mapping and the visitor's set, read both
+        with one read-only script, then enqueue, map and count in MULTI/EXEC. Of any
+        number of racers exactly one commits per free slot; the others retry and see it.
         """
-        key = keys.url_key(polling_url)
+        key = keys.url_key(polling_url) if polling_url is not None else None
+        visitor = keys.visitor_key(gate.visitor) if gate is not None else None
+        watched = [k for k in (None if replace else key, visitor) if k is not None]
+        if not watched:  # begin_process without limits: nothing to check
+            new = make_job()
+            self.enqueue(queue, new, polling_url)
+            return None, new
         job: Job | None = None
         with self.errors(), self.connection.pipeline() as pipe:
             while True:
                 try:
-                    pipe.watch(key)  # type: ignore[no-untyped-call]
-                    current = self.lookup(polling_url, None, client=pipe)
-                    if current is not None and keeps(current):
-                        pipe.unwatch()
-                        return current, None
+                    pipe.watch(*watched)  # type: ignore[no-untyped-call]
+                    seen = self._admission(pipe, key or "", queue, gate)
+                    if seen.mapped and not replace:
+                        current = self.lookup(polling_url, None, client=pipe)
+                        if current is not None and keeps(current):
+                            pipe.unwatch()
+                            return current, None
+                    if gate is not None:
+                        seen.check(gate, queue.name)
+                    job = job or make_job()
                     if not queue.is_async:
                         pipe.unwatch()
-                        job = make_job()
                         self._enqueue_sync(queue, job, key)
                         return None, job
-                    job = job or make_job()
                     pipe.multi()
-                    queue.enqueue_job(job, pipeline=pipe)
-                    pipe.set(key, job.id)
+                    self._write(pipe, queue, job, key, gate, seen)
                     pipe.execute()
                     return None, job
                 except WatchError:
                     continue
+
+    def _admission(
+        self, client: Any, key: str, queue: Queue, gate: limits.Limits | None
+    ) -> Admission:
+        keys_ = [key, queue.key] + ([keys.visitor_key(gate.visitor)] if gate else [])
+        reply = self._evalsha(client, _SHAS["admit"], _SOURCES["admit"], len(keys_), *keys_)
+        return Admission.parse(reply)
+
+    def _write(
+        self,
+        pipe: Any,
+        queue: Queue,
+        job: Job,
+        key: str | None,
+        gate: limits.Limits | None,
+        seen: Admission | None,
+    ) -> None:
+        """The writes of a start, queued on a pipeline in MULTI: enqueue, map, count."""
+        queue.enqueue_job(job, pipeline=pipe)
+        timeout = int(job.timeout) if job.timeout is not None else None
+        lifetime = limits.active_lifetime(job.ttl, timeout, bool(job.retries_left))
+        if key is not None:
+            pipe.set(key, job.id, ex=lifetime)
+        if gate is None:
+            return
+        visitor = keys.visitor_key(gate.visitor)
+        if seen is not None and seen.stale:
+            pipe.zrem(visitor, *seen.stale)
+        now = seen.now if seen is not None else int(time.time())
+        deadline = now + (lifetime or limits.UNBOUNDED_SLOT)
+        pipe.zadd(visitor, {job.id: deadline})
+        latest = max(deadline, seen.latest_deadline if seen is not None else 0)
+        pipe.expireat(visitor, latest)
 
     def _enqueue_sync(self, queue: Queue, job: Job, key: str | None) -> None:
         # An is_async=False queue runs the job inside enqueue_job, before any
@@ -358,7 +483,9 @@ class Backend:
 
     def delete_job(self, job: Job) -> None:
         with self.errors():
-            job.delete()
+            # A simultaneous forget_process may have deleted it first: nothing left to do.
+            with contextlib.suppress(InvalidJobOperation):
+                job.delete()
             Result.delete_all(job)
 
 

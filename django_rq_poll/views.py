@@ -17,7 +17,7 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
-from . import api, keys, pages, store, tasks, texts
+from . import api, keys, pages, store, tasks, texts, workers
 from .conf import conf
 from .exceptions import ImproperlyConfigured, RedisUnavailable
 from .pages import Templates
@@ -51,14 +51,31 @@ class PollingMixin(_Base):
     vary_on_user: bool = True
     #: The "still running" page (status 202).
     running_template_name: str = Templates.running
-    #: The page of a failed or canceled job (status 500), with its "try again" form.
+    #: The page of a failed or canceled job (status ``failure_status``), with its "try
+    #: again" form.
     failed_template_name: str = Templates.failed
+    #: The HTTP status of the failure page: 500 tells monitoring and scripts that the
+    #: work failed; 200 keeps browsers' consoles quiet (see "Failure status" in the docs).
+    failure_status: int = 500
     #: The page shown while Redis cannot be reached (status 503).
     unavailable_template_name: str = Templates.unavailable
     #: The running fragment that htmx polls in place of the running page.
     htmx_running_template_name: str = Templates.htmx_running
     #: The failure fragment for htmx (status 286, since htmx swaps no error status).
     htmx_failed_template_name: str = Templates.htmx_failed
+    #: The htmx fragment shown while Redis cannot be reached (status 200, keeps polling).
+    htmx_unavailable_template_name: str = Templates.htmx_unavailable
+    #: The page that says a file result is ready and fetches it once.
+    ready_template_name: str = Templates.ready
+    #: Its htmx fragment, also used for redirect and other non-page results.
+    htmx_ready_template_name: str = Templates.htmx_ready
+    #: The page shown instead of starting a job over a limit: 429 when the visitor has
+    #: ``RQ_POLL['MAX_ACTIVE_JOBS']`` jobs already, 503 when the queue is full.
+    limited_template_name: str = Templates.limited
+    #: Its htmx fragment (same statuses).
+    htmx_limited_template_name: str = Templates.htmx_limited
+    #: The page of a URL over ``RQ_POLL['MAX_URL_LENGTH']`` (status 414).
+    too_long_template_name: str = Templates.too_long
 
     #: The user the polling key and the job's owner are taken from (resolved once).
     polling_user: Any = None
@@ -119,6 +136,12 @@ class PollingMixin(_Base):
             unavailable=self.unavailable_template_name,
             htmx_running=self.htmx_running_template_name,
             htmx_failed=self.htmx_failed_template_name,
+            htmx_unavailable=self.htmx_unavailable_template_name,
+            ready=self.ready_template_name,
+            htmx_ready=self.htmx_ready_template_name,
+            limited=self.limited_template_name,
+            htmx_limited=self.htmx_limited_template_name,
+            too_long=self.too_long_template_name,
         )
 
     def _poller(self, user: Any) -> pages.Poller:
@@ -135,6 +158,7 @@ class PollingMixin(_Base):
             user=user,
             job_options=self.get_job_options(),
             templates=self.get_polling_templates(),
+            failure_status=self.failure_status,
         )
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
@@ -195,6 +219,7 @@ def polling_view(
     vary_on_user: bool = True,
     job_options: dict[str, Any] | None = None,
     templates: Templates | None = None,
+    failure_status: int = 500,
 ) -> Callable[[V], V]:
     """Decorate a function view that shows a task's result, like :class:`PollingMixin`.
 
@@ -202,6 +227,8 @@ def polling_view(
     ready; until then the decorator answers with the running (or failed) page.
     ``task_args``, ``task_kwargs`` and ``polling_url`` may be callables taking the
     view's own arguments ``(request, *args, **kwargs)``. Async views work too.
+    ``failure_status`` is the HTTP status of the failure page, as
+    :attr:`PollingMixin.failure_status`.
     """
     tasks.resolve(task)  # refuse an unrunnable task at import time, not on first request
 
@@ -225,6 +252,7 @@ def polling_view(
             user=user,
             job_options=dict(job_options or {}),
             templates=templates or Templates(),
+            failure_status=failure_status,
         )
 
     def decorator(view: V) -> V:
@@ -275,25 +303,41 @@ def status(request: HttpRequest, job_id: str) -> HttpResponseBase:
     try:
         snap = api.get_process_snapshot(task_id=job_id)
     except RedisUnavailable as exc:
-        pages.logger.warning("Status of job %s answered 503: %s", job_id, exc)
-        response = JsonResponse({"error": gettext("Try again in a moment.")}, status=503)
-        response["Retry-After"] = str(conf.RETRY_AFTER)
-        return pages.no_store(response)
+        return _unavailable(job_id, exc)
     if snap is None or not _may_read(request, snap.meta or {}):
         return _not_found()
+    try:
+        wait = workers.wait_of(snap.task_id, snap.origin, snap.rq_status)
+    except RedisUnavailable as exc:
+        return _unavailable(job_id, exc)
     progress = Progress.from_meta(snap.meta)
+    details = pages.shows_details(getattr(request, "user", None))
     return pages.no_store(
         JsonResponse(
             {
                 "state": snap.state.value,
                 "done": snap.state.done,
                 "failed": snap.state is State.FAILED,
-                "status": texts.status_text(snap.state),
+                "status": (
+                    texts.waiting_text(wait.position if wait is not None else None)
+                    if snap.state is State.PENDING
+                    else texts.status_text(snap.state)
+                ),
                 "progress": progress.as_dict() if progress is not None else None,
                 "url": _page_of(snap.meta or {}),
+                "position": wait.position if wait is not None else None,
+                "workers": wait.workers if wait is not None and details else None,
+                "notice": workers.no_worker_notice(wait) if details else None,
             }
         )
     )
+
+
+def _unavailable(job_id: str, exc: RedisUnavailable) -> HttpResponseBase:
+    pages.logger.warning("Status of job %s answered 503: %s", job_id, exc)
+    response = JsonResponse({"error": gettext("Try again in a moment.")}, status=503)
+    response["Retry-After"] = str(conf.RETRY_AFTER)
+    return pages.no_store(response)
 
 
 def _not_found() -> HttpResponseBase:

@@ -1,10 +1,15 @@
-"""Find a Redis for the tests, or start an embedded one.
+"""Find a Redis for the tests, or start an embedded one; claim a database before emptying it.
 
-``REDIS_URL`` (default redis://127.0.0.1:6379/0) is used when it answers. Otherwise a
-private ``redis-server`` on a free port, else fakeredis' TCP server; the choice is
-printed and exported in ``REDIS_URL`` so worker subprocesses use the same server.
-Set ``RQ_POLL_REQUIRE_REDIS=1`` to fail instead of falling back; ``RQ_POLL_REQUIRE_ALL=1``
-(``.ci/run`` sets it) and ``CI=true`` do the same (:mod:`tests.needs`).
+``REDIS_URL`` (default redis://127.0.0.1:6379/14, a database no application uses by
+default) is used when it answers. Otherwise a private ``redis-server`` on a free port,
+else fakeredis' TCP server; the choice is printed and exported in ``REDIS_URL`` so worker
+subprocesses use the same server. Set ``RQ_POLL_REQUIRE_REDIS=1`` to fail instead of
+falling back; ``RQ_POLL_REQUIRE_ALL=1`` (``.ci/run`` sets it) and ``CI=true`` do the same
+(:mod:`tests.needs`).
+
+The suite empties its database before every test, and the benchmark (``bench/``) empties
+its own: both go through :func:`claim_database`, which refuses a database holding keys
+that the claimer did not write.
 """
 
 from __future__ import annotations
@@ -12,18 +17,55 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 
 import redis
 
 from tests import needs
 
-DEFAULT_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_URL = "redis://127.0.0.1:6379/14"
+# The key the test suite leaves in its database, so that a later run knows it may empty it.
+TEST_MARKER = "rq_poll_tests:owned"
+
+
+class DatabaseInUse(RuntimeError):
+    """The database holds keys that whoever wants to empty it did not write."""
+
+
+def claim_database(url: str, *, marker: str, who: str, suggest: str = DEFAULT_URL) -> redis.Redis:
+    """Empty the database at ``url`` and mark it as ``who``'s, but only one that is empty
+    or carries ``marker`` already; raise :class:`DatabaseInUse` for any other."""
+    conn = redis.Redis.from_url(url)
+    size = conn.dbsize()
+    if size and not conn.exists(marker):
+        raise DatabaseInUse(
+            f"{who}: refusing to empty {url}: it holds {size} keys that {who} did not write "
+            f"(no {marker!r} key). Point REDIS_URL at an empty database, for example "
+            f"{suggest} (a number no application of yours uses), or empty "
+            f"this one yourself if its data is disposable: redis-cli -u {url} FLUSHDB"
+        )
+    reset(conn, marker)
+    return conn
+
+
+def written(conn: redis.Redis) -> list[bytes]:
+    """Every key in the test database but the suite's own marker."""
+    return [key for key in conn.scan_iter(count=1000) if key != TEST_MARKER.encode()]
+
+
+def reset(conn: redis.Redis, marker: str) -> None:
+    """Empty a claimed database, keeping its marker (FLUSHDB, never FLUSHALL)."""
+    with conn.pipeline() as pipe:  # one transaction: never empty without the marker
+        pipe.flushdb()
+        pipe.set(marker, 1)
+        pipe.execute()
 
 
 def _answers(url: str) -> bool:
@@ -39,10 +81,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_redis_server(
-    binary: str, port: int | None = None, *extra: str
-) -> tuple[subprocess.Popen[bytes], str]:
-    """A throw-away redis-server on loopback that keeps nothing on disk; returns it and its URL."""
+@dataclass
+class RedisServer:
+    """A redis-server process and the scratch folder it runs in (removed when it stops)."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    workdir: str
+
+    def stop(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def start_redis_server(binary: str, port: int | None = None, *extra: str) -> RedisServer:
+    """A throw-away redis-server on loopback that keeps nothing on disk (unless ``extra``
+    says otherwise, e.g. its own ``--dir``); stop it with :meth:`RedisServer.stop`."""
     port = port or _free_port()
     workdir = tempfile.mkdtemp(prefix="rq-poll-redis-")
     proc = subprocess.Popen(
@@ -63,12 +119,12 @@ def start_redis_server(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"redis://127.0.0.1:{port}/0"
+    server = RedisServer(proc, f"redis://127.0.0.1:{port}/0", workdir)
     for _ in range(100):
-        if _answers(url):
-            return proc, url
+        if _answers(server.url):
+            return server
         time.sleep(0.05)
-    proc.kill()
+    server.stop()
     raise RuntimeError(f"redis-server did not start on port {port}")
 
 
@@ -97,8 +153,9 @@ def ensure() -> str:
         )
     binary = shutil.which("redis-server")
     if binary:
-        proc, url = start_redis_server(binary)
-        atexit.register(proc.terminate)
+        server = start_redis_server(binary)
+        atexit.register(server.stop, signal.SIGTERM)
+        url = server.url
         kind = f"an embedded redis-server ({binary})"
     else:
         url = _start_fakeredis()

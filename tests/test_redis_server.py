@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests import needs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,13 +24,14 @@ print("probe ok")
 """
 
 
-def run_probe(path: str) -> subprocess.CompletedProcess[str]:
+def run_probe(path: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PYTHONPATH": ROOT,
         "PATH": path,
+        **extra_env,
     }
     for name in (needs.REQUIRE_REDIS, needs.REQUIRE_ALL, "CI"):  # the fallback is under test
         env.pop(name, None)
@@ -71,3 +74,89 @@ def test_require_redis_refuses_to_fall_back():
     )
     assert done.returncode != 0
     assert "RQ_POLL_REQUIRE_REDIS=1" in done.stderr
+
+
+def test_a_stopped_server_leaves_no_folder_behind():
+    from tests.redis_server import start_redis_server
+
+    binary = needs.redis_server_binary()
+    server = start_redis_server(binary)
+    assert os.path.isdir(server.workdir)
+    server.stop()
+    assert not os.path.exists(server.workdir)
+
+
+def test_the_embedded_server_removes_its_folder_at_exit(tmp_path):
+    needs.redis_server_binary()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = run_probe(os.environ["PATH"], TMPDIR=str(scratch))
+    assert done.returncode == 0, done.stderr
+    assert "using an embedded redis-server" in done.stderr
+    assert list(scratch.glob("rq-poll-*")) == []
+
+
+# -- the suite must never empty a database it does not own ----------------------------------
+@pytest.fixture
+def private_server():
+    from tests.redis_server import start_redis_server
+
+    binary = needs.redis_server_binary()
+    server = start_redis_server(binary)
+    yield server.url
+    server.stop()
+
+
+def test_claim_refuses_a_database_in_use(private_server):
+    import redis
+
+    from tests.redis_server import DatabaseInUse, claim_database
+
+    conn = redis.Redis.from_url(private_server)
+    conn.set("someone:else", "precious")
+    with pytest.raises(DatabaseInUse, match="refusing to empty") as caught:
+        claim_database(private_server, marker="mine:owned", who="me")
+    assert "FLUSHDB" in str(caught.value)
+    assert "REDIS_URL" in str(caught.value)
+    assert conn.get("someone:else") == b"precious"
+
+
+def test_claim_takes_an_empty_or_marked_database(private_server):
+    import redis
+
+    from tests.redis_server import claim_database
+
+    conn = redis.Redis.from_url(private_server)
+    claim_database(private_server, marker="mine:owned", who="me")
+    assert conn.keys("*") == [b"mine:owned"]
+    conn.set("left:over", 1)  # an earlier run's keys, next to its marker
+    claim_database(private_server, marker="mine:owned", who="me")
+    assert conn.keys("*") == [b"mine:owned"]
+
+
+def test_suite_refuses_to_run_on_a_database_in_use(private_server):
+    import redis
+
+    conn = redis.Redis.from_url(private_server)
+    conn.set("someone:else", "precious")
+    env = {**os.environ, "REDIS_URL": private_server, "PYTHONPATH": ROOT}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "tests/test_checks.py"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "refusing to empty" in done.stdout + done.stderr
+    assert conn.get("someone:else") == b"precious"
+    assert conn.dbsize() == 1
+
+
+def test_default_database_is_none_an_application_uses():
+    from tests.redis_server import DEFAULT_URL
+
+    db = int(DEFAULT_URL.rsplit("/", 1)[1])
+    assert db not in (0, 15)  # 0: every application's default; 15: the benchmark's

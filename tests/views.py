@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
+import redis
 from django.contrib.auth.models import User
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template import RequestContext, Template
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -95,6 +99,22 @@ class FixedKeyView(PollingMixin, View):
         return HttpResponse(self.result)
 
 
+class FileView(PlainView):
+    """A result answered as a file download (CSV exports, PDFs ...)."""
+
+    def get_result_response(self, result):
+        body = io.BytesIO(f"answer,{result}\n".encode())
+        return FileResponse(body, as_attachment=True, filename="answer.csv")
+
+
+class QuietFailView(FailView):
+    failure_status = 200
+
+
+class JsonQueueSumView(SumView):
+    job_options = {"queue": "json"}
+
+
 class AsyncView(PollingMixin, View):
     task = tasks.add
 
@@ -120,6 +140,11 @@ async def async_fifteen(request, result):
     return HttpResponse(f"fifteen: {result}")
 
 
+@polling_view(tasks.fail, task_args=("quietly",), failure_status=200)
+def quiet_fail(request, result):
+    return HttpResponse("never")
+
+
 @polling_view(
     "tests.tasks.owner_of",
     task_args=lambda request: (request.user.username,),
@@ -127,3 +152,14 @@ async def async_fifteen(request, result):
 )
 def fixed_key(request, result):
     return HttpResponse(result)
+
+
+def status_tag_page(request):
+    """A site's own page that shows a job's status with the template tag (reads Redis)."""
+    page = Template('{% load rq_poll %}<p>{% process_status "/sum/?x=1&y=2" %}</p>')
+    return HttpResponse(page.render(RequestContext(request)))
+
+
+def direct_redis_page(request):
+    """A page that talks to Redis itself (as django-rq's dashboard does)."""
+    return HttpResponse(str(redis.Redis.from_url(request.GET["url"]).dbsize()))
