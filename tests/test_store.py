@@ -180,6 +180,6 @@ def test_an_older_job_ending_leaves_a_newer_mapping_alone(url, redis_db, run_job
     for ttl in (0, -1, 60):
         assert backend.settle(key, older, ttl) is False
         assert redis_db.get(key) == newer.encode()
-    assert 0 < redis_db.ttl(key) <= 500  # as the newer job's settle left it
+    assert redis_db.ttl(key) > 0  # as the newer job's settle left it: it expires
     assert backend.settle(key, newer, 0) is True
     assert redis_db.get(key) is None
