@@ -13,8 +13,10 @@ from __future__ import annotations
 # Returns nil for "no mapping", the bare id for "job gone" (mapping healed), else one
 # string (one bulk reply parses far faster than a nested array in redis-py):
 #   id NUL status NUL abandoned ("1"/"") NUL result entry id NUL result type NUL
-#   return value NUL exc string NUL length of origin NUL origin meta
+#   return value NUL exc string NUL ended_at NUL length of origin NUL origin meta
 # The result fields are rq's base64 text (never NUL) and empty without a result;
+# ended_at (rq's timestamp text, empty when unset) tells one run's result from
+# another's, so that a process can remember which results it has read back;
 # origin and meta, which may hold any byte, come last, split by origin's length.
 LOOKUP = r"""
 local id = ARGV[2]
@@ -24,7 +26,7 @@ if by_url then
   if not id then return false end
 end
 local jk = @JOB@ .. id
-local f = redis.call('HMGET', jk, 'status', 'origin')
+local f = redis.call('HMGET', jk, 'status', 'origin', 'ended_at')
 local status = f[1]
 if not status then
   if by_url then redis.call('DEL', KEYS[1]) end
@@ -87,7 +89,7 @@ end
 local meta = ''
 if flags == 'm' or flags == 'rm' then meta = redis.call('HGET', jk, 'meta') or '' end
 return id .. '\0' .. status .. '\0' .. abandoned .. '\0' .. entry .. '\0' .. kind .. '\0'
-  .. value .. '\0' .. exc .. '\0' .. #origin .. '\0' .. origin .. meta
+  .. value .. '\0' .. exc .. '\0' .. (f[3] or '') .. '\0' .. #origin .. '\0' .. origin .. meta
 """
 
 

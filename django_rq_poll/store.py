@@ -120,6 +120,23 @@ class Snapshot(NamedTuple):
     origin: str = ""
 
 
+def describe(connection: redis.Redis, queue_name: str | None = None) -> str:
+    """Where a client connects, for error messages: never its password."""
+    kwargs = connection.connection_pool.connection_kwargs
+    location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+    queue = f", queue {queue_name!r}" if queue_name is not None else ""
+    return f"{location} (db {kwargs.get('db', 0)}{queue})"
+
+
+@contextlib.contextmanager
+def unavailable_as(where: str) -> Iterator[None]:
+    """Turn redis-py's connection errors into :class:`RedisUnavailable` naming ``where``."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise RedisUnavailable(where) from exc
+
+
 def new_job_id() -> str:
     return uuid.uuid4().hex
 
@@ -137,16 +154,11 @@ class Backend:
         self._origin = queue.name.encode()
         kwargs = self.connection.connection_pool.connection_kwargs
         self.identity = tuple(kwargs.get(k) for k in ("host", "port", "path", "db", "username"))
-        location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
-        self.where = f"{location} (db {kwargs.get('db', 0)}, queue {queue.name!r})"
+        self.where = describe(self.connection, queue.name)
         self._workers: tuple[float, int] | None = None  # (valid until, count)
 
-    @contextlib.contextmanager
-    def errors(self) -> Iterator[None]:
-        try:
-            yield
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise RedisUnavailable(self.where) from exc
+    def errors(self) -> contextlib.AbstractContextManager[None]:
+        return unavailable_as(self.where)
 
     def _evalsha(self, client: Any, sha: Any, source: str, *args: Any) -> Any:
         # EVALSHA straight through execute_command: redis-py's Script wrapper adds
@@ -176,17 +188,32 @@ class Backend:
         raw = self._run_lookup(polling_url, task_id, _LOOKUP_FLAGS[result, meta], client)
         if raw is None or b"\0" not in raw:  # no mapping, or the job is gone
             return None
-        return self._decode(raw, meta)
+        snap = self._decode(raw, meta)
+        if not result and snap.rq_status == "finished" and not _was_read_back(raw):
+            return self._read_back(snap.task_id, meta, client)
+        return snap
 
     def state(self, polling_url: str | None, task_id: str | None) -> State | None:
         """Just the state: the same script call, reading only its first fields."""
         raw = self._run_lookup(polling_url, task_id, b"", None)
         if raw is None or b"\0" not in raw:
             return None
-        head = raw.split(b"\0", 3)
+        head = raw.split(b"\0", 8)
         if head[2] == b"1":  # abandoned
             return State.FAILED
+        if head[1] == b"finished" and (head[0], head[7]) not in _READ_BACK:
+            snap = self._read_back(head[0].decode(), False, None)
+            return snap.state if snap is not None else None
         return from_rq_status(head[1].decode())
+
+    def _read_back(self, task_id: str, meta: bool, client: Any) -> Snapshot | None:
+        """A finished job whose result this process has not read yet: read it now.
+
+        A result that cannot be read back here makes the job failed for every function
+        (state checks, check_status_or_begin, pages), not only for get_process_result.
+        """
+        snap = self.lookup(None, task_id, result=True, meta=meta, client=client)
+        return snap._replace(return_value=None) if snap is not None else None
 
     def _run_lookup(
         self, polling_url: str | None, task_id: str | None, flags: bytes, client: Any
@@ -207,14 +234,14 @@ class Backend:
 
     def _decode(self, raw: bytes, want_meta: bool) -> Snapshot:
         """Read the lookup script's one-string reply (layout in :mod:`.scripts`)."""
-        head = raw.split(b"\0", 8)
+        head = raw.split(b"\0", 9)
         task_id = head[0].decode()
         rq_status = head[1].decode()
         abandoned = head[2] == b"1"
         entry_id, kind, value, exc_string = head[3:7]
-        origin, meta = head[8], b""
+        origin, meta = head[9], b""
         if want_meta:
-            origin_length = int(head[7])
+            origin_length = int(head[8])
             origin, meta = origin[:origin_length], origin[origin_length:]
         state = State.FAILED if abandoned else from_rq_status(rq_status)
         # Only a value, an error or meta needs the serializer (not a state check).
@@ -253,6 +280,8 @@ class Backend:
                 error=UNREADABLE_ERROR.format(error=f"{type(exc).__name__}: {exc}"),
                 origin=origin.decode(errors="replace"),
             )
+        if entry_id and rq_status == "finished":
+            _remember_read_back(raw)
         if state is State.FAILED and error is None:
             error = f"The job ended with status {rq_status!r}."
         meta_dict: dict[str, Any] | None = {} if want_meta else None  # as rq: {} when unset
@@ -468,6 +497,28 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+# Finished results this process has read back, by job id and rq's ended_at (which tells
+# the runs of a repeated job apart): a state check of such a job needs no decoding. Only
+# readable verdicts are kept, so a result that cannot be read is tried again each time.
+_READ_BACK: set[tuple[bytes, bytes]] = set()
+_READ_BACK_MAX = 4096
+
+
+def _read_back_key(raw: bytes) -> tuple[bytes, bytes]:
+    head = raw.split(b"\0", 8)
+    return head[0], head[7]
+
+
+def _was_read_back(raw: bytes) -> bool:
+    return _read_back_key(raw) in _READ_BACK
+
+
+def _remember_read_back(raw: bytes) -> None:
+    if len(_READ_BACK) >= _READ_BACK_MAX:
+        _READ_BACK.clear()  # crude but bounded: the ids being polled come back at once
+    _READ_BACK.add(_read_back_key(raw))
+
+
 def keeps(snapshot: Snapshot) -> bool:
     """A job that check_status_or_begin must not replace."""
     if snapshot.abandoned:
@@ -538,6 +589,7 @@ def clear_cache(**kwargs: Any) -> None:
         with _lock:
             _backends.clear()
             _default = None
+            _READ_BACK.clear()
 
 
 setting_changed.connect(clear_cache, dispatch_uid="django_rq_poll.store.clear_cache")

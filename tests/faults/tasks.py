@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.tasks import wait_for
+from tests.tasks import _redis, wait_for
 
 
 def hold(key: str, timeout: float = 120) -> str:
@@ -29,3 +29,8 @@ def _refuse() -> None:
 
 def unloadable() -> Any:
     return _Unloadable()
+
+
+def unloadable_until(key: str) -> Any:
+    """An unreadable result until the test sets ``key``, then a plain one."""
+    return "readable now" if _redis().get(key) else _Unloadable()

@@ -23,4 +23,20 @@ class HoldView(PollingMixin, View):
         return HttpResponse(f"held: {self.result}")
 
 
-urlpatterns = [*site_urlpatterns, path("faults/hold/", HoldView.as_view())]
+class UnreadableView(PollingMixin, View):
+    """A result this process cannot read back until the test sets the key in the query."""
+
+    task = tasks.unloadable_until
+
+    def get_task_args(self):
+        return (self.request.GET["key"],)
+
+    def get(self, request):
+        return HttpResponse(f"read: {self.result}")
+
+
+urlpatterns = [
+    *site_urlpatterns,
+    path("faults/hold/", HoldView.as_view()),
+    path("faults/unreadable/", UnreadableView.as_view()),
+]
