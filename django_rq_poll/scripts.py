@@ -33,18 +33,38 @@ end
 local origin = f[2] or ''
 local abandoned = ''
 if status == 'started' then
+  -- Abandoned only on evidence that eviction cannot remove: an entry of the job in
+  -- rq's wip registry whose heartbeat score has passed. rq:executions:<id>, the
+  -- execution hashes and the worker key carry TTLs, so a volatile-* policy may evict
+  -- them while the job runs; the wip registry and a started job's hash carry none.
   local t = redis.call('TIME')
   local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-  local alive = false
-  local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
-  for _, e in ipairs(execs) do
-    local s = redis.call('ZSCORE', @WIP@ .. origin, id .. ':' .. e)
-    if s and (s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now) then
+  local wip = @WIP@ .. origin
+  local alive, expired = false, false
+  local function judge(s)
+    if s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now then
       alive = true
-      break
+    else
+      expired = true
     end
   end
-  if not alive then
+  local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
+  for _, e in ipairs(execs) do
+    local s = redis.call('ZSCORE', wip, id .. ':' .. e)
+    if s then judge(s) end
+    if alive then break end
+  end
+  if not alive and not expired then
+    -- No entry found through the executions list (evicted, expired, or read between
+    -- two of rq's writes): look for the job's own entries in the wip registry.
+    local prefix = id .. ':'
+    local entries = redis.call('ZRANGE', wip, 0, -1, 'WITHSCORES')
+    for i = 1, #entries, 2 do
+      if string.sub(entries[i], 1, #prefix) == prefix then judge(entries[i + 1]) end
+      if alive then break end
+    end
+  end
+  if expired and not alive then
     abandoned = '1'
     if by_url and redis.call('TTL', KEYS[1]) == -1 and @ABANDONED_TTL@ > 0 then
       redis.call('EXPIRE', KEYS[1], @ABANDONED_TTL@)
