@@ -35,7 +35,13 @@ from .api import (
     process_is_running,
     process_is_running_or_complete,
 )
-from .exceptions import ImproperlyConfigured, ProcessFailed, RedisUnavailable, RQPollError
+from .exceptions import (
+    ImproperlyConfigured,
+    ProcessFailed,
+    RedisPermissionDenied,
+    RedisUnavailable,
+    RQPollError,
+)
 from .progress import Progress, set_progress
 from .states import State
 
@@ -46,6 +52,7 @@ __all__ = [
     "ProcessFailed",
     "Progress",
     "RQPollError",
+    "RedisPermissionDenied",
     "RedisUnavailable",
     "State",
     "StatusText",

@@ -23,7 +23,7 @@ from rq.queue import Queue
 from rq.registry import StartedJobRegistry
 from rq.results import Result
 
-from . import keys, scripts
+from . import acl, keys, scripts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
 from .exceptions import ImproperlyConfigured, RedisUnavailable
 from .states import State, from_rq_status
@@ -111,15 +111,28 @@ class Backend:
             yield
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise RedisUnavailable(self.where) from exc
+        except redis.ResponseError as exc:
+            self._raise_if_refused(exc)
+            raise
+
+    def _raise_if_refused(self, exc: redis.ResponseError, source: str | None = None) -> None:
+        """A refused ACL permission becomes an error that names it."""
+        denied = acl.permission_error(exc, self.where, source)
+        if denied is not None:
+            raise denied from exc
 
     def _evalsha(self, client: Any, sha: Any, source: str, *args: Any) -> Any:
         # EVALSHA straight through execute_command: redis-py's Script wrapper adds
         # per-call work, and on a pipeline an extra SCRIPT EXISTS round trip.
         try:
-            return client.execute_command("EVALSHA", sha, *args)
-        except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
-            self.connection.script_load(source)
-            return client.execute_command("EVALSHA", sha, *args)
+            try:
+                return client.execute_command("EVALSHA", sha, *args)
+            except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
+                self.connection.script_load(source)
+                return client.execute_command("EVALSHA", sha, *args)
+        except redis.ResponseError as exc:
+            self._raise_if_refused(exc, source)
+            raise
 
     def _script(self, name: str, keys_: list[str], args: list[Any]) -> Any:
         return self._evalsha(
