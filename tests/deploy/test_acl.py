@@ -148,3 +148,10 @@ def test_a_refused_permission_in_rqpoll_is_a_command_error(private_redis, use_re
     use_redis(_site_user(server, [r for r in acl.rules("rq_poll") if r != "+scan"]))
     with pytest.raises(CommandError, match="the command SCAN"):
         call_command("rqpoll", "list", stdout=StringIO())
+
+
+def test_the_deployment_docs_print_the_proven_rules():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "deployment.rst").read_text()
+    assert acl.setuser_line("rq_poll") in text
