@@ -18,6 +18,7 @@ from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.log import log_response
 
 from . import api, html, store, tasks, texts
 from .conf import conf
@@ -95,11 +96,24 @@ def no_store(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
+def logged(
+    response: HttpResponse, request: HttpRequest, level: str, message: str, *args: Any
+) -> HttpResponse:
+    """Log a page this app answers on purpose, once, on its own logger.
+
+    Django logs every response of status 500 or more at ERROR on ``django.request``, which
+    ``mail_admins`` turns into one email per request when DEBUG is off: a failed task or
+    a Redis outage under load would flood the admins. ``log_response`` logs here instead
+    and marks the response as logged, so Django does not log it again.
+    """
+    log_response(message, *args, response=response, request=request, logger=logger, level=level)
+    return response
+
+
 def unavailable(
     request: HttpRequest, exc: RedisUnavailable, template: str = Templates.unavailable
 ) -> HttpResponseBase:
     """503 with Retry-After: an outage is logged for operators, never shown as a traceback."""
-    logger.warning("Polling page %s answered 503: %s", request.path, exc)
     response = TemplateResponse(
         request,
         template,
@@ -107,6 +121,7 @@ def unavailable(
         status=503,
     )
     response["Retry-After"] = str(conf.RETRY_AFTER)
+    logged(response, request, "warning", "Polling page %s answered 503: %s", request.path, exc)
     return no_store(response)
 
 
@@ -211,6 +226,16 @@ class Poller:
             )
         else:
             response = TemplateResponse(self.request, self.templates.failed, context, status=500)
+        logged(
+            response,
+            self.request,
+            "info",
+            "Polling page %s answered %s: job %s %s",
+            self.request.path,
+            response.status_code,
+            snap.task_id,
+            snap.state.value,
+        )
         return no_store(response)
 
     # -- POST "try again" -----------------------------------------------------------

@@ -275,9 +275,9 @@ def status(request: HttpRequest, job_id: str) -> HttpResponseBase:
     try:
         snap = api.get_process_snapshot(task_id=job_id)
     except RedisUnavailable as exc:
-        pages.logger.warning("Status of job %s answered 503: %s", job_id, exc)
         response = JsonResponse({"error": gettext("Try again in a moment.")}, status=503)
         response["Retry-After"] = str(conf.RETRY_AFTER)
+        pages.logged(response, request, "warning", "Status of job %s answered 503: %s", job_id, exc)
         return pages.no_store(response)
     if snap is None or not _may_read(request, snap.meta or {}):
         return _not_found()
