@@ -247,7 +247,7 @@ class Poller:
             api.check_status_or_begin(**self._begin_kwargs())
         except RedisUnavailable as exc:
             return unavailable(self.request, exc, self.templates.unavailable)
-        return HttpResponseRedirect(self.page_url, status=303)
+        return no_store(HttpResponseRedirect(self.page_url, status=303))
 
     async def aretry(self) -> HttpResponseBase:
         try:
@@ -257,7 +257,7 @@ class Poller:
             await api.acheck_status_or_begin(**self._begin_kwargs())
         except RedisUnavailable as exc:
             return unavailable(self.request, exc, self.templates.unavailable)
-        return HttpResponseRedirect(self.page_url, status=303)
+        return no_store(HttpResponseRedirect(self.page_url, status=303))
 
     # -- the result ----------------------------------------------------------------------
     def finish(self, response: HttpResponseBase) -> HttpResponseBase:
