@@ -139,6 +139,13 @@ class Backend:
             self.connection, _SHAS[name], _SOURCES[name], len(keys_), *keys_, *args
         )
 
+    def load_scripts(self) -> list[str]:
+        """Load every script now (``rqpoll doctor``; lookups load them when missing)."""
+        with self.errors():
+            for source in (self._lookup_source, *_SOURCES.values()):
+                self.connection.script_load(source)
+        return ["lookup", *_SOURCES]
+
     # -- reading -----------------------------------------------------------------
     def lookup(
         self,
