@@ -24,6 +24,19 @@ if by_url then
   if not id then return false end
 end
 local jk = @JOB@ .. id
+local function utc_seconds(text)
+  -- rq's '%Y-%m-%dT%H:%M:%S.%fZ' (UTC) to Unix seconds; days from the civil date
+  local y, m, d, hh, mm, ss = string.match(text or '', '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)')
+  if not y then return nil end
+  y, m, d = tonumber(y), tonumber(m), tonumber(d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return ((era * 146097 + doe - 719468) * 24 + tonumber(hh)) * 3600 + tonumber(mm) * 60
+    + tonumber(ss)
+end
 local f = redis.call('HMGET', jk, 'status', 'origin')
 local status = f[1]
 if not status then
@@ -62,6 +75,16 @@ if status == 'started' then
     for i = 1, #entries, 2 do
       if string.sub(entries[i], 1, #prefix) == prefix then judge(entries[i + 1]) end
       if alive then break end
+    end
+  end
+  if not alive and not expired then
+    -- No heartbeat evidence left at all (deleted, or evicted under an allkeys-* policy).
+    -- The job's own hash still says when it started and its timeout: rq kills a job at
+    -- its timeout, so one started longer ago than that (plus a grace) is not running.
+    local s = redis.call('HMGET', jk, 'started_at', 'timeout')
+    local started, limit = utc_seconds(s[1]), tonumber(s[2] or '')
+    if started and limit and limit > 0 and now > started + limit + @TIMEOUT_GRACE@ then
+      expired = true
     end
   end
   if expired and not alive then
@@ -108,9 +131,16 @@ return id .. '\0' .. status .. '\0' .. abandoned .. '\0' .. entry .. '\0' .. kin
 """
 
 
+# Seconds past a started job's timeout after which, with no heartbeat evidence left at
+# all, it reads abandoned: rq's longest heartbeat lifetime (30 s interval + 60 s) and room
+# for the worker to record the failure it handles at the timeout.
+TIMEOUT_GRACE = 120
+
+
 def lookup_source(*, job: str, results: str, executions: str, wip: str, abandoned_ttl: int) -> str:
     """LOOKUP with rq's key prefixes and the abandoned mapping's TTL written in."""
     source = LOOKUP.replace("@ABANDONED_TTL@", str(int(abandoned_ttl)))
+    source = source.replace("@TIMEOUT_GRACE@", str(TIMEOUT_GRACE))
     for name, prefix in (
         ("JOB", job),
         ("RESULTS", results),

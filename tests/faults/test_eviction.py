@@ -138,3 +138,22 @@ def test_no_evidence_at_all_reads_running(url, redis_db):
     assert poll.get_process_status(url) is State.RUNNING
     again = poll.check_status_or_begin(tasks.double, (1,), polling_url=url)
     assert not again.started and again.task_id == task_id
+
+
+@pytest.mark.parametrize(("started_ago", "abandoned"), [(30, False), (180 + 100, False), (180 + 140, True)])
+def test_no_evidence_but_past_its_timeout(url, redis_db, started_ago, abandoned):
+    """With no heartbeat evidence left, the job hash's own started_at and timeout still
+    tell: rq kills a job at its timeout, so one started longer ago (plus the grace) is
+    not running. rq's own date format, built by rq."""
+    from datetime import UTC, datetime, timedelta
+
+    from rq.utils import utcformat
+
+    task_id = poll.begin_process(tasks.double, (1,), polling_url=url, timeout=180)
+    redis_db.lpop("rq:queue:default")
+    started = datetime.now(UTC) - timedelta(seconds=started_ago)
+    redis_db.hset(
+        Job.key_for(task_id), mapping={"status": "started", "started_at": utcformat(started)}
+    )
+    assert poll.process_has_failed(url) is abandoned
+    assert poll.check_status_or_begin(tasks.double, (1,), polling_url=url).started is abandoned
