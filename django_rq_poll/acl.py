@@ -109,7 +109,16 @@ _CALL = re.compile(r"redis\.call\('(\w+)'")
 def permission_error(
     exc: Exception, where: str, source: str | None = None
 ) -> RedisPermissionDenied | None:
-    """The error to raise for a Redis error that is a refused permission, else ``None``.
+    """The error to raise for a Redis error that is a refused permission, else ``None``."""
+    missing = describe_refusal(exc, source)
+    if missing is None:
+        return None
+    return RedisPermissionDenied(where, missing, str(exc).splitlines()[0][:300])
+
+
+def describe_refusal(exc: Exception, source: str | None = None) -> str | None:
+    """What an ACL refusal refused ("the command GET", "a key used by HGET in a script"),
+    or ``None`` when ``exc`` is not a refusal.
 
     ``source`` is the Lua source of the script that ran, if one did: Redis names only the
     script's line, and that line names the command.
@@ -135,4 +144,4 @@ def permission_error(
         missing = f"the command {called.group(1)}"
     else:
         missing = "a command, key or channel"
-    return RedisPermissionDenied(where, missing, text.splitlines()[0][:300])
+    return missing

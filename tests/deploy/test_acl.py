@@ -155,3 +155,35 @@ def test_the_deployment_docs_print_the_proven_rules():
 
     text = (Path(__file__).parents[2] / "docs" / "deployment.rst").read_text()
     assert acl.setuser_line("rq_poll") in text
+
+
+SOURCE = "local a = 1\nlocal b = redis.call('HGET', KEYS[1], 'x')\n"
+
+
+@pytest.mark.parametrize(
+    ("message", "missing"),
+    [
+        ("this user has no permissions to run the 'get' command", "the command GET"),
+        ("this user has no permissions to access one of the keys used as arguments", "a key"),
+        (
+            "this user has no permissions to access one of the channels used as arguments",
+            "a channel",
+        ),
+        (
+            "The user executing the script can't run this command or subcommand script: "
+            "abc, on @user_script:2.",
+            "the command HGET",
+        ),
+        (
+            "The user executing the script can't access at least one of the keys mentioned "
+            "in the command script: abc, on @user_script:2.",
+            "a key used by HGET in a script",
+        ),
+        ("WRONGTYPE Operation against a key holding the wrong kind of value", None),
+        ("BUSY Redis is busy running a script", None),
+    ],
+)
+def test_what_a_refusal_refused(message, missing):
+    import redis
+
+    assert acl.describe_refusal(redis.ResponseError(message), SOURCE) == missing

@@ -140,7 +140,9 @@ def test_no_evidence_at_all_reads_running(url, redis_db):
     assert not again.started and again.task_id == task_id
 
 
-@pytest.mark.parametrize(("started_ago", "abandoned"), [(30, False), (180 + 100, False), (180 + 140, True)])
+@pytest.mark.parametrize(
+    ("started_ago", "abandoned"), [(30, False), (180 + 100, False), (180 + 140, True)]
+)
 def test_no_evidence_but_past_its_timeout(url, redis_db, started_ago, abandoned):
     """With no heartbeat evidence left, the job hash's own started_at and timeout still
     tell: rq kills a job at its timeout, so one started longer ago (plus the grace) is
