@@ -22,7 +22,7 @@ from django.utils.log import log_response
 
 from . import api, html, store, tasks, texts
 from .conf import conf
-from .exceptions import RedisUnavailable
+from .exceptions import RedisPermissionDenied, RedisUnavailable
 from .progress import Progress
 from .states import State
 
@@ -110,6 +110,11 @@ def logged(
     return response
 
 
+def outage_level(exc: RedisUnavailable) -> str:
+    """An outage passes (a warning); a refused permission needs someone (an error)."""
+    return "error" if isinstance(exc, RedisPermissionDenied) else "warning"
+
+
 def unavailable(
     request: HttpRequest, exc: RedisUnavailable, template: str = Templates.unavailable
 ) -> HttpResponseBase:
@@ -121,7 +126,9 @@ def unavailable(
         status=503,
     )
     response["Retry-After"] = str(conf.RETRY_AFTER)
-    logged(response, request, "warning", "Polling page %s answered 503: %s", request.path, exc)
+    logged(
+        response, request, outage_level(exc), "Polling page %s answered 503: %s", request.path, exc
+    )
     return no_store(response)
 
 

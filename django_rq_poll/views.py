@@ -319,7 +319,14 @@ def status(request: HttpRequest, job_id: str) -> HttpResponseBase:
     except RedisUnavailable as exc:
         response = JsonResponse({"error": gettext("Try again in a moment.")}, status=503)
         response["Retry-After"] = str(conf.RETRY_AFTER)
-        pages.logged(response, request, "warning", "Status of job %s answered 503: %s", job_id, exc)
+        pages.logged(
+            response,
+            request,
+            pages.outage_level(exc),
+            "Status of job %s answered 503: %s",
+            job_id,
+            exc,
+        )
         return pages.no_store(response)
     if snap is None or not _may_read(request, snap.meta or {}):
         return _not_found()
