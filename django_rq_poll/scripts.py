@@ -24,19 +24,6 @@ if by_url then
   if not id then return false end
 end
 local jk = @JOB@ .. id
-local function utc_seconds(text)
-  -- rq's '%Y-%m-%dT%H:%M:%S.%fZ' (UTC) to Unix seconds; days from the civil date
-  local y, m, d, hh, mm, ss = string.match(text or '', '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)')
-  if not y then return nil end
-  y, m, d = tonumber(y), tonumber(m), tonumber(d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return ((era * 146097 + doe - 719468) * 24 + tonumber(hh)) * 3600 + tonumber(mm) * 60
-    + tonumber(ss)
-end
 local f = redis.call('HMGET', jk, 'status', 'origin')
 local status = f[1]
 if not status then
@@ -54,6 +41,19 @@ if status == 'started' then
   local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
   local wip = @WIP@ .. origin
   local alive, expired = false, false
+  local function utc_seconds(text)
+    -- rq's '%Y-%m-%dT%H:%M:%S.%fZ' (UTC) to Unix seconds; days from the civil date
+    local y, m, d, hh, mm, ss = string.match(text or '', '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)')
+    if not y then return nil end
+    y, m, d = tonumber(y), tonumber(m), tonumber(d)
+    if m <= 2 then y = y - 1 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+    local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+    return ((era * 146097 + doe - 719468) * 24 + tonumber(hh)) * 3600 + tonumber(mm) * 60
+      + tonumber(ss)
+  end
   local function judge(s)
     if s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now then
       alive = true
