@@ -30,3 +30,11 @@ def hold(key: str, timeout: float = 300) -> str:
     while time.monotonic() < deadline and not conn.get(key):
         time.sleep(0.05)
     return "released"
+
+
+def sized(n_bytes: int) -> dict[str, object]:
+    """A result of about ``n_bytes`` of text: a big table, a GeoJSON layer."""
+    # Distinct rows of 64 characters: a serializer must store each one.
+    return {
+        "rows": [f"{i:08d}" + "0123456789abcdef" * 3 + "01234567" for i in range(n_bytes // 64)]
+    }

@@ -14,7 +14,7 @@ from rq.job import Job
 from rq.queue import Queue
 
 from . import callbacks, keys, pending, store, tasks, texts
-from .conf import RQ_DEFAULT_RESULT_TTL, conf
+from .conf import DEFAULT_RESULT_TTL, conf
 from .exceptions import ProcessFailed
 from .progress import Progress
 from .states import State, from_rq_status
@@ -147,7 +147,7 @@ def _default_result_ttl(queue_name: str) -> int:
     from django_rq.queues import get_result_ttl
 
     ttl = get_result_ttl(queue_name)
-    return int(ttl) if ttl is not None else RQ_DEFAULT_RESULT_TTL
+    return int(ttl) if ttl is not None else DEFAULT_RESULT_TTL
 
 
 def _deferred_to_commit() -> bool:

@@ -64,8 +64,8 @@ def check_settings(
         errors.append(
             _error(
                 f"RQ_POLL['RESULT_TTL'] is {raw.get('RESULT_TTL')!r}.",
-                "Use None (django-rq's default), -1 (keep forever) or a number of seconds > 0; "
-                "0 would store no result for a page to show.",
+                "Use None (django-rq's DEFAULT_RESULT_TTL, else one day), -1 (keep forever) "
+                "or a number of seconds > 0; 0 would store no result for a page to show.",
                 4,
             )
         )

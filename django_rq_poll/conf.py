@@ -12,7 +12,7 @@ DEFAULTS: dict[str, Any] = {
     # Prefix of every Redis key this app writes.
     "PREFIX": "rq_poll",
     # Seconds a finished job's result (and its URL mapping) is kept; None means
-    # django-rq's DEFAULT_RESULT_TTL for the queue, else rq's 500. -1 keeps it forever.
+    # django-rq's DEFAULT_RESULT_TTL for the queue if set, else one day. -1 keeps it forever.
     "RESULT_TTL": None,
     # Seconds a failed, stopped or canceled job (and its mapping) is kept; -1 forever.
     "FAILURE_TTL": 24 * 60 * 60,
@@ -25,6 +25,10 @@ DEFAULTS: dict[str, Any] = {
 }
 
 RQ_DEFAULT_RESULT_TTL = 500
+# What begin_process gives a finished job when neither RQ_POLL nor django-rq names a
+# lifetime: a day, as Celery keeps results. rq's own 500 s is no cache: a result nobody
+# opened within eight minutes would be gone. docs/deployment.rst gives its memory cost.
+DEFAULT_RESULT_TTL = 24 * 60 * 60
 
 
 class Settings:
@@ -55,10 +59,11 @@ class Settings:
     @property
     def RESULT_TTL(self) -> int | None:
         """Seconds a finished job's result, and the URL mapping that finds it, are kept.
-        ``None`` takes django-rq's ``DEFAULT_RESULT_TTL`` (of the queue in ``RQ_QUEUES``,
-        else of the ``RQ`` setting), else rq's 500;
-        ``-1`` keeps them forever. ``0`` is refused by the system checks (no result
-        would be left for the page to show)."""
+        ``None`` (the default) takes django-rq's ``DEFAULT_RESULT_TTL`` (of the queue in
+        ``RQ_QUEUES``, else of the ``RQ`` setting) when one is set, else one day
+        (``conf.DEFAULT_RESULT_TTL``, Celery's default; rq's own 500 s is too short for a
+        cache of results); ``-1`` keeps them forever. ``0`` is refused by the system
+        checks (no result would be left for the page to show)."""
         value = self._get("RESULT_TTL")
         return None if value is None else int(value)
 

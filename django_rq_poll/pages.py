@@ -1,8 +1,9 @@
 """What a polling page answers: the result, or a running, failed or unavailable page.
 
 Shared by :class:`~django_rq_poll.views.PollingMixin` and the ``polling_view`` decorator.
-Every Redis access goes through :mod:`django_rq_poll.api`; one lookup decides the answer
-and only a page that must start or find a running job makes a second call.
+Every Redis access goes through :mod:`django_rq_poll.api` (and, for a queued job only,
+:mod:`django_rq_poll.workers`); one lookup decides the answer and only a page that must
+start or find a running job makes a second call.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -19,8 +21,9 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.log import log_response
+from django.utils.translation import gettext
 
-from . import api, html, store, tasks, texts
+from . import api, delivery, html, store, tasks, texts, workers
 from .conf import conf
 from .exceptions import RedisPermissionDenied, RedisUnavailable
 from .progress import Progress
@@ -44,6 +47,9 @@ class Templates:
     unavailable: str = "django_rq_poll/unavailable.html"
     htmx_running: str = "django_rq_poll/htmx/running.html"
     htmx_failed: str = "django_rq_poll/htmx/failed.html"
+    htmx_unavailable: str = "django_rq_poll/htmx/unavailable.html"
+    ready: str = "django_rq_poll/ready.html"
+    htmx_ready: str = "django_rq_poll/htmx/ready.html"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ def is_htmx(request: HttpRequest) -> bool:
 
 def wants_retry(request: HttpRequest) -> bool:
     return request.method == "POST" and RETRY_FIELD in request.POST
+
+
+def shows_details(user: Any) -> bool:
+    """Tracebacks and worker hints are shown to staff, and to everyone under DEBUG."""
+    return settings.DEBUG or bool(getattr(user, "is_staff", False))
 
 
 def owner_of(user: Any) -> str | None:
@@ -78,7 +89,7 @@ def polling_key(page_key: str, user: Any) -> str:
     never share one user's result with another.
     """
     owner = owner_of(user)
-    key = page_key.replace("#", "%23")
+    key = delivery.without_marker(page_key).replace("#", "%23")
     return key if owner is None else f"{key}#user={owner}"
 
 
@@ -116,18 +127,34 @@ def outage_level(exc: RedisUnavailable) -> str:
 
 
 def unavailable(
-    request: HttpRequest, exc: RedisUnavailable, template: str = Templates.unavailable
+    request: HttpRequest,
+    exc: RedisUnavailable,
+    template: str = Templates.unavailable,
+    htmx_template: str = Templates.htmx_unavailable,
 ) -> HttpResponseBase:
-    """503 with Retry-After: an outage is logged for operators, never shown as a traceback."""
-    response = TemplateResponse(
-        request,
-        template,
-        {"retry_after": conf.RETRY_AFTER, "page_url": request.get_full_path()},
-        status=503,
-    )
+    """503 with Retry-After: an outage is logged for operators, never shown as a traceback.
+
+    htmx swaps no error response, so its polling element gets a 200 fragment that says
+    the connection is lost and keeps asking every ``RETRY_AFTER`` seconds.
+    """
+    htmx = is_htmx(request)
+    status = 200 if htmx else 503
+    context = {
+        "retry_after": conf.RETRY_AFTER,
+        "retry_after_ms": _milliseconds(conf.RETRY_AFTER),
+        "page_url": delivery.without_marker(request.get_full_path()),
+    }
+    chosen = htmx_template if htmx else template
+    response = TemplateResponse(request, chosen, context, status=status)
     response["Retry-After"] = str(conf.RETRY_AFTER)
     logged(
-        response, request, outage_level(exc), "Polling page %s answered 503: %s", request.path, exc
+        response,
+        request,
+        outage_level(exc),
+        "Polling page %s answered %s (outage): %s",
+        request.path,
+        status,
+        exc,
     )
     return no_store(response)
 
@@ -153,10 +180,26 @@ class Poller:
     user: Any
     job_options: dict[str, Any]
     templates: Templates
+    #: The HTTP status of the (non-htmx) failure page.
+    failure_status: int = 500
 
     @property
     def page_url(self) -> str:
-        return self.request.get_full_path()
+        return delivery.without_marker(self.request.get_full_path())
+
+    def _unavailable(self, exc: RedisUnavailable) -> HttpResponseBase:
+        templates = self.templates
+        return unavailable(self.request, exc, templates.unavailable, templates.htmx_unavailable)
+
+    def _wait_args(
+        self, status: api.StatusText, snap: store.Snapshot | None
+    ) -> tuple[str, str | None, str] | None:
+        """(task id, queue, rq status) of a job that may sit in its queue, else None."""
+        if status.state is not State.PENDING:
+            return None
+        if snap is not None and snap.task_id == status.task_id:
+            return status.task_id, snap.origin or None, snap.rq_status
+        return status.task_id, self.job_options.get("queue"), "queued"
 
     def _begin_kwargs(self) -> dict[str, Any]:
         options = dict(self.job_options)
@@ -179,9 +222,11 @@ class Poller:
             if snap is not None and snap.state.done:
                 return self._settled(snap)
             status = api.check_status_or_begin(**self._begin_kwargs())
+            found = self._wait_args(status, snap)
+            wait = workers.wait_of(*found) if found is not None else None
         except RedisUnavailable as exc:
-            return unavailable(self.request, exc, self.templates.unavailable)
-        return self._running(status, snap)
+            return self._unavailable(exc)
+        return self._running(status, snap, wait)
 
     async def apoll(self) -> Ready | HttpResponseBase:
         try:
@@ -189,19 +234,30 @@ class Poller:
             if snap is not None and snap.state.done:
                 return self._settled(snap)
             status = await api.acheck_status_or_begin(**self._begin_kwargs())
+            found = self._wait_args(status, snap)
+            wait = None
+            if found is not None:
+                wait = await sync_to_async(workers.wait_of, thread_sensitive=False)(*found)
         except RedisUnavailable as exc:
-            return unavailable(self.request, exc, self.templates.unavailable)
-        return self._running(status, snap)
+            return self._unavailable(exc)
+        return self._running(status, snap, wait)
 
     def _settled(self, snap: store.Snapshot) -> Ready | HttpResponseBase:
         if snap.state is State.COMPLETE:
             return Ready(snap.return_value)
         return self._failed(snap)
 
-    def _running(self, status: api.StatusText, snap: store.Snapshot | None) -> HttpResponseBase:
+    def _running(
+        self, status: api.StatusText, snap: store.Snapshot | None, wait: workers.Wait | None
+    ) -> HttpResponseBase:
         progress = Progress.from_meta(snap.meta) if snap is not None else None
+        shown: str = status
+        if status.state is State.PENDING and not status.started:
+            shown = texts.waiting_text(wait.position if wait is not None else None)
         context = {
-            "status": status,
+            "status": shown,
+            "wait": wait,
+            "notice": workers.no_worker_notice(wait) if shows_details(self.user) else None,
             "state": status.state,
             "task_id": status.task_id,
             "progress": progress,
@@ -217,13 +273,17 @@ class Poller:
         return no_store(TemplateResponse(self.request, template, context, status=202))
 
     def _failed(self, snap: store.Snapshot) -> HttpResponseBase:
-        show_error = settings.DEBUG or bool(getattr(self.user, "is_staff", False))
+        show_error = shows_details(self.user)
         context = {
             "status": texts.status_text(snap.state),
             "state": snap.state,
             "canceled": snap.state is State.CANCELED,
             "task_id": snap.task_id,
             "error": snap.error if show_error else None,
+            "error_label": error_label() if show_error else "",
+            "notice": (
+                workers.unreadable_job_notice(snap.error, snap.origin) if show_error else None
+            ),
             "page_url": self.page_url,
             "retry_field": RETRY_FIELD,
         }
@@ -232,7 +292,9 @@ class Poller:
                 self.request, self.templates.htmx_failed, context, status=HTMX_STOP_POLLING
             )
         else:
-            response = TemplateResponse(self.request, self.templates.failed, context, status=500)
+            response = TemplateResponse(
+                self.request, self.templates.failed, context, status=self.failure_status
+            )
         logged(
             response,
             self.request,
@@ -253,7 +315,7 @@ class Poller:
                 api.forget_process(task_id=snap.task_id)
             api.check_status_or_begin(**self._begin_kwargs())
         except RedisUnavailable as exc:
-            return unavailable(self.request, exc, self.templates.unavailable)
+            return self._unavailable(exc)
         return no_store(HttpResponseRedirect(self.page_url, status=303))
 
     async def aretry(self) -> HttpResponseBase:
@@ -263,24 +325,56 @@ class Poller:
                 await api.aforget_process(task_id=snap.task_id)
             await api.acheck_status_or_begin(**self._begin_kwargs())
         except RedisUnavailable as exc:
-            return unavailable(self.request, exc, self.templates.unavailable)
+            return self._unavailable(exc)
         return no_store(HttpResponseRedirect(self.page_url, status=303))
 
     # -- the result ----------------------------------------------------------------------
     def finish(self, response: HttpResponseBase) -> HttpResponseBase:
-        """The view's own answer; for htmx polling, one that ends the polling."""
+        """The view's own answer; for a polling client, one it can get exactly once.
+
+        A page is answered as it is (htmx: 286, which ends htmx 2's polling). A file
+        would be downloaded while the running page stays, so a browser gets a "ready"
+        page whose single automatic request (a meta refresh, or htmx's ``load``) fetches
+        it from :func:`.delivery.deliver_url`, plus a link to fetch it again. htmx gets the same
+        for a redirect or JSON: ``HX-Redirect`` on the polling element itself would be
+        followed again on every poll whenever it leads to a download.
+        """
         patch_vary_headers(response, ("HX-Request",))
-        if not is_htmx(self.request):
+        request = self.request
+        if is_htmx(request):
+            if delivery.is_page(response):
+                response.status_code = HTMX_STOP_POLLING
+                return response
+            if delivery.is_delivery(request):  # the ready fragment's one request
+                delivery.discard(response)
+                done = HttpResponse(status=HTMX_STOP_POLLING)
+                done["HX-Redirect"] = delivery.target(response, self.page_url)
+                return no_store(done)
+            return self._ready(response, self.templates.htmx_ready, HTMX_STOP_POLLING)
+        if (
+            delivery.is_delivery(request)
+            or not delivery.is_download(response)
+            or not delivery.navigates(request)
+        ):
             return response
-        html_page = response.get("Content-Type", "").startswith("text/html")
-        if response.status_code == 200 and html_page and not response.streaming:
-            response.status_code = HTMX_STOP_POLLING
-            return response
-        # A redirect, a file, JSON ...: nothing to swap in; have htmx load it as a page.
-        location = response.get("Location") if 300 <= response.status_code < 400 else None
-        done = HttpResponse(status=HTMX_STOP_POLLING)
-        done["HX-Redirect"] = location or self.page_url
-        return no_store(done)
+        return self._ready(response, self.templates.ready, 200)
+
+    def _ready(self, response: HttpResponseBase, template: str, status: int) -> HttpResponseBase:
+        context = {
+            "download": delivery.is_download(response),
+            "result_url": delivery.target(response, self.page_url),
+            "deliver_url": delivery.deliver_url(self.page_url),
+            "page_url": self.page_url,
+        }
+        delivery.discard(response)
+        return no_store(TemplateResponse(self.request, template, context, status=status))
+
+
+def error_label() -> str:
+    """The heading over a traceback, naming why this visitor sees it."""
+    if settings.DEBUG:
+        return gettext("Error (shown because DEBUG is on)")
+    return gettext("Error (shown to staff only)")
 
 
 def handle(poller: Poller, answer: Callable[[Any], HttpResponseBase]) -> HttpResponseBase:

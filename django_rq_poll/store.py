@@ -9,6 +9,7 @@ import base64
 import contextlib
 import hashlib
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -16,12 +17,13 @@ from typing import Any, NamedTuple
 import redis
 from django.core.signals import setting_changed
 from redis.exceptions import NoScriptError, WatchError
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.executions import ExecutionRegistry
 from rq.job import Job
 from rq.queue import Queue
 from rq.registry import StartedJobRegistry
 from rq.results import Result
+from rq.worker import Worker
 
 from . import acl, keys, scripts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
@@ -46,6 +48,10 @@ UNREADABLE_ERROR = (
     "Is the code that defines it deployed here, and does the queue use the same SERIALIZER "
     "as the worker?"
 )
+
+
+# Seconds a queue's worker count is reused (see Backend.worker_count).
+WORKER_COUNT_TTL = 2.0
 
 
 def _sha(source: str) -> str:
@@ -83,6 +89,8 @@ class Snapshot(NamedTuple):
     return_value: Any = None
     error: str | None = None
     meta: dict[str, Any] | None = None
+    #: The name of the job's queue (rq's ``origin``); "" when not known.
+    origin: str = ""
 
 
 def new_job_id() -> str:
@@ -104,6 +112,7 @@ class Backend:
         self.identity = tuple(kwargs.get(k) for k in ("host", "port", "path", "db", "username"))
         location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
         self.where = f"{location} (db {kwargs.get('db', 0)}, queue {queue.name!r})"
+        self._workers: tuple[float, int] | None = None  # (valid until, count)
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:
@@ -235,6 +244,7 @@ class Backend:
                 State.FAILED,
                 abandoned,
                 error=UNREADABLE_ERROR.format(error=f"{type(exc).__name__}: {exc}"),
+                origin=origin.decode(errors="replace"),
             )
         if state is State.FAILED and error is None:
             error = f"The job ended with status {rq_status!r}."
@@ -245,7 +255,16 @@ class Backend:
             except Exception:  # a meta this serializer cannot read answers as empty
                 loaded = {}
             meta_dict = loaded if isinstance(loaded, dict) else {}
-        return Snapshot(task_id, rq_status, state, abandoned, return_value, error, meta_dict)
+        return Snapshot(
+            task_id,
+            rq_status,
+            state,
+            abandoned,
+            return_value,
+            error,
+            meta_dict,
+            origin.decode(errors="replace"),
+        )
 
     def _serializer_of(self, origin: bytes) -> Any:
         """Jobs are decoded with their own queue's serializer (pickle and JSON can mix)."""
@@ -269,6 +288,25 @@ class Backend:
                 )
             except NoSuchJobError:
                 return None
+
+    def queue_position(self, task_id: str) -> int | None:
+        """The job's place in its queue, 1 for the next one taken; ``None`` when it is
+        not in the queue's list (deferred, scheduled, or taken by a worker already)."""
+        with self.errors():
+            index = self.queue.get_job_position(task_id)
+        return None if index is None else index + 1
+
+    def worker_count(self) -> int:
+        """Workers registered on this queue, remembered for WORKER_COUNT_TTL seconds:
+        pages polled by many visitors ask once per process, not once per poll."""
+        now = time.monotonic()
+        cached = self._workers
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with self.errors():
+            count = Worker.count(queue=self.queue)
+        self._workers = (now + WORKER_COUNT_TTL, count)
+        return count
 
     def mapped_task_id(self, polling_url: str) -> str | None:
         with self.errors():
@@ -349,7 +387,9 @@ class Backend:
 
     def delete_job(self, job: Job) -> None:
         with self.errors():
-            job.delete()
+            # A simultaneous forget_process may have deleted it first: nothing left to do.
+            with contextlib.suppress(InvalidJobOperation):
+                job.delete()
             Result.delete_all(job)
 
 

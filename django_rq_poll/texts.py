@@ -24,3 +24,8 @@ def status_text(state: State | None, *, started: bool = False) -> str:
         return ""
     name = "begun" if started else _TEMPLATE[state]
     return render_to_string(f"django_rq_poll/status/{name}.txt").strip()
+
+
+def waiting_text(position: int | None) -> str:
+    """What to tell a user about a job still in its queue, with its place when known."""
+    return render_to_string("django_rq_poll/status/waiting.txt", {"position": position}).strip()

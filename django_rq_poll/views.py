@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext
 
-from . import api, keys, pages, store, tasks, texts
+from . import api, keys, pages, store, tasks, texts, workers
 from .conf import conf
 from .exceptions import ImproperlyConfigured, RedisUnavailable
 from .pages import Templates
@@ -50,14 +50,24 @@ class PollingMixin(_Base):
     vary_on_user: bool = True
     #: The "still running" page (status 202).
     running_template_name: str = Templates.running
-    #: The page of a failed or canceled job (status 500), with its "try again" form.
+    #: The page of a failed or canceled job (status ``failure_status``), with its "try
+    #: again" form.
     failed_template_name: str = Templates.failed
+    #: The HTTP status of the failure page: 500 tells monitoring and scripts that the
+    #: work failed; 200 keeps browsers' consoles quiet (see "Failure status" in the docs).
+    failure_status: int = 500
     #: The page shown while Redis cannot be reached (status 503).
     unavailable_template_name: str = Templates.unavailable
     #: The running fragment that htmx polls in place of the running page.
     htmx_running_template_name: str = Templates.htmx_running
     #: The failure fragment for htmx (status 286, since htmx swaps no error status).
     htmx_failed_template_name: str = Templates.htmx_failed
+    #: The htmx fragment shown while Redis cannot be reached (status 200, keeps polling).
+    htmx_unavailable_template_name: str = Templates.htmx_unavailable
+    #: The page that says a file result is ready and fetches it once.
+    ready_template_name: str = Templates.ready
+    #: Its htmx fragment, also used for redirect and other non-page results.
+    htmx_ready_template_name: str = Templates.htmx_ready
 
     #: The user the polling key and the job's owner are taken from (resolved once).
     polling_user: Any = None
@@ -118,6 +128,9 @@ class PollingMixin(_Base):
             unavailable=self.unavailable_template_name,
             htmx_running=self.htmx_running_template_name,
             htmx_failed=self.htmx_failed_template_name,
+            htmx_unavailable=self.htmx_unavailable_template_name,
+            ready=self.ready_template_name,
+            htmx_ready=self.htmx_ready_template_name,
         )
 
     def _hooks(self) -> list[Callable[[], Any]]:
@@ -152,6 +165,7 @@ class PollingMixin(_Base):
             user=user,
             job_options=job_options,
             templates=self.get_polling_templates(),
+            failure_status=self.failure_status,
         )
 
     async def _apoller(self, user: Any) -> pages.Poller:
@@ -227,6 +241,7 @@ def polling_view(
     vary_on_user: bool = True,
     job_options: dict[str, Any] | None = None,
     templates: Templates | None = None,
+    failure_status: int = 500,
 ) -> Callable[[V], V]:
     """Decorate a function view that shows a task's result, like :class:`PollingMixin`.
 
@@ -234,6 +249,8 @@ def polling_view(
     ready; until then the decorator answers with the running (or failed) page.
     ``task_args``, ``task_kwargs`` and ``polling_url`` may be callables taking the
     view's own arguments ``(request, *args, **kwargs)``. Async views work too.
+    ``failure_status`` is the HTTP status of the failure page, as
+    :attr:`PollingMixin.failure_status`.
     """
     tasks.resolve(task)  # refuse an unrunnable task at import time, not on first request
 
@@ -261,6 +278,7 @@ def polling_view(
             user=user,
             job_options=dict(job_options or {}),
             templates=templates or Templates(),
+            failure_status=failure_status,
         )
 
     def decorator(view: V) -> V:
@@ -317,32 +335,42 @@ def status(request: HttpRequest, job_id: str) -> HttpResponseBase:
     try:
         snap = api.get_process_snapshot(task_id=job_id)
     except RedisUnavailable as exc:
-        response = JsonResponse({"error": gettext("Try again in a moment.")}, status=503)
-        response["Retry-After"] = str(conf.RETRY_AFTER)
-        pages.logged(
-            response,
-            request,
-            pages.outage_level(exc),
-            "Status of job %s answered 503: %s",
-            job_id,
-            exc,
-        )
-        return pages.no_store(response)
+        return _unavailable(request, job_id, exc)
     if snap is None or not _may_read(request, snap.meta or {}):
         return _not_found()
+    try:
+        wait = workers.wait_of(snap.task_id, snap.origin, snap.rq_status)
+    except RedisUnavailable as exc:
+        return _unavailable(request, job_id, exc)
     progress = Progress.from_meta(snap.meta)
+    details = pages.shows_details(getattr(request, "user", None))
     return pages.no_store(
         JsonResponse(
             {
                 "state": snap.state.value,
                 "done": snap.state.done,
                 "failed": snap.state is State.FAILED,
-                "status": texts.status_text(snap.state),
+                "status": (
+                    texts.waiting_text(wait.position if wait is not None else None)
+                    if snap.state is State.PENDING
+                    else texts.status_text(snap.state)
+                ),
                 "progress": progress.as_dict() if progress is not None else None,
                 "url": _page_of(snap.meta or {}),
+                "position": wait.position if wait is not None else None,
+                "workers": wait.workers if wait is not None and details else None,
+                "notice": workers.no_worker_notice(wait) if details else None,
             }
         )
     )
+
+
+def _unavailable(request: HttpRequest, job_id: str, exc: RedisUnavailable) -> HttpResponseBase:
+    response = JsonResponse({"error": gettext("Try again in a moment.")}, status=503)
+    response["Retry-After"] = str(conf.RETRY_AFTER)
+    level = pages.outage_level(exc)
+    pages.logged(response, request, level, "Status of job %s answered 503: %s", job_id, exc)
+    return pages.no_store(response)
 
 
 def _not_found() -> HttpResponseBase:

@@ -11,6 +11,9 @@ REQUIRED = (
     "django_rq_poll/templates/django_rq_poll/running.html",
     "django_rq_poll/static/django_rq_poll/poll.js",
     "django_rq_poll/management/commands/rqpoll.py",
+    "django_rq_poll/compat/madrona.py",
+    "django_rq_poll/templates/django_rq_poll/compat/madrona/starting_process.html",
+    "django_rq_poll/templates/django_rq_poll/compat/madrona/already_processing.html",
 )
 
 

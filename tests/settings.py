@@ -1,6 +1,15 @@
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from tests import redis_server
+
+# The docs' example apps (docs/examples) import as a project's apps would; "porting"
+# has a model, so it is installed (tests/test_docs_porting.py).
+EXAMPLES = str(Path(__file__).resolve().parent.parent / "docs" / "examples")
+if EXAMPLES not in sys.path:
+    sys.path.append(EXAMPLES)
 
 REDIS_URL = redis_server.ensure()
 
@@ -15,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django_rq",
     "django_rq_poll",
+    "tests.madrona_app",  # tests/test_madrona_app.py: an app shaped like madrona's
+    "porting",  # docs/examples/porting: the migration guide's examples
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -49,6 +60,4 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 # The web layer's tests (tests/test_views.py): test views and their templates.
 ROOT_URLCONF = "tests.urls"
 STATIC_URL = "/static/"
-from pathlib import Path  # noqa: E402
-
 TEMPLATES[0]["DIRS"] = [Path(__file__).parent / "templates"]

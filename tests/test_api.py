@@ -483,3 +483,26 @@ class TestOtherSerializer:
         assert poll.get_process_result(url) == 3
         assert poll.forget_process(task_id=again.task_id)
         assert poll.get_taskid_from_url(url) is None
+
+
+def test_simultaneous_forgets_of_one_finished_job_never_raise(url, run_jobs):
+    task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    run_jobs()
+    barrier = threading.Barrier(16)
+    answers: list[bool] = []
+    errors: list[BaseException] = []
+
+    def forget() -> None:
+        barrier.wait()
+        try:
+            answers.append(poll.forget_process(url, task_id))
+        except BaseException as exc:  # the job deleted under a racer's feet
+            errors.append(exc)
+
+    threads = [threading.Thread(target=forget) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and any(answers)
+    assert poll.get_process_status(url) is None

@@ -381,7 +381,8 @@ def test_status_text_override(site, settings):
     client = Client()
     client.get("/reports/shared/4/")
     page = client.get("/reports/shared/4/").content.decode()
-    assert '<p role="status" data-rq-poll-status>Still crunching the numbers…</p>' in page
+    expected = "In the queue, number 1: your report starts soon."
+    assert f'<p role="status" data-rq-poll-status>{expected}</p>' in page
 
 
 def test_reference_documents_the_web_layer():

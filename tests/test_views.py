@@ -56,7 +56,11 @@ class TestRequestCycle:
         again = client.get("/sum/?x=3&y=4")
         assert again.status_code == 202
         assert again.context["task_id"] == task_id
-        assert "This process is currently running in the background." in again.content.decode()
+        # Queued and no worker yet: it says it waits, and where (not "running").
+        assert (
+            "This process is waiting to start: it is number 1 in the queue."
+            in again.content.decode()
+        )
 
         run_jobs()
         done = client.get("/sum/?x=3&y=4")
@@ -283,9 +287,12 @@ class TestStatusEndpoint:
             "state": "pending",
             "done": False,
             "failed": False,
-            "status": "This process is currently running in the background.",
+            "status": "This process is waiting to start: it is number 1 in the queue.",
             "progress": None,
             "url": "/sum/?x=5",
+            "position": 1,
+            "workers": None,  # staff and DEBUG only
+            "notice": None,
         }
         run_jobs()
         done = status_of(client, task_id).json()
@@ -375,16 +382,6 @@ class TestHtmx:
         assert response.status_code == 202
         assert response.context["task_id"] != first
         assert 'hx-trigger="every 2000ms"' in response.content.decode()
-
-    def test_redirect_result_becomes_hx_redirect(self, client, run_jobs):
-        client.get("/redirect/", **HX)
-        client.get("/json/", **HX)
-        run_jobs()
-        redirect = client.get("/redirect/", **HX)
-        assert (redirect.status_code, redirect["HX-Redirect"]) == (286, "/done/42/")
-        assert redirect.content == b""
-        json_response = client.get("/json/", **HX)
-        assert (json_response.status_code, json_response["HX-Redirect"]) == (286, "/json/")
 
     def test_plain_request_is_not_htmx(self, client, run_jobs):
         client.get("/sum/", HTTP_HX_REQUEST="false")
@@ -487,3 +484,265 @@ class TestOverriddenKeyStaysPerUser:
         assert client.get("/fixed-key/").content == b"for alice-k"
         client.force_login(bob)
         assert client.get("/fixed-key/").status_code == 202  # bob's own job, not alice's
+
+
+# -- pages that tell the truth (issue 12) -----------------------------------------------
+def staff_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("staff", is_staff=True))
+    return client
+
+
+def wait_until(predicate, what, seconds=30):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+class TestWaitingJobs:
+    def test_queued_job_says_it_waits_and_where(self, client):
+        for x in (1, 2):
+            poll.begin_process(tasks.add, (x, 0), polling_url=f"/other-{x}/")
+        client.get("/sum/?x=9")
+        page = client.get("/sum/?x=9").content.decode()
+        assert "This process is waiting to start: it is number 3 in the queue." in page
+        assert "currently running" not in page
+        assert "No worker is listening" not in page  # not for anonymous visitors
+        status = status_of(client, only_job_of(client, "/sum/?x=9")).json()
+        assert (status["position"], status["workers"], status["notice"]) == (3, None, None)
+
+    @pytest.mark.parametrize("who", ["staff", "debug"])
+    def test_no_worker_notice_names_the_command(
+        self, client, transactional_db, django_user_model, settings, who
+    ):
+        if who == "staff":
+            staff_client(client, django_user_model)
+        else:
+            settings.DEBUG = True
+        notice = (
+            "No worker is listening on the queue “default”, so this job waits until one "
+            "starts. Start one with: python manage.py rqworker default"
+        )
+        first = client.get("/sum/")
+        assert notice in first.content.decode()  # the first page too
+        assert notice in client.get("/sum/", **HX).content.decode()
+        data = status_of(client, first.context["task_id"]).json()
+        assert (data["position"], data["workers"], data["notice"]) == (1, 0, notice)
+
+    def test_command_carries_the_queue_serializer(
+        self, client, transactional_db, django_user_model
+    ):
+        staff_client(client, django_user_model)
+        page = client.get("/json-queue-sum/").content.decode()
+        assert (
+            "Start one with: python manage.py rqworker json "
+            "--serializer rq.serializers.JSONSerializer"
+        ) in page
+
+    def test_busy_worker_counts_and_running_job_has_no_position(
+        self, client, transactional_db, django_user_model, rqworker, redis_db, monkeypatch
+    ):
+        monkeypatch.setattr(store, "WORKER_COUNT_TTL", 0)  # count afresh on every page
+        staff_client(client, django_user_model)
+        key = f"hold-{uuid.uuid4().hex}"
+        held = poll.begin_process(tasks.wait_for, (key,), polling_url="/held/")
+        rqworker("default")
+        wait_until(lambda: redis_db.get(f"{key}:started"), "the worker to take the job")
+        queued = client.get("/sum/")  # queued behind the held job
+        assert "No worker is listening" not in queued.content.decode()
+        data = status_of(client, queued.context["task_id"]).json()
+        assert (data["position"], data["workers"], data["notice"]) == (1, 1, None)
+        running = status_of(client, held).json()
+        assert (running["state"], running["position"], running["workers"]) == (
+            "running",
+            None,
+            None,
+        )
+        assert running["status"] == "This process is currently running in the background."
+        redis_db.set(key, 1)
+
+    def test_worker_count_is_reused_briefly(self, client, monkeypatch):
+        from rq import Worker
+
+        calls = []
+        real = Worker.count.__func__
+
+        def counting(cls, *args, **kwargs):
+            calls.append(kwargs.get("queue"))
+            return real(cls, *args, **kwargs)
+
+        monkeypatch.setattr(Worker, "count", classmethod(counting))
+        for _ in range(3):
+            client.get("/sum/")
+        assert len(calls) == 1
+
+    def test_finished_job_costs_no_queue_reads(self, client, run_jobs, monkeypatch):
+        from rq import Queue, Worker
+
+        client.get("/sum/")
+        run_jobs()
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("a finished page asked the queue")
+
+        monkeypatch.setattr(Worker, "count", classmethod(refuse))
+        monkeypatch.setattr(Queue, "get_job_position", refuse)
+        assert client.get("/sum/").status_code == 200
+
+
+def only_job_of(client, url):
+    return poll.get_taskid_from_url(url)
+
+
+class TestWorkerCannotReadTheJob:
+    def test_failure_page_tells_staff_the_serializer(
+        self, client, transactional_db, django_user_model, rqworker
+    ):
+        staff_client(client, django_user_model)
+        client.get("/json-queue-sum/")
+        worker = rqworker("json", "--burst")  # without the queue's --serializer
+        assert worker.wait(timeout=60) == 0
+        response = client.get("/json-queue-sum/")
+        assert response.status_code == 500
+        page = response.content.decode()
+        assert "rq.exceptions.DeserializationError" in page
+        assert (
+            "The worker could not read this job: it was started without the serializer of "
+            "the queue “json” (rq.serializers.JSONSerializer), or without the code of the "
+            "job&#x27;s arguments. Start its workers with: python manage.py rqworker json "
+            "--serializer rq.serializers.JSONSerializer"
+        ) in page
+
+    def test_other_failures_get_no_serializer_hint(
+        self, client, transactional_db, django_user_model, run_jobs
+    ):
+        staff_client(client, django_user_model)
+        client.get("/fail/")
+        run_jobs()
+        assert "could not read this job" not in client.get("/fail/").content.decode()
+
+
+class TestErrorLabel:
+    def test_debug_names_debug(self, client, settings, run_jobs):
+        settings.DEBUG = True
+        client.get("/fail/")
+        run_jobs()
+        page = client.get("/fail/").content.decode()
+        assert "<summary>Error (shown because DEBUG is on)</summary>" in page
+        assert "staff only" not in page
+
+    def test_staff_sees_staff_label(self, client, transactional_db, django_user_model, run_jobs):
+        staff_client(client, django_user_model)
+        client.get("/fail/")
+        run_jobs()
+        page = client.get("/fail/").content.decode()
+        assert "<summary>Error (shown to staff only)</summary>" in page
+
+
+class TestFailureStatus:
+    @pytest.mark.parametrize("url", ["/quiet-fail/", "/quiet-fail-function/"])
+    def test_view_chooses_the_status(self, client, run_jobs, url):
+        client.get(url)
+        run_jobs()
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "This process failed." in response.content.decode()
+        assert client.get(url, **HX).status_code == 286  # htmx swaps no other status
+
+    def test_default_stays_500(self, client, run_jobs):
+        client.get("/fail/")
+        run_jobs()
+        assert client.get("/fail/").status_code == 500
+
+
+class TestOutageWhilePolling:
+    def test_htmx_partial_says_the_connection_is_lost_and_keeps_polling(
+        self, client, monkeypatch, caplog
+    ):
+        assert client.get("/sum/", **HX).status_code == 202
+        kill_redis(monkeypatch)
+        lost = client.get("/sum/", **HX)
+        assert lost.status_code == 200  # htmx swaps no 503
+        assert lost["Retry-After"] == "10"
+        page = lost.content.decode()
+        assert "The connection to the server was lost. Trying again…" in page
+        assert 'hx-get="/sum/" hx-trigger="every 10000ms" hx-swap="outerHTML"' in page
+        assert "outage" in caplog.text
+        monkeypatch.undo()  # Redis is back
+        store.clear_cache()
+        back = client.get("/sum/", **HX)
+        assert back.status_code == 202
+        assert "waiting to start" in back.content.decode()
+
+    def test_running_page_carries_the_lost_text_for_the_script(self, client):
+        page = client.get("/sum/").content.decode()
+        assert 'data-rq-poll-lost="The connection to the server was lost. Trying again…"' in page
+
+
+class TestFileResults:
+    BROWSER = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+    def test_browser_gets_a_ready_page_that_fetches_the_file_once(self, client, run_jobs):
+        task_id = client.get("/file/", **self.BROWSER).context["task_id"]
+        run_jobs()
+        ready = client.get("/file/", **self.BROWSER)
+        assert ready.status_code == 200
+        assert "no-store" in ready["Cache-Control"]
+        page = ready.content.decode()
+        assert '<meta http-equiv="refresh" content="0; url=/file/?rq_poll_deliver=1">' in page
+        assert '<a href="/file/?rq_poll_deliver=1" data-rq-poll-result>Download it again</a>' in (
+            page
+        )
+        assert "<h1>Your file is ready</h1>" in page
+        delivered = client.get("/file/?rq_poll_deliver=1", **self.BROWSER)
+        assert delivered["Content-Disposition"] == 'attachment; filename="answer.csv"'
+        assert b"".join(delivered.streaming_content) == b"answer,42\n"
+        assert poll.get_taskid_from_url("/file/") == task_id  # the marker is not in the key
+
+    def test_scripts_get_the_file_itself(self, client, run_jobs):
+        client.get("/file/")
+        run_jobs()
+        response = client.get("/file/")  # no Accept: text/html (curl, fetch, the test client)
+        assert response["Content-Disposition"] == 'attachment; filename="answer.csv"'
+        assert b"".join(response.streaming_content) == b"answer,42\n"
+
+    def test_marker_alone_starts_the_same_job(self, client):
+        task_id = client.get("/file/?rq_poll_deliver=1").context["task_id"]
+        assert poll.get_taskid_from_url("/file/") == task_id
+        assert client.get("/file/?a=1&rq_poll_deliver=1").context["page_url"] == "/file/?a=1"
+
+    def test_htmx_swaps_in_a_ready_fragment_that_fetches_once(self, client, run_jobs):
+        client.get("/file/", **HX)
+        run_jobs()
+        ready = client.get("/file/", **HX)
+        assert ready.status_code == 286
+        assert "HX-Redirect" not in ready  # htmx would follow it again on every poll
+        page = ready.content.decode()
+        assert 'hx-trigger="every' not in page
+        assert (
+            '<span hidden hx-get="/file/?rq_poll_deliver=1" hx-trigger="load" '
+            'hx-swap="none"></span>'
+        ) in page
+        assert "Download it again" in page
+        deliver = client.get("/file/?rq_poll_deliver=1", **HX)
+        assert deliver["HX-Redirect"] == "/file/?rq_poll_deliver=1"
+        assert deliver.content == b""
+
+    def test_htmx_redirect_and_json_results(self, client, run_jobs):
+        client.get("/redirect/", **HX)
+        client.get("/json/", **HX)
+        run_jobs()
+        redirect = client.get("/redirect/", **HX)
+        assert redirect.status_code == 286
+        assert "HX-Redirect" not in redirect
+        page = redirect.content.decode()
+        assert '<a href="/done/42/" data-rq-poll-result>Open the result</a>' in page
+        assert 'hx-get="/redirect/?rq_poll_deliver=1" hx-trigger="load"' in page
+        assert client.get("/redirect/?rq_poll_deliver=1", **HX)["HX-Redirect"] == "/done/42/"
+        assert client.get("/json/", **HX).status_code == 286
+        assert client.get("/json/?rq_poll_deliver=1", **HX)["HX-Redirect"] == "/json/"
+        # Without htmx a redirect and JSON are answered as they are.
+        assert client.get("/redirect/", **self.BROWSER)["Location"] == "/done/42/"
+        assert client.get("/json/", **self.BROWSER).json() == {"answer": 42}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 from django.contrib.auth.models import User
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -79,6 +81,22 @@ class JsonView(PlainView):
         return JsonResponse({"answer": result})
 
 
+class FileView(PlainView):
+    """A result answered as a file download (CSV exports, PDFs ...)."""
+
+    def get_result_response(self, result):
+        body = io.BytesIO(f"answer,{result}\n".encode())
+        return FileResponse(body, as_attachment=True, filename="answer.csv")
+
+
+class QuietFailView(FailView):
+    failure_status = 200
+
+
+class JsonQueueSumView(SumView):
+    job_options = {"queue": "json"}
+
+
 class AsyncView(PollingMixin, View):
     task = tasks.add
 
@@ -102,6 +120,11 @@ def plus_one(request, x, result):
 @polling_view("tests.tasks.add", task_args=(7, 8), vary_on_user=False)
 async def async_fifteen(request, result):
     return HttpResponse(f"fifteen: {result}")
+
+
+@polling_view(tasks.fail, task_args=("quietly",), failure_status=200)
+def quiet_fail(request, result):
+    return HttpResponse("never")
 
 
 @polling_view(

@@ -8,6 +8,11 @@
  * while the tab is hidden, and reloads the page once the job is done: the same URL
  * then answers with the result (or the failure page).
  *
+ * While the endpoint cannot answer (a 503 during a Redis outage, or no network) the
+ * status line says the connection is lost (data-rq-poll-lost) until an answer comes.
+ * A notice for staff ([data-rq-poll-notice], e.g. "no worker listens") follows the
+ * endpoint's "notice" field.
+ *
  * The page's no-JavaScript refresh sits in <noscript>, so it never fires here.
  * Without a status URL, or when the endpoint no longer knows the job, the script
  * falls back to reloading the page on the same schedule.
@@ -41,6 +46,8 @@
     this.busy = false;
     this.finished = false;
     this.last = "";
+    this.lost = false;
+    this.statusBefore = null;
   }
 
   Poller.prototype.schedule = function () {
@@ -86,6 +93,7 @@
         cache: "no-store",
       })
       .then(function (response) {
+        self.setLost(response.status === 503);
         if (response.status === 404) {
           self.url = ""; // the job is gone: the page itself knows what to do next
           return null;
@@ -110,9 +118,47 @@
       })
       .catch(function () {
         self.busy = false;
+        self.setLost(true);
         self.backOff();
         self.schedule();
       });
+  };
+
+  // Say that the status cannot be read right now, and put it back once it can.
+  Poller.prototype.setLost = function (lost) {
+    if (lost === this.lost) {
+      return;
+    }
+    this.lost = lost;
+    this.root.classList.toggle("rq-poll-lost", lost);
+    var status = this.root.querySelector("[data-rq-poll-status]");
+    var text = this.root.getAttribute("data-rq-poll-lost");
+    if (!status || !text) {
+      return;
+    }
+    if (lost) {
+      this.statusBefore = status.textContent;
+      status.textContent = text;
+    } else if (this.statusBefore !== null) {
+      status.textContent = this.statusBefore;
+      this.statusBefore = null;
+    }
+  };
+
+  // The staff notice (no worker listening ...): shown while the endpoint gives one.
+  Poller.prototype.updateNotice = function (data) {
+    var notice = this.root.querySelector("[data-rq-poll-notice]");
+    if (!notice) {
+      return;
+    }
+    if (data.notice) {
+      if (notice.textContent !== data.notice) {
+        notice.textContent = data.notice;
+      }
+      notice.hidden = false;
+    } else {
+      notice.hidden = true;
+    }
   };
 
   Poller.prototype.update = function (data) {
@@ -128,6 +174,7 @@
     if (status && data.status && status.textContent !== data.status) {
       status.textContent = data.status;
     }
+    this.updateNotice(data);
     if (!data.progress) {
       return;
     }

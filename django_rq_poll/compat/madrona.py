@@ -1,0 +1,223 @@
+"""madrona's ``madrona.async.ProcessHandler`` functions, over django-rq-poll.
+
+An app written against madrona (or MarineMap's later ``lingcod.async``) changes its
+import and nothing else::
+
+    # from madrona.async.ProcessHandler import check_status_or_begin, get_process_status
+    from django_rq_poll.compat.madrona import check_status_or_begin, get_process_status
+
+The names, arguments, return shapes and status words are madrona's: ``check_status_or_begin``
+returns ``(status_html, task_id)`` and starts finished work again, ``get_process_status``
+answers Celery's words, ``get_process_result`` hands back a failure as an exception
+instance instead of raising it, ``get_url_from_taskid`` raises ``ValueError`` for an id it
+does not know. Everything goes through :mod:`django_rq_poll.api`, so the fixes made there
+hold here too: any number of simultaneous calls for one URL start one job, failures and
+dead workers read as ``FAILURE`` rather than pending forever, and an expired or unknown
+id reads as unknown (``None``) where Celery said ``PENDING``. Each function's docstring says
+where it differs from madrona and from the main API, and why.
+
+Results last ``RQ_POLL['RESULT_TTL']`` (one day unless django-rq or the site says otherwise),
+where madrona kept them in a database table for ever; see ``docs/migrating.rst`` for keeping
+them in the app's own models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from .. import api
+from ..exceptions import ProcessFailed
+from ..states import State
+
+__all__ = [
+    "CELERY_STATES",
+    "check_status_or_begin",
+    "get_process_result",
+    "get_process_status",
+    "get_taskid_from_url",
+    "get_url_from_taskid",
+    "process_is_complete",
+    "process_is_pending",
+    "process_is_running",
+    "process_is_running_or_complete",
+]
+
+#: Celery's word for each :class:`~django_rq_poll.State`, as ``get_process_status`` answers.
+CELERY_STATES: dict[State, str] = {
+    State.PENDING: "PENDING",
+    State.RUNNING: "STARTED",
+    State.COMPLETE: "SUCCESS",
+    State.FAILED: "FAILURE",
+    State.CANCELED: "REVOKED",
+}
+# rq's status of a running job stopped on request (cancel_process): Celery's revoke with
+# terminate=True answers REVOKED, so this does too, though the main API says FAILED.
+_RQ_STOPPED = "stopped"
+
+TEMPLATE_DIR = "django_rq_poll/compat/madrona"
+#: Rendered when ``check_status_or_begin`` started a job.
+STARTING_TEMPLATE = f"{TEMPLATE_DIR}/starting_process.html"
+#: Rendered when ``check_status_or_begin`` found the job queued or running.
+ALREADY_TEMPLATE = f"{TEMPLATE_DIR}/already_processing.html"
+
+
+def _render(template: str, task_id: str, polling_url: str | None) -> str:
+    context = {"task_id": task_id, "polling_url": polling_url}
+    return render_to_string(template, context).strip()
+
+
+def check_status_or_begin(
+    task_method: Any,
+    task_args: tuple[Any, ...] | list[Any] = (),
+    task_kwargs: dict[str, Any] | None = None,
+    polling_url: str | None = None,
+    task_id: str | None = None,
+    check_running: bool = True,
+    cache_results: bool = True,
+    **job_options: Any,
+) -> tuple[str, str]:
+    """Start the task unless it is already queued or running; return ``(html, task_id)``.
+
+    ``html`` is ``starting_process.html`` rendered when this call started a job,
+    ``already_processing.html`` when it found one queued or running (templates under
+    ``django_rq_poll/compat/madrona/``, context ``task_id`` and ``polling_url``);
+    ``task_id`` names that job. As in madrona, a finished job is run again: this
+    function never serves a cached result (check :func:`process_is_complete` first for
+    that), and with ``check_running=False``, or with neither ``polling_url`` nor
+    ``task_id``, a new job starts whatever is running. With ``cache_results=False`` the
+    new job is not remembered under ``polling_url``, and the URL's old result is forgotten.
+
+    Differences from madrona, on purpose:
+
+    - A queued job counts as running. madrona looked at Celery's ``STARTED`` only, so
+      every request before a worker picked the task up queued another copy; here any
+      number of simultaneous calls for one URL start exactly one job (``check_running``
+      true), including when they all find a finished job to run again.
+    - A job whose worker died, or whose result expired, is started again rather than
+      reported as running or pending for ever.
+    - ``cache_results=False`` works (madrona ignored it). ``task_kwargs`` defaults to
+      ``None`` rather than a shared ``{}``.
+    - Extra keyword arguments go to rq as in :func:`django_rq_poll.begin_process`
+      (``queue``, ``timeout``, ``result_ttl`` ...).
+
+    Differences from :func:`django_rq_poll.check_status_or_begin`: that one serves a
+    finished result until it expires and returns a :class:`~django_rq_poll.StatusText`;
+    this one re-runs finished work and returns a pair, as madrona callers unpack it.
+    """
+    if polling_url is None and task_id is None:
+        check_running = False
+    url = polling_url if cache_results else None
+    seen = None
+    if check_running:
+        # As madrona: by task_id when given, else by URL.
+        seen = api.get_process_snapshot(polling_url if task_id is None else None, task_id)
+        if seen is not None and seen.state.in_progress:
+            return _render(ALREADY_TEMPLATE, seen.task_id, polling_url), seen.task_id
+    if url is None or not check_running:
+        if polling_url is not None and not cache_results:
+            api.forget_process(polling_url)
+        started = api.begin_process(task_method, task_args, task_kwargs, url, **job_options)
+        return _render(STARTING_TEMPLATE, started, polling_url), started
+    mapped = seen if task_id is None else api.get_process_snapshot(url)
+    if mapped is not None and mapped.state is State.COMPLETE:
+        # Forget exactly the finished job seen here (the mapping is compare-and-deleted),
+        # then start unless a racer already has: all racers end up with one new job.
+        api.forget_process(url, mapped.task_id)
+    text = api.check_status_or_begin(task_method, task_args, task_kwargs, url, **job_options)
+    template = STARTING_TEMPLATE if text.started else ALREADY_TEMPLATE
+    return _render(template, text.task_id, polling_url), text.task_id
+
+
+def get_process_status(polling_url: str | None = None, task_id: str | None = None) -> str | None:
+    """Celery's word for the job: ``PENDING``, ``STARTED``, ``SUCCESS``, ``FAILURE`` or
+    ``REVOKED`` (see :data:`CELERY_STATES`); ``None`` when no job is known.
+
+    Differs from Celery: an unknown or expired id is ``None``, not ``PENDING`` (Celery
+    cannot tell "queued" from "never heard of"; a page waiting on that waited for ever).
+    A job whose worker died reads ``FAILURE`` after about 90 seconds instead of
+    ``STARTED`` for ever. Celery's ``RETRY`` reads ``PENDING`` (rq re-queues the job), and
+    custom states set with ``update_state`` do not exist: report progress with
+    :func:`django_rq_poll.set_progress` instead. The main API answers a
+    :class:`~django_rq_poll.State`.
+    """
+    snap = api.get_process_snapshot(polling_url, task_id)
+    if snap is None:
+        return None
+    if snap.rq_status == _RQ_STOPPED and not snap.abandoned:
+        return CELERY_STATES[State.CANCELED]
+    return CELERY_STATES[snap.state]
+
+
+def get_process_result(polling_url: str | None = None, task_id: str | None = None) -> Any:
+    """The task's return value once finished; for a failed, stopped or canceled job the
+    error as an exception instance (returned, not raised, as Celery's ``result`` does);
+    ``None`` while queued or running, and when no job is known.
+
+    The instance is a :class:`~django_rq_poll.ProcessFailed`, not the task's own
+    exception class: rq keeps only the traceback text (in ``.error``), and rebuilding
+    arbitrary classes from Redis in a web process is what we avoid. ``str()`` of it names
+    the exception and its message, as madrona apps showed it. The main API's
+    :func:`~django_rq_poll.get_process_result` raises it instead.
+    """
+    snap = api.get_process_snapshot(polling_url, task_id, result=True)
+    if snap is None or snap.state.in_progress:
+        return None
+    if snap.state is State.COMPLETE:
+        return snap.return_value
+    if snap.state is State.CANCELED:
+        return ProcessFailed(snap.task_id, "TaskRevokedError: the job was canceled.")
+    return ProcessFailed(snap.task_id, snap.error or "")
+
+
+def process_is_running_or_complete(
+    polling_url: str | None = None, task_id: str | None = None
+) -> bool:
+    """True while a worker runs the job (``STARTED``) or once it has finished (``SUCCESS``).
+
+    As in madrona, a queued job is neither: use :func:`process_is_pending` for it. (The
+    main API's function of this name is true for queued jobs too.)
+    """
+    return get_process_status(polling_url, task_id) in ("STARTED", "SUCCESS")
+
+
+def process_is_running(polling_url: str | None = None, task_id: str | None = None) -> bool:
+    """True while a live worker runs the job (Celery's ``STARTED``)."""
+    return api.process_is_running(polling_url, task_id)
+
+
+def process_is_pending(polling_url: str | None = None, task_id: str | None = None) -> bool:
+    """True while the job waits for a worker.
+
+    Differs from Celery: an unknown or expired id is not pending.
+    """
+    return api.process_is_pending(polling_url, task_id)
+
+
+def process_is_complete(polling_url: str | None = None, task_id: str | None = None) -> bool:
+    """True once the job has finished and its result is still kept (``SUCCESS``)."""
+    return api.process_is_complete(polling_url, task_id)
+
+
+def get_taskid_from_url(polling_url: str) -> str | None:
+    """The id of the job whose result the URL stands for, or ``None``.
+
+    Differs from madrona: ``None`` too once that job (or its result) has expired, where
+    madrona's table kept the id of a task Celery had forgotten.
+    """
+    return api.get_taskid_from_url(polling_url)
+
+
+def get_url_from_taskid(task_id: str) -> str:
+    """The polling URL whose result this job is; ``ValueError`` for any other id.
+
+    As in madrona, an id raises ``ValueError`` when no URL maps to it: unknown or
+    expired, started without a URL or with ``cache_results=False``, or replaced since by a
+    newer job for its URL. (The main API's function answers ``None`` and names the URL a
+    job was started for, replaced or not.)
+    """
+    url = api.get_url_from_taskid(task_id)
+    if url is None or api.get_taskid_from_url(url) != task_id:
+        raise ValueError(f"Task id {task_id!r} does not map to any known polling URL.")
+    return url

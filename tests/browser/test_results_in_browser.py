@@ -1,0 +1,166 @@
+"""Real Chromium against the test site (live server, real rqworker), polling with real
+htmx 2 (vendored from the npm registry, see static/README.md), with poll.js, and
+without JavaScript.
+
+A file result is downloaded exactly once and the page then says it is ready, with a
+link to fetch it again; a running page open while Redis is unreachable says the
+connection is lost, and comes back when Redis does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from rq import Queue
+
+from django_rq_poll import store
+from tests.browser.urls import PACKAGE_STATIC, files_served
+
+pytestmark = pytest.mark.urls("tests.browser.urls")
+
+READY = "Your file is ready; its download starts by itself."
+LOST = "The connection to the server was lost. Trying again…"
+WAITING = "This process is waiting to start: it is number 1 in the queue."
+DELIVER = "/file/?rq_poll_deliver=1"
+POLL_SECONDS = 1
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sync_calls_beside_playwright() -> Iterator[None]:
+    """The live server's database set-up and flush run in this thread, where Playwright's
+    sync API keeps an event loop open (only to talk to the browser; no Django code runs
+    in it), so Django's guard against sync calls from async code must stand aside."""
+    old = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if old is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = old
+
+
+@pytest.fixture
+def site(live_server: Any, settings: Any) -> str:
+    settings.RQ_POLL = {
+        "QUEUE": "default",
+        "POLL_INTERVAL": POLL_SECONDS,
+        "POLL_MAX_INTERVAL": POLL_SECONDS,
+        "RETRY_AFTER": POLL_SECONDS,
+    }
+    settings.STATIC_ROOT = str(PACKAGE_STATIC)  # the live server serves /static/ from it
+    files_served.clear()
+    return str(live_server.url)
+
+
+def downloads_of(page: Any) -> list[Any]:
+    found: list[Any] = []
+    page.on("download", lambda download: found.append(download))
+    return found
+
+
+def settle(page: Any, downloads: list[Any]) -> None:
+    """Wait for the one download, then several poll intervals more: a client that
+    fetches the file again (htmx following HX-Redirect on every poll) would have."""
+    for _ in range(100):
+        if downloads:
+            break
+        page.wait_for_timeout(100)  # lets Playwright deliver its events, unlike sleep()
+    page.wait_for_timeout(4 * POLL_SECONDS * 1000)
+
+
+def assert_got_the_file_once(page: Any, downloads: list[Any]) -> None:
+    settle(page, downloads)
+    assert [d.suggested_filename for d in downloads] == ["answer.csv"]
+    assert Path(downloads[0].path()).read_bytes() == b"answer,42\n"
+    assert files_served == [DELIVER]
+    assert page.get_by_text(READY).is_visible()
+    link = page.get_by_role("link", name="Download it again")
+    assert link.get_attribute("href") == DELIVER
+
+
+def test_htmx_2_downloads_a_file_result_once(site: str, browser: Any, rqworker: Any) -> None:
+    rqworker("default")
+    context = browser.new_context()
+    page = context.new_page()
+    downloads = downloads_of(page)
+    page.goto(f"{site}/htmx-host/?target=/file/")
+    page.get_by_text(READY).wait_for(timeout=30_000)
+    assert_got_the_file_once(page, downloads)
+    assert page.locator("h1").inner_text() == "htmx host"  # swapped in place
+    assert page.evaluate("() => htmx.version").startswith("2.")
+    context.close()
+
+
+def test_poll_js_downloads_a_file_result_once(site: str, browser: Any, rqworker: Any) -> None:
+    rqworker("default")
+    context = browser.new_context()
+    page = context.new_page()
+    downloads = downloads_of(page)
+    assert page.goto(f"{site}/file/").status == 202
+    assert page.evaluate("() => document.querySelector('[data-rq-poll]').rqPoll !== undefined")
+    page.get_by_text(READY).wait_for(timeout=30_000)
+    assert page.locator("h1").inner_text() == "Your file is ready"
+    assert_got_the_file_once(page, downloads)
+    context.close()
+
+
+def test_without_javascript_downloads_a_file_result_once(
+    site: str, browser: Any, rqworker: Any
+) -> None:
+    rqworker("default")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    downloads = downloads_of(page)
+    assert page.goto(f"{site}/file/").status == 202
+    page.get_by_text(READY).wait_for(timeout=30_000)
+    assert_got_the_file_once(page, downloads)
+    context.close()
+
+
+def cut_redis(monkeypatch: Any) -> None:
+    """The live server (a thread of this process) now finds no Redis."""
+    dead = Queue("default", connection=redis.Redis(port=1, socket_connect_timeout=0.2))
+    backend = store.Backend(dead)
+    monkeypatch.setitem(store._backends, "default", backend)
+    monkeypatch.setattr(store, "_default", backend)
+
+
+@pytest.mark.parametrize("client", ["poll.js", "htmx"])
+def test_page_says_the_connection_is_lost_then_recovers(
+    site: str, browser: Any, monkeypatch: Any, client: str
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    if client == "htmx":
+        page.goto(f"{site}/htmx-host/?target=/sum/")
+    else:
+        page.goto(f"{site}/sum/")
+    status = page.locator("[data-rq-poll-status]")
+    page.get_by_text(WAITING).wait_for(timeout=30_000)  # no worker: it waits, truthfully
+    cut_redis(monkeypatch)
+    page.get_by_text(LOST).wait_for(timeout=30_000)
+    assert status.inner_text() == LOST
+    monkeypatch.undo()  # Redis is back
+    page.get_by_text(WAITING).wait_for(timeout=30_000)
+    assert status.inner_text() == WAITING
+    context.close()
+
+
+def test_htmx_2_follows_a_redirect_result_once(site: str, browser: Any, rqworker: Any) -> None:
+    rqworker("default")
+    context = browser.new_context()
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{site}/htmx-host/?target=/redirect/")
+    page.wait_for_url(f"{site}/done/42/", timeout=30_000)  # the redirect's target (a 404 here)
+    page.wait_for_timeout(4 * POLL_SECONDS * 1000)
+    assert page.url == f"{site}/done/42/"
+    assert requests.count(f"{site}/done/42/") == 1
+    assert requests.count(f"{site}/redirect/?rq_poll_deliver=1") == 1
+    context.close()
