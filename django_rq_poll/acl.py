@@ -28,6 +28,7 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     # rq and redis-py: enqueue, run, finish, cancel, clean up
     "blmove": ("rq:queue:default", "rq:intermediate:default", "LEFT", "RIGHT", "1"),
     "lmove": ("rq:queue:default", "rq:intermediate:default", "LEFT", "RIGHT"),
+    "lpos": ("rq:queue:default", "x"),
     "client|setname": ("rq:worker:x",),
     "client|list": (),
     "del": ("rq:job:x",),
