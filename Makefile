@@ -20,8 +20,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
-# Runs the whole suite against Redis at $$REDIS_URL (default 127.0.0.1:6379),
-# or an embedded one when none answers.
+# Runs the whole suite against Redis at $$REDIS_URL (default 127.0.0.1:6379/14),
+# or an embedded one when none answers. It empties that database before every test,
+# so it refuses one holding keys it did not write (tests/redis_server.py).
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

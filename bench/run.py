@@ -13,22 +13,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "rq_poll_bench:owned"
+DEFAULT_URL = "redis://127.0.0.1:6379/15"
 
 
 def _claim_database(url: str) -> Any:
     """Empty the database, but only one that is empty or that an earlier run used."""
-    import redis
+    from tests.redis_server import DatabaseInUse, claim_database
 
-    conn = redis.Redis.from_url(url)
-    size = conn.dbsize()
-    if size and not conn.exists(MARKER):
-        raise SystemExit(
-            f"bench: refusing to empty {url}: it holds {size} keys this benchmark did not write. "
-            "Point REDIS_URL at an empty database (e.g. redis://127.0.0.1:6379/15)."
-        )
-    conn.flushdb()
-    conn.set(MARKER, 1)
-    return conn
+    try:
+        return claim_database(url, marker=MARKER, who="bench", suggest=DEFAULT_URL)
+    except DatabaseInUse as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _machine(conn: Any) -> dict[str, Any]:
@@ -61,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+    os.environ.setdefault("REDIS_URL", DEFAULT_URL)
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     redis_url = os.environ["REDIS_URL"]
     conn = _claim_database(redis_url)

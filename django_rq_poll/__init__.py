@@ -38,9 +38,11 @@ from .api import (
 from .exceptions import (
     ImproperlyConfigured,
     ProcessFailed,
+    QueueFull,
     RedisPermissionDenied,
     RedisUnavailable,
     RQPollError,
+    TooManyJobs,
 )
 from .progress import Progress, set_progress
 from .states import State
@@ -51,11 +53,13 @@ __all__ = [
     "ImproperlyConfigured",
     "ProcessFailed",
     "Progress",
+    "QueueFull",
     "RQPollError",
     "RedisPermissionDenied",
     "RedisUnavailable",
     "State",
     "StatusText",
+    "TooManyJobs",
     "abegin_process",
     "acancel_process",
     "acheck_status_or_begin",

@@ -27,6 +27,7 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "scan": ("0", "MATCH", "{p}:url:*"),
     # rq and redis-py: enqueue, run, finish, cancel, clean up
     "blmove": ("rq:queue:default", "rq:intermediate:default", "LEFT", "RIGHT", "1"),
+    "llen": ("rq:queue:default",),
     "lmove": ("rq:queue:default", "rq:intermediate:default", "LEFT", "RIGHT"),
     "lpos": ("rq:queue:default", "x"),
     "client|setname": ("rq:worker:x",),
@@ -36,6 +37,7 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "exec": (),
     "exists": ("rq:worker:x",),
     "expire": ("rq:job:x", "1"),
+    "expireat": ("{p}:visitor:x", "1"),
     "hdel": ("rq:job:x", "f"),
     "hello": (),
     "hexists": ("rq:worker:x", "death"),
@@ -130,19 +132,21 @@ def describe_refusal(exc: Exception, source: str | None = None) -> str | None:
     command = _COMMAND.search(text)
     thing = _OBJECT.search(text)
     line = _SCRIPT_LINE.search(text)
-    called = None
+    called: list[str] = []
     if line is not None and source is not None:
         lines = source.splitlines()
         number = int(line.group(1))
-        called = _CALL.search(lines[number - 1]) if 0 < number <= len(lines) else None
+        called = _CALL.findall(lines[number - 1]) if 0 < number <= len(lines) else []
     if command is not None:
         missing = f"the command {command.group(1).upper()}"
     elif thing is not None:
         missing = f"a {thing.group(1)}"
-        if called is not None:
-            missing += f" used by {called.group(1)} in a script"
-    elif called is not None:
-        missing = f"the command {called.group(1)}"
+        if called:
+            missing += f" used by {' or '.join(called)} in a script"
+    elif len(called) == 1:
+        missing = f"the command {called[0]}"
+    elif called:
+        missing = f"one of the commands {', '.join(called)}"
     else:
         missing = "a command, key or channel"
     return missing

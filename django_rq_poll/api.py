@@ -13,7 +13,7 @@ from rq.exceptions import InvalidJobOperation
 from rq.job import Job
 from rq.queue import Queue
 
-from . import callbacks, keys, pending, store, tasks, texts
+from . import callbacks, keys, limits, pending, store, tasks, texts
 from .conf import DEFAULT_RESULT_TTL, conf
 from .exceptions import ProcessFailed
 from .progress import Progress
@@ -74,6 +74,7 @@ class _Plan:
     kwargs: dict[str, Any]
     polling_url: str | None
     options: dict[str, Any]
+    gate: limits.Limits | None = None
 
     def make_job(self) -> Job:
         job = self.queue.create_job(
@@ -100,6 +101,7 @@ def _plan(
     polling_url: str | None,
     cache_results: bool,
     job_options: dict[str, Any],
+    visitor: str | None = None,
 ) -> _Plan:
     task = tasks.resolve(task_method)
     if not isinstance(task_args, tuple | list):
@@ -107,6 +109,8 @@ def _plan(
     if task_kwargs is not None and not isinstance(task_kwargs, dict):
         raise TypeError(f"task_kwargs must be a dict, not {type(task_kwargs).__name__}.")
     _check_url(polling_url)
+    limits.check_url(polling_url)
+    gate = limits.for_visitor(visitor)
     options = dict(job_options)
     queue_name = options.pop("queue", None)
     for name, why in _REFUSED.items():
@@ -130,6 +134,8 @@ def _plan(
         options["result_ttl"] = _default_result_ttl(backend.queue.name)
     if options.get("failure_ttl") is None:
         options["failure_ttl"] = conf.FAILURE_TTL
+    if options.get("ttl") is None:
+        options["ttl"] = conf.QUEUED_TTL
     return _Plan(
         backend,
         backend.queue,
@@ -138,6 +144,7 @@ def _plan(
         dict(task_kwargs or {}),
         polling_url if cache_results else None,
         options,
+        gate,
     )
 
 
@@ -160,17 +167,24 @@ def _deferred_to_commit() -> bool:
 
 
 def _start(plan: _Plan) -> str:
+    if not _deferred_to_commit():
+        _, job = plan.backend.start(
+            plan.queue, plan.make_job, plan.polling_url, replace=True, gate=plan.gate
+        )
+        assert job is not None
+        return str(job.id)
+    # Enqueued on commit: the limits are checked now (a visitor's jobs begun in one
+    # transaction are not counted until it commits; pages are rarely there).
+    if plan.gate is not None:
+        plan.backend.admit(plan.queue, plan.polling_url, plan.gate)
     job = plan.make_job()
-    if _deferred_to_commit():
 
-        def enqueue_on_commit() -> None:
-            pending.discard(job.id)
-            plan.backend.enqueue(plan.queue, job, plan.polling_url)
+    def enqueue_on_commit() -> None:
+        pending.discard(job.id)
+        plan.backend.enqueue(plan.queue, job, plan.polling_url, plan.gate)
 
-        transaction.on_commit(enqueue_on_commit)
-        pending.add(job.id, plan.polling_url, enqueue_on_commit)
-    else:
-        plan.backend.enqueue(plan.queue, job, plan.polling_url)
+    transaction.on_commit(enqueue_on_commit)
+    pending.add(job.id, plan.polling_url, enqueue_on_commit)
     return str(job.id)
 
 
@@ -209,16 +223,25 @@ def begin_process(
     task_kwargs: dict[str, Any] | None = None,
     polling_url: str | None = None,
     cache_results: bool = True,
+    *,
+    visitor: str | None = None,
     **job_options: Any,
 ) -> str:
     """Start a new job, whatever is running already, and return its id.
 
     With a ``polling_url`` (and ``cache_results``) the URL points at the new job from
-    then on; the enqueue and the switch are one Redis transaction. ``job_options``
-    go to rq: ``queue`` (a name in ``RQ_QUEUES``), ``timeout``, ``result_ttl``,
-    ``failure_ttl``, ``meta``, ``retry``, ``on_success`` ...
+    then on; the enqueue and the switch are one Redis transaction. A ``polling_url``
+    longer than ``RQ_POLL['MAX_URL_LENGTH']`` raises ``ValueError``. With a ``visitor``
+    (any string naming who asks, as pages do) the job counts against that visitor's
+    ``RQ_POLL['MAX_ACTIVE_JOBS']``, checked in the same transaction, and
+    :class:`TooManyJobs` or :class:`QueueFull` is raised instead of starting it over a
+    limit. ``job_options`` go to rq: ``queue`` (a name in ``RQ_QUEUES``), ``timeout``,
+    ``result_ttl``, ``failure_ttl``, ``ttl`` (default ``RQ_POLL['QUEUED_TTL']``),
+    ``meta``, ``retry``, ``on_success`` ...
     """
-    plan = _plan(task_method, task_args, task_kwargs, polling_url, cache_results, job_options)
+    plan = _plan(
+        task_method, task_args, task_kwargs, polling_url, cache_results, job_options, visitor
+    )
     return _start(plan)
 
 
@@ -229,6 +252,8 @@ def check_status_or_begin(
     polling_url: str | None = None,
     task_id: str | None = None,
     cache_results: bool = True,
+    *,
+    visitor: str | None = None,
     **job_options: Any,
 ) -> StatusText:
     """Start the job unless one is queued, running or finished for this URL or id.
@@ -238,23 +263,56 @@ def check_status_or_begin(
     of simultaneous calls for one URL start exactly one job, except inside a
     transaction whose commit django-rq waits for: there the job is enqueued on commit
     and only calls from the same thread see it before then. A failed or canceled job
-    is replaced by a new one.
+    is replaced by a new one. ``visitor`` and the URL length limit work as in
+    :func:`begin_process`; a job found running or finished is answered whatever the
+    limits.
     """
     _require(polling_url, task_id, "check_status_or_begin")
-    plan = _plan(task_method, task_args, task_kwargs, polling_url, cache_results, job_options)
+    plan = _plan(
+        task_method, task_args, task_kwargs, polling_url, cache_results, job_options, visitor
+    )
     lookup_id = task_id if plan.polling_url is None else None
     found = None
     if plan.polling_url is not None or lookup_id is not None:
         found = _snapshot(plan.polling_url, lookup_id, "check_status_or_begin")
     if found is not None and store.keeps(found):
-        return _status_text(found.task_id, found.state, started=False)
+        return found_status(found)
+    return _begin_unless_active(plan)
+
+
+def start_unless_active(
+    task_method: tasks.TaskRef,
+    task_args: tuple[Any, ...] | list[Any] = (),
+    task_kwargs: dict[str, Any] | None = None,
+    polling_url: str | None = None,
+    *,
+    visitor: str | None = None,
+    **job_options: Any,
+) -> StatusText:
+    """:func:`check_status_or_begin` for a caller that has just looked the URL up and
+    found nothing to keep (the pages): straight to the one atomic start, which checks
+    the mapping again, counts the visitor's jobs, enqueues and maps."""
+    if polling_url is None:
+        raise ValueError("start_unless_active() needs a polling_url.")
+    plan = _plan(task_method, task_args, task_kwargs, polling_url, True, job_options, visitor)
+    return _begin_unless_active(plan)
+
+
+def _begin_unless_active(plan: _Plan) -> StatusText:
     if plan.polling_url is None or _deferred_to_commit():
         return _status_text(_start(plan), State.PENDING, started=True)
-    current, job = plan.backend.enqueue_unless_active(plan.queue, plan.make_job, plan.polling_url)
+    current, job = plan.backend.start(
+        plan.queue, plan.make_job, plan.polling_url, replace=False, gate=plan.gate
+    )
     if current is not None:
-        return _status_text(current.task_id, current.state, started=False)
+        return found_status(current)
     assert job is not None
     return _status_text(str(job.id), State.PENDING, started=True)
+
+
+def found_status(snapshot: store.Snapshot) -> StatusText:
+    """The status text of a job found queued, running or finished (none was started)."""
+    return _status_text(snapshot.task_id, snapshot.state, started=False)
 
 
 def _status_text(task_id: str, state: State, *, started: bool) -> StatusText:
@@ -436,6 +494,7 @@ def _twin(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
 
 
 acheck_status_or_begin = _twin(check_status_or_begin)
+astart_unless_active = _twin(start_unless_active)
 abegin_process = _twin(begin_process)
 aget_process_status = _twin(get_process_status)
 aprocess_is_running_or_complete = _twin(process_is_running_or_complete)

@@ -8,6 +8,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
+from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS
 
@@ -22,6 +23,12 @@ def _is_ttl(value: Any, *, allow_none: bool) -> bool:
     if isinstance(value, bool) or not isinstance(value, int):
         return False
     return value == -1 or value > 0
+
+
+def _is_count(value: Any, *, allow_none: bool) -> bool:
+    if value is None:
+        return allow_none
+    return not isinstance(value, bool) and isinstance(value, int) and value > 0
 
 
 def _is_positive_number(value: Any) -> bool:
@@ -104,4 +111,64 @@ def check_settings(
                 8,
             )
         )
+    errors += _limit_errors(raw)
     return errors
+
+
+def _limit_errors(raw: dict[str, Any]) -> list[CheckMessage]:
+    """The settings that bound what visitors can make the site do (docs/guarantees.rst)."""
+    errors: list[CheckMessage] = []
+
+    def value(name: str) -> Any:
+        return raw.get(name, DEFAULTS[name])
+
+    counts = {
+        "MAX_ACTIVE_JOBS": (10, "jobs per visitor"),
+        "QUEUED_TTL": (12, "seconds a job may wait in the queue"),
+        "MAX_QUEUE_LENGTH": (14, "queued jobs"),
+    }
+    for name, (number, what) in counts.items():
+        if not _is_count(value(name), allow_none=True):
+            errors.append(
+                _error(
+                    f"RQ_POLL[{name!r}] is {value(name)!r}.",
+                    f"Use a whole number of {what} > 0, or None for no limit.",
+                    number,
+                )
+            )
+    visitor_key = value("VISITOR_KEY")
+    if visitor_key is not None and not _is_callable_path(visitor_key):
+        errors.append(
+            _error(
+                f"RQ_POLL['VISITOR_KEY'] is {visitor_key!r}, which does not name a function.",
+                "Use the dotted path of a function taking the request and returning a string "
+                "(e.g. 'mysite.visitors.client_ip'), or None to use REMOTE_ADDR.",
+                11,
+            )
+        )
+    if not _is_ttl(value("ANONYMOUS_FAILURE_TTL"), allow_none=False):
+        errors.append(
+            _error(
+                f"RQ_POLL['ANONYMOUS_FAILURE_TTL'] is {value('ANONYMOUS_FAILURE_TTL')!r}.",
+                "Use -1 (keep forever) or a number of seconds > 0.",
+                13,
+            )
+        )
+    if not _is_count(value("MAX_URL_LENGTH"), allow_none=False):
+        errors.append(
+            _error(
+                f"RQ_POLL['MAX_URL_LENGTH'] is {value('MAX_URL_LENGTH')!r}.",
+                "Use a whole number of characters > 0 (the default is 2048).",
+                15,
+            )
+        )
+    return errors
+
+
+def _is_callable_path(path: Any) -> bool:
+    if not isinstance(path, str):
+        return False
+    try:
+        return callable(import_string(path))
+    except ImportError:
+        return False

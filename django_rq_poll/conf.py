@@ -20,8 +20,21 @@ DEFAULTS: dict[str, Any] = {
     "POLL_INTERVAL": 2,
     # Longest pause between polls once the script has backed off.
     "POLL_MAX_INTERVAL": 15,
-    # Seconds a page asks the browser to wait (Retry-After) when Redis is unreachable.
+    # Seconds a page asks the browser to wait (Retry-After) when Redis is unreachable,
+    # a visitor is over MAX_ACTIVE_JOBS, or the queue is over MAX_QUEUE_LENGTH.
     "RETRY_AFTER": 10,
+    # Queued or running jobs one visitor may have at once (pages); None: no cap.
+    "MAX_ACTIVE_JOBS": 10,
+    # Dotted path of a function(request) -> str naming an anonymous visitor; None: REMOTE_ADDR.
+    "VISITOR_KEY": None,
+    # Seconds a job may wait in the queue before rq discards it (rq's ttl); None: for ever.
+    "QUEUED_TTL": 600,
+    # Seconds an anonymous visitor's failed job is kept (pages); -1 forever.
+    "ANONYMOUS_FAILURE_TTL": 300,
+    # Jobs waiting in the queue past which pages refuse new work with a 503; None: no limit.
+    "MAX_QUEUE_LENGTH": 1000,
+    # Longest polling URL (and page URL) in characters: 414 on pages, ValueError in the API.
+    "MAX_URL_LENGTH": 2048,
 }
 
 RQ_DEFAULT_RESULT_TTL = 500
@@ -88,8 +101,66 @@ class Settings:
 
     @property
     def RETRY_AFTER(self) -> int:
-        """Seconds sent in ``Retry-After`` with the 503 page shown while Redis is unreachable."""
+        """Seconds sent in ``Retry-After`` with the 503 page shown while Redis is unreachable,
+        and with the 429 and 503 pages of ``MAX_ACTIVE_JOBS`` and
+        ``MAX_QUEUE_LENGTH``; those pages reload themselves after that long."""
         return int(self._get("RETRY_AFTER"))
+
+    @property
+    def MAX_ACTIVE_JOBS(self) -> int | None:
+        """Jobs one visitor may have queued or running at once through the polling pages
+        (and through :func:`check_status_or_begin` / :func:`begin_process` called with
+        ``visitor=``). A page that would start one more answers 429 with ``Retry-After``
+        and starts nothing. A visitor is a logged-in user, else the key of
+        ``VISITOR_KEY``. The count is exact under concurrent requests, and a job leaves it
+        as soon as it finishes, fails, is canceled, expires from the queue or its worker
+        dies. ``None`` removes the cap."""
+        value = self._get("MAX_ACTIVE_JOBS")
+        return None if value is None else int(value)
+
+    @property
+    def VISITOR_KEY(self) -> str | None:
+        """Dotted path of a function ``(request) -> str`` that names an anonymous visitor
+        for ``MAX_ACTIVE_JOBS``. ``None`` uses ``REMOTE_ADDR``, which behind a reverse
+        proxy is the proxy's address: there, return the client address your proxy
+        sets (see :doc:`deployment`). Logged-in users are counted by their user id."""
+        value = self._get("VISITOR_KEY")
+        return None if value is None else str(value)
+
+    @property
+    def QUEUED_TTL(self) -> int | None:
+        """Seconds a job may wait in the queue before rq discards it (rq's ``ttl``), unless
+        ``begin_process(ttl=...)`` says otherwise. Its URL mapping gets the same lifetime
+        plus the job's timeout, so a flood of requests drains by itself; a page whose job
+        expired unstarted starts it again when next requested. ``None`` keeps queued jobs
+        for ever."""
+        value = self._get("QUEUED_TTL")
+        return None if value is None else int(value)
+
+    @property
+    def ANONYMOUS_FAILURE_TTL(self) -> int:
+        """Seconds a failed, stopped or canceled job started by an anonymous visitor's page
+        (and its URL mapping) is kept, in place of ``FAILURE_TTL``: long enough to show the
+        failure page and its "try again" form, short enough that anonymous requests cannot
+        pile failed jobs up for a day. ``-1`` keeps them forever."""
+        return int(self._get("ANONYMOUS_FAILURE_TTL"))
+
+    @property
+    def MAX_QUEUE_LENGTH(self) -> int | None:
+        """Load shedding: while this many jobs or more wait in the queue, a page that would
+        start a job answers 503 with ``Retry-After`` instead of queueing it (so do
+        :func:`check_status_or_begin` and :func:`begin_process` called with
+        ``visitor=``, raising :class:`QueueFull`). Pages whose job is already queued or
+        running are unaffected. ``None`` never sheds."""
+        value = self._get("MAX_QUEUE_LENGTH")
+        return None if value is None else int(value)
+
+    @property
+    def MAX_URL_LENGTH(self) -> int:
+        """Longest polling URL, in characters. :func:`begin_process` and
+        :func:`check_status_or_begin` raise ``ValueError`` for a longer one; a polling page
+        whose URL or polling key is longer answers 414 without touching Redis."""
+        return int(self._get("MAX_URL_LENGTH"))
 
 
 conf = Settings()

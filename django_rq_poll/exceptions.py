@@ -50,3 +50,31 @@ class RedisPermissionDenied(RedisUnavailable):
 
 class ImproperlyConfigured(RQPollError, DjangoImproperlyConfigured):
     """The ``RQ_POLL`` setting or the queue setup cannot work."""
+
+
+class TooManyJobs(RQPollError):
+    """The visitor already has ``RQ_POLL['MAX_ACTIVE_JOBS']`` jobs queued or running;
+    nothing was started. Pages answer it with 429 and ``Retry-After``."""
+
+    def __init__(self, visitor: str, limit: int) -> None:
+        self.visitor = visitor
+        self.limit = limit
+        super().__init__(
+            f"Visitor {visitor!r} already has {limit} jobs queued or running "
+            "(RQ_POLL['MAX_ACTIVE_JOBS']); nothing was started. Try again once one has ended."
+        )
+
+
+class QueueFull(RQPollError):
+    """The queue holds ``RQ_POLL['MAX_QUEUE_LENGTH']`` waiting jobs or more; nothing was
+    started. Pages answer it with 503 and ``Retry-After``."""
+
+    def __init__(self, queue: str, length: int, limit: int) -> None:
+        self.queue = queue
+        self.length = length
+        self.limit = limit
+        super().__init__(
+            f"Queue {queue!r} holds {length} waiting jobs, the limit is {limit} "
+            "(RQ_POLL['MAX_QUEUE_LENGTH']); nothing was started. Try again later, or add "
+            "workers."
+        )

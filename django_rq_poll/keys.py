@@ -41,6 +41,11 @@ def url_key_bytes(polling_url: str) -> bytes:
     return url_key(polling_url).encode()
 
 
+def visitor_key(visitor: str) -> str:
+    """A visitor's active jobs: a sorted set of job ids, scored by when each stops counting."""
+    return f"{conf.PREFIX}:visitor:{url_digest(visitor)}"
+
+
 def url_key_pattern() -> str:
     """``SCAN`` pattern matching every URL mapping."""
     return f"{conf.PREFIX}:url:*"

@@ -23,9 +23,9 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.log import log_response
 from django.utils.translation import gettext
 
-from . import api, delivery, html, store, tasks, texts, workers
+from . import api, delivery, html, limits, store, tasks, texts, workers
 from .conf import conf
-from .exceptions import RedisPermissionDenied, RedisUnavailable
+from .exceptions import QueueFull, RedisPermissionDenied, RedisUnavailable, TooManyJobs
 from .progress import Progress
 from .states import State
 
@@ -50,6 +50,9 @@ class Templates:
     htmx_unavailable: str = "django_rq_poll/htmx/unavailable.html"
     ready: str = "django_rq_poll/ready.html"
     htmx_ready: str = "django_rq_poll/htmx/ready.html"
+    limited: str = "django_rq_poll/limited.html"
+    htmx_limited: str = "django_rq_poll/htmx/limited.html"
+    too_long: str = "django_rq_poll/too_long.html"
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,31 @@ def unavailable(
     return no_store(response)
 
 
+def limited(
+    request: HttpRequest, exc: TooManyJobs | QueueFull, templates: Templates
+) -> HttpResponseBase:
+    """429 (this visitor has enough jobs running) or 503 (the queue is full), with
+    Retry-After; the page reloads itself then. Nothing was started."""
+    too_many = isinstance(exc, TooManyJobs)
+    logger.info("Polling page %s answered %s: %s", request.path, 429 if too_many else 503, exc)
+    context = {
+        "retry_after": conf.RETRY_AFTER,
+        "page_url": delivery.without_marker(request.get_full_path()),
+        "too_many": too_many,
+        "limit": exc.limit,
+    }
+    template = templates.htmx_limited if is_htmx(request) else templates.limited
+    response = TemplateResponse(request, template, context, status=429 if too_many else 503)
+    response["Retry-After"] = str(conf.RETRY_AFTER)
+    return no_store(response)
+
+
+def too_long(request: HttpRequest, template: str = Templates.too_long) -> HttpResponseBase:
+    """414: the page's URL (or its polling key) is over ``MAX_URL_LENGTH``; nothing stored."""
+    context = {"limit": conf.MAX_URL_LENGTH}
+    return no_store(TemplateResponse(request, template, context, status=414))
+
+
 def _seconds(value: float) -> str:
     return f"{value:g}"
 
@@ -201,45 +229,68 @@ class Poller:
             return status.task_id, snap.origin or None, snap.rq_status
         return status.task_id, self.job_options.get("queue"), "queued"
 
+    @property
+    def too_long(self) -> bool:
+        return limits.is_too_long(self.polling_url) or limits.is_too_long(self.page_url)
+
     def _begin_kwargs(self) -> dict[str, Any]:
-        options = dict(self.job_options)
+        options = {**limits.job_defaults(self.user), **self.job_options}
         meta = dict(options.pop("meta", None) or {})
         meta[store.META_OWNER] = self.owner
-        meta[store.META_PAGE] = self.page_url
+        if self.polling_url.split("#", 1)[0] != self.page_url:
+            # The URL is kept once: the page only when the polling key does not spell it.
+            meta[store.META_PAGE] = self.page_url
         return {
             "task_method": self.task,
             "task_args": tuple(self.task_args),
             "task_kwargs": dict(self.task_kwargs),
             "polling_url": self.polling_url,
+            "visitor": limits.visitor_of(self.request, self.user),
             "meta": meta,
             **options,
         }
 
     # -- GET ---------------------------------------------------------------------
+    # One lookup decides; only a page with nothing to keep makes the one atomic start
+    # (mapping checked again, visitor's jobs counted, enqueue and mapping, in one step).
     def poll(self) -> Ready | HttpResponseBase:
+        if self.too_long:
+            return too_long(self.request, self.templates.too_long)
         try:
             snap = api.get_process_snapshot(self.polling_url, result=True)
             if snap is not None and snap.state.done:
                 return self._settled(snap)
-            status = api.check_status_or_begin(**self._begin_kwargs())
+            if snap is not None and store.keeps(snap):
+                status = api.found_status(snap)
+            else:
+                status = api.start_unless_active(**self._begin_kwargs())
             found = self._wait_args(status, snap)
             wait = workers.wait_of(*found) if found is not None else None
         except RedisUnavailable as exc:
             return self._unavailable(exc)
+        except (TooManyJobs, QueueFull) as exc:
+            return limited(self.request, exc, self.templates)
         return self._running(status, snap, wait)
 
     async def apoll(self) -> Ready | HttpResponseBase:
+        if self.too_long:
+            return too_long(self.request, self.templates.too_long)
         try:
             snap = await api.aget_process_snapshot(self.polling_url, result=True)
             if snap is not None and snap.state.done:
                 return self._settled(snap)
-            status = await api.acheck_status_or_begin(**self._begin_kwargs())
+            if snap is not None and store.keeps(snap):
+                status = api.found_status(snap)
+            else:
+                status = await api.astart_unless_active(**self._begin_kwargs())
             found = self._wait_args(status, snap)
             wait = None
             if found is not None:
                 wait = await sync_to_async(workers.wait_of, thread_sensitive=False)(*found)
         except RedisUnavailable as exc:
             return self._unavailable(exc)
+        except (TooManyJobs, QueueFull) as exc:
+            return limited(self.request, exc, self.templates)
         return self._running(status, snap, wait)
 
     def _settled(self, snap: store.Snapshot) -> Ready | HttpResponseBase:
@@ -309,6 +360,8 @@ class Poller:
 
     # -- POST "try again" -----------------------------------------------------------
     def retry(self) -> HttpResponseBase:
+        if self.too_long:
+            return too_long(self.request, self.templates.too_long)
         try:
             snap = api.get_process_snapshot(self.polling_url)
             if snap is not None and snap.state in (State.FAILED, State.CANCELED):
@@ -316,9 +369,13 @@ class Poller:
             api.check_status_or_begin(**self._begin_kwargs())
         except RedisUnavailable as exc:
             return self._unavailable(exc)
+        except (TooManyJobs, QueueFull) as exc:
+            return limited(self.request, exc, self.templates)
         return no_store(HttpResponseRedirect(self.page_url, status=303))
 
     async def aretry(self) -> HttpResponseBase:
+        if self.too_long:
+            return too_long(self.request, self.templates.too_long)
         try:
             snap = await api.aget_process_snapshot(self.polling_url)
             if snap is not None and snap.state in (State.FAILED, State.CANCELED):
@@ -326,6 +383,8 @@ class Poller:
             await api.acheck_status_or_begin(**self._begin_kwargs())
         except RedisUnavailable as exc:
             return self._unavailable(exc)
+        except (TooManyJobs, QueueFull) as exc:
+            return limited(self.request, exc, self.templates)
         return no_store(HttpResponseRedirect(self.page_url, status=303))
 
     # -- the result ----------------------------------------------------------------------

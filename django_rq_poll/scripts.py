@@ -5,6 +5,62 @@ They read rq's keys, whose prefixes :mod:`django_rq_poll.store` passes in from r
 
 from __future__ import annotations
 
+IS_ABANDONED = r"""
+-- Whether a started job is abandoned, on evidence that eviction cannot remove only: an
+-- entry of the job in rq's wip registry whose heartbeat score has passed, or, with no
+-- heartbeat evidence left at all, its own hash saying it started longer ago than its
+-- timeout (plus a grace). rq:executions:<id>, the execution hashes and the worker key
+-- carry TTLs, so a volatile-* policy may evict them while the job runs; the wip
+-- registry and a started job's hash carry none.
+local function is_abandoned(id, origin, now)
+  local wip = @WIP@ .. origin
+  local alive, expired = false, false
+  local function judge(s)
+    if s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now then
+      alive = true
+    else
+      expired = true
+    end
+  end
+  local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
+  for _, e in ipairs(execs) do
+    local s = redis.call('ZSCORE', wip, id .. ':' .. e)
+    if s then judge(s) end
+    if alive then return false end
+  end
+  if not expired then
+    -- No entry found through the executions list (evicted, expired, or read between
+    -- two of rq's writes): look for the job's own entries in the wip registry.
+    local prefix = id .. ':'
+    local entries = redis.call('ZRANGE', wip, 0, -1, 'WITHSCORES')
+    for i = 1, #entries, 2 do
+      if string.sub(entries[i], 1, #prefix) == prefix then judge(entries[i + 1]) end
+      if alive then return false end
+    end
+  end
+  if not expired then
+    -- No heartbeat evidence left at all (deleted, or evicted under an allkeys-* policy).
+    -- rq kills a job at its timeout: one started longer ago than that is not running.
+    local s = redis.call('HMGET', @JOB@ .. id, 'started_at', 'timeout')
+    local y, m, d, hh, mm, ss = string.match(s[1] or '', '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)')
+    local limit = tonumber(s[2] or '')
+    if y and limit and limit > 0 then
+      -- rq's '%Y-%m-%dT%H:%M:%S.%fZ' (UTC) to Unix seconds: days from the civil date
+      y, m, d = tonumber(y), tonumber(m), tonumber(d)
+      if m <= 2 then y = y - 1 end
+      local era = math.floor(y / 400)
+      local yoe = y - era * 400
+      local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+      local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+      local started = ((era * 146097 + doe - 719468) * 24 + tonumber(hh)) * 3600
+        + tonumber(mm) * 60 + tonumber(ss)
+      expired = now > started + limit + @TIMEOUT_GRACE@
+    end
+  end
+  return expired and not alive
+end
+"""
+
 # KEYS: [url key] (absent when looking up by id)
 # ARGV: flags ("", "r" result, "m" meta or "rm"), job id (when no key)
 # rq's key prefixes and the TTL given to the mapping of an abandoned job are written into
@@ -17,6 +73,7 @@ from __future__ import annotations
 # The result fields are rq's base64 text (never NUL) and empty without a result;
 # origin and meta, which may hold any byte, come last, split by origin's length.
 LOOKUP = r"""
+@IS_ABANDONED@
 local id = ARGV[2]
 local by_url = #KEYS > 0
 if by_url then
@@ -33,75 +90,31 @@ end
 local origin = f[2] or ''
 local abandoned = ''
 if status == 'started' then
-  -- Abandoned only on evidence that eviction cannot remove: an entry of the job in
-  -- rq's wip registry whose heartbeat score has passed. rq:executions:<id>, the
-  -- execution hashes and the worker key carry TTLs, so a volatile-* policy may evict
-  -- them while the job runs; the wip registry and a started job's hash carry none.
   local t = redis.call('TIME')
   local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-  local wip = @WIP@ .. origin
-  local alive, expired = false, false
-  local function utc_seconds(text)
-    -- rq's '%Y-%m-%dT%H:%M:%S.%fZ' (UTC) to Unix seconds; days from the civil date
-    local y, m, d, hh, mm, ss = string.match(text or '', '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)')
-    if not y then return nil end
-    y, m, d = tonumber(y), tonumber(m), tonumber(d)
-    if m <= 2 then y = y - 1 end
-    local era = math.floor(y / 400)
-    local yoe = y - era * 400
-    local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
-    local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-    return ((era * 146097 + doe - 719468) * 24 + tonumber(hh)) * 3600 + tonumber(mm) * 60
-      + tonumber(ss)
-  end
-  local function judge(s)
-    if s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now then
-      alive = true
-    else
-      expired = true
-    end
-  end
-  local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
-  for _, e in ipairs(execs) do
-    local s = redis.call('ZSCORE', wip, id .. ':' .. e)
-    if s then judge(s) end
-    if alive then break end
-  end
-  if not alive and not expired then
-    -- No entry found through the executions list (evicted, expired, or read between
-    -- two of rq's writes): look for the job's own entries in the wip registry.
-    local prefix = id .. ':'
-    local entries = redis.call('ZRANGE', wip, 0, -1, 'WITHSCORES')
-    for i = 1, #entries, 2 do
-      if string.sub(entries[i], 1, #prefix) == prefix then judge(entries[i + 1]) end
-      if alive then break end
-    end
-  end
-  if not alive and not expired then
-    -- No heartbeat evidence left at all (deleted, or evicted under an allkeys-* policy).
-    -- The job's own hash still says when it started and its timeout: rq kills a job at
-    -- its timeout, so one started longer ago than that (plus a grace) is not running.
-    local s = redis.call('HMGET', jk, 'started_at', 'timeout')
-    local started, limit = utc_seconds(s[1]), tonumber(s[2] or '')
-    if started and limit and limit > 0 and now > started + limit + @TIMEOUT_GRACE@ then
-      expired = true
-    end
-  end
-  if expired and not alive then
+  if is_abandoned(id, origin, now) then
     abandoned = '1'
     if by_url and redis.call('TTL', KEYS[1]) == -1 and @ABANDONED_TTL@ > 0 then
       redis.call('EXPIRE', KEYS[1], @ABANDONED_TTL@)
     end
+  elseif by_url and redis.call('TTL', KEYS[1]) > 0 then
+    -- A running job's mapping keeps no TTL, as rq persists the job's hash: a volatile-*
+    -- policy cannot evict it (the queued job's lifetime it was given no longer applies).
+    -- The job's end (callbacks) or its abandonment gives it one again.
+    redis.call('PERSIST', KEYS[1])
   end
 end
-if by_url and (status == 'failed' or status == 'stopped' or status == 'canceled')
-    and redis.call('TTL', KEYS[1]) == -1 then
+if by_url and (status == 'failed' or status == 'stopped' or status == 'canceled') then
   -- the job ended without our callback settling its mapping (work-horse killed,
-  -- canceled from elsewhere): the mapping lives as long as the job does. Not needed
-  -- for 'finished', the hot path: rq runs on_success before it marks a job finished,
+  -- canceled from elsewhere): the mapping, which had no expiry or the bound of a
+  -- queued job, lives as long as the job does. A second's slack: a settled mapping
+  -- expires a few milliseconds before its job and is left alone. Not needed for
+  -- 'finished', the hot path: rq runs on_success before it marks a job finished,
   -- and a callback that raises fails the job, so a finished job's mapping is settled.
   local left = redis.call('PTTL', jk)
-  if left > 0 then redis.call('PEXPIRE', KEYS[1], left) end
+  if left > 0 and redis.call('PTTL', KEYS[1]) + 1000 < left then
+    redis.call('PEXPIRE', KEYS[1], left)
+  end
 end
 local entry, kind, value, exc = '', '', '', ''
 local flags = ARGV[1]
@@ -140,14 +153,15 @@ TIMEOUT_GRACE = 120
 def lookup_source(*, job: str, results: str, executions: str, wip: str, abandoned_ttl: int) -> str:
     """LOOKUP with rq's key prefixes and the abandoned mapping's TTL written in."""
     source = LOOKUP.replace("@ABANDONED_TTL@", str(int(abandoned_ttl)))
+    return with_prefixes(source, job=job, results=results, executions=executions, wip=wip)
+
+
+def with_prefixes(source: str, **prefixes: str) -> str:
+    """A script with rq's key prefixes (``@JOB@`` ...) written in as Lua strings."""
+    source = source.replace("@IS_ABANDONED@", IS_ABANDONED.strip("\n"))
     source = source.replace("@TIMEOUT_GRACE@", str(TIMEOUT_GRACE))
-    for name, prefix in (
-        ("JOB", job),
-        ("RESULTS", results),
-        ("EXECUTIONS", executions),
-        ("WIP", wip),
-    ):
-        source = source.replace(f"@{name}@", _lua_string(prefix))
+    for name, prefix in prefixes.items():
+        source = source.replace(f"@{name.upper()}@", _lua_string(prefix))
     return source
 
 
@@ -179,4 +193,44 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+"""
+
+
+# Read-only, so that a transaction WATCHing these keys is not disturbed by it; the
+# caller writes what it decides (the enqueue, the mapping, the visitor's set) in MULTI.
+# KEYS: [url key, queue key, visitor key (optional)]
+# Returns {mapped (0/1), queue length, Redis time in seconds, active jobs of the visitor,
+#          latest deadline among them, ids of the visitor's jobs that no longer count...}
+# A visitor's job counts while its deadline has not passed and its hash says it is
+# queued, running with a live heartbeat, or in any state rq may add later; it stops
+# counting once it ended, expired from the queue, was deleted or its worker died.
+ADMIT = r"""
+@IS_ABANDONED@
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local ended = {finished = true, failed = true, stopped = true, canceled = true}
+local reply = {redis.call('EXISTS', KEYS[1]), redis.call('LLEN', KEYS[2]),
+  math.floor(now), 0, 0}
+if #KEYS > 2 then
+  local entries = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
+  for i = 1, #entries, 2 do
+    local id, deadline = entries[i], tonumber(entries[i + 1])
+    local counts = deadline > now
+    if counts then
+      local f = redis.call('HMGET', @JOB@ .. id, 'status', 'origin')
+      if not f[1] or ended[f[1]] then
+        counts = false
+      elseif f[1] == 'started' then
+        counts = not is_abandoned(id, f[2] or '', now)
+      end
+    end
+    if counts then
+      reply[4] = reply[4] + 1
+      if deadline > reply[5] then reply[5] = deadline end
+    else
+      reply[#reply + 1] = id
+    end
+  end
+end
+return reply
 """

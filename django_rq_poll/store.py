@@ -25,9 +25,9 @@ from rq.registry import StartedJobRegistry
 from rq.results import Result
 from rq.worker import Worker
 
-from . import acl, keys, scripts
+from . import acl, keys, limits, scripts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
-from .exceptions import ImproperlyConfigured, RedisUnavailable
+from .exceptions import ImproperlyConfigured, QueueFull, RedisUnavailable, TooManyJobs
 from .states import State, from_rq_status
 
 META_URL = "rq_poll_url"
@@ -64,7 +64,11 @@ _RQ_PREFIXES = {
     "executions": ExecutionRegistry.key_template.format(""),
     "wip": StartedJobRegistry.key_template.format(""),
 }
-_SOURCES = {"settle": scripts.SETTLE, "forget": scripts.FORGET}
+_SOURCES = {
+    "settle": scripts.SETTLE,
+    "forget": scripts.FORGET,
+    "admit": scripts.with_prefixes(scripts.ADMIT, **_RQ_PREFIXES),
+}
 _SHAS = {name: _sha(source) for name, source in _SOURCES.items()}
 # Arguments of the hot path are passed as bytes: redis-py sends bytes as they are.
 _LOOKUP_FLAGS = {
@@ -73,6 +77,29 @@ _LOOKUP_FLAGS = {
     (False, True): b"m",
     (True, True): b"rm",
 }
+
+
+class Admission(NamedTuple):
+    """What the admit script saw, inside the transaction that may start a job."""
+
+    mapped: bool
+    queue_length: int
+    now: int
+    active: int
+    latest_deadline: int
+    stale: list[bytes]
+
+    @classmethod
+    def parse(cls, reply: list[Any]) -> Admission:
+        mapped, length, now, active, latest, *stale = reply
+        return cls(bool(mapped), int(length), int(now), int(active), int(latest), stale)
+
+    def check(self, gate: limits.Limits, queue_name: str) -> None:
+        """Raise when starting one more job would break a limit."""
+        if gate.max_active is not None and self.active >= gate.max_active:
+            raise TooManyJobs(gate.visitor, gate.max_active)
+        if gate.max_queue is not None and self.queue_length >= gate.max_queue:
+            raise QueueFull(queue_name, self.queue_length, gate.max_queue)
 
 
 class Snapshot(NamedTuple):
@@ -322,50 +349,110 @@ class Backend:
                     yield _text(key), _text(value)
 
     # -- writing -----------------------------------------------------------------
-    def enqueue(self, queue: Queue, job: Job, polling_url: str | None) -> None:
-        """Enqueue the job and point the URL at it in one transaction."""
+    def enqueue(
+        self,
+        queue: Queue,
+        job: Job,
+        polling_url: str | None,
+        gate: limits.Limits | None = None,
+    ) -> None:
+        """Enqueue the job and point the URL at it in one transaction (no checks: for a
+        job begun inside a transaction, whose limits were checked when it was begun)."""
         key = keys.url_key(polling_url) if polling_url is not None else None
         with self.errors():
             if not queue.is_async:
                 self._enqueue_sync(queue, job, key)
                 return
             with self.connection.pipeline() as pipe:
-                queue.enqueue_job(job, pipeline=pipe)
-                if key is not None:
-                    pipe.set(key, job.id)
+                self._write(pipe, queue, job, key, gate, None)
                 pipe.execute()
 
-    def enqueue_unless_active(
-        self, queue: Queue, make_job: Callable[[], Job], polling_url: str
-    ) -> tuple[Snapshot | None, Job | None]:
-        """Start a job for the URL unless one is in progress or has a result.
+    def admit(self, queue: Queue, polling_url: str | None, gate: limits.Limits) -> None:
+        """Check the limits outside a transaction (a job that will be enqueued on commit)."""
+        key = keys.url_key(polling_url) if polling_url is not None else ""
+        with self.errors():
+            self._admission(self.connection, key, queue, gate).check(gate, queue.name)
 
-        Optimistic locking on the mapping key: of any number of racers exactly one
-        transaction commits; the others retry and find its job.
+    def start(
+        self,
+        queue: Queue,
+        make_job: Callable[[], Job],
+        polling_url: str | None,
+        *,
+        replace: bool,
+        gate: limits.Limits | None = None,
+    ) -> tuple[Snapshot | None, Job | None]:
+        """Start a job, unless (without ``replace``) one in progress or finished answers
+        the URL already, or the visitor of ``gate`` is over a limit (raises).
+
+        One optimistic transaction: WATCH the mapping and the visitor's set, read both
+        with one read-only script, then enqueue, map and count in MULTI/EXEC. Of any
+        number of racers exactly one commits per free slot; the others retry and see it.
         """
-        key = keys.url_key(polling_url)
+        key = keys.url_key(polling_url) if polling_url is not None else None
+        visitor = keys.visitor_key(gate.visitor) if gate is not None else None
+        watched = [k for k in (None if replace else key, visitor) if k is not None]
+        if not watched:  # begin_process without limits: nothing to check
+            new = make_job()
+            self.enqueue(queue, new, polling_url)
+            return None, new
         job: Job | None = None
         with self.errors(), self.connection.pipeline() as pipe:
             while True:
                 try:
-                    pipe.watch(key)  # type: ignore[no-untyped-call]
-                    current = self.lookup(polling_url, None, client=pipe)
-                    if current is not None and keeps(current):
-                        pipe.unwatch()
-                        return current, None
+                    pipe.watch(*watched)  # type: ignore[no-untyped-call]
+                    seen = self._admission(pipe, key or "", queue, gate)
+                    if seen.mapped and not replace:
+                        current = self.lookup(polling_url, None, client=pipe)
+                        if current is not None and keeps(current):
+                            pipe.unwatch()
+                            return current, None
+                    if gate is not None:
+                        seen.check(gate, queue.name)
+                    job = job or make_job()
                     if not queue.is_async:
                         pipe.unwatch()
-                        job = make_job()
                         self._enqueue_sync(queue, job, key)
                         return None, job
-                    job = job or make_job()
                     pipe.multi()
-                    queue.enqueue_job(job, pipeline=pipe)
-                    pipe.set(key, job.id)
+                    self._write(pipe, queue, job, key, gate, seen)
                     pipe.execute()
                     return None, job
                 except WatchError:
                     continue
+
+    def _admission(
+        self, client: Any, key: str, queue: Queue, gate: limits.Limits | None
+    ) -> Admission:
+        keys_ = [key, queue.key] + ([keys.visitor_key(gate.visitor)] if gate else [])
+        reply = self._evalsha(client, _SHAS["admit"], _SOURCES["admit"], len(keys_), *keys_)
+        return Admission.parse(reply)
+
+    def _write(
+        self,
+        pipe: Any,
+        queue: Queue,
+        job: Job,
+        key: str | None,
+        gate: limits.Limits | None,
+        seen: Admission | None,
+    ) -> None:
+        """The writes of a start, queued on a pipeline in MULTI: enqueue, map, count."""
+        queue.enqueue_job(job, pipeline=pipe)
+        timeout = int(job.timeout) if job.timeout is not None else None
+        lifetime = limits.active_lifetime(job.ttl, timeout, bool(job.retries_left))
+        if key is not None:
+            pipe.set(key, job.id, ex=lifetime)
+        if gate is None:
+            return
+        visitor = keys.visitor_key(gate.visitor)
+        if seen is not None and seen.stale:
+            pipe.zrem(visitor, *seen.stale)
+        now = seen.now if seen is not None else int(time.time())
+        deadline = now + (lifetime or limits.UNBOUNDED_SLOT)
+        pipe.zadd(visitor, {job.id: deadline})
+        latest = max(deadline, seen.latest_deadline if seen is not None else 0)
+        pipe.expireat(visitor, latest)
 
     def _enqueue_sync(self, queue: Queue, job: Job, key: str | None) -> None:
         # An is_async=False queue runs the job inside enqueue_job, before any

@@ -68,6 +68,13 @@ class PollingMixin(_Base):
     ready_template_name: str = Templates.ready
     #: Its htmx fragment, also used for redirect and other non-page results.
     htmx_ready_template_name: str = Templates.htmx_ready
+    #: The page shown instead of starting a job over a limit: 429 when the visitor has
+    #: ``RQ_POLL['MAX_ACTIVE_JOBS']`` jobs already, 503 when the queue is full.
+    limited_template_name: str = Templates.limited
+    #: Its htmx fragment (same statuses).
+    htmx_limited_template_name: str = Templates.htmx_limited
+    #: The page of a URL over ``RQ_POLL['MAX_URL_LENGTH']`` (status 414).
+    too_long_template_name: str = Templates.too_long
 
     #: The user the polling key and the job's owner are taken from (resolved once).
     polling_user: Any = None
@@ -131,6 +138,9 @@ class PollingMixin(_Base):
             htmx_unavailable=self.htmx_unavailable_template_name,
             ready=self.ready_template_name,
             htmx_ready=self.htmx_ready_template_name,
+            limited=self.limited_template_name,
+            htmx_limited=self.htmx_limited_template_name,
+            too_long=self.too_long_template_name,
         )
 
     def _hooks(self) -> list[Callable[[], Any]]:

@@ -11,15 +11,28 @@ import redis
 from rq import Worker
 
 from django_rq_poll import store
+from tests.redis_server import TEST_MARKER, DatabaseInUse, claim_database, reset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.fixture(scope="session")
+def claimed_redis_url() -> str:
+    """The suite's database, claimed once: empty, or marked by an earlier run of the suite."""
+    from django.conf import settings
+
+    try:
+        claim_database(settings.REDIS_URL, marker=TEST_MARKER, who="the django-rq-poll tests")
+    except DatabaseInUse as exc:
+        pytest.exit(str(exc), returncode=4)
+    return str(settings.REDIS_URL)
+
+
 @pytest.fixture(autouse=True)
-def redis_db(settings) -> Iterator[redis.Redis]:
-    """A clean Redis database for each test (FLUSHDB, never FLUSHALL)."""
-    conn = redis.Redis.from_url(settings.REDIS_URL)
-    conn.flushdb()
+def redis_db(claimed_redis_url) -> Iterator[redis.Redis]:
+    """A clean Redis database for each test: the claimed one, emptied but for its marker."""
+    conn = redis.Redis.from_url(claimed_redis_url)
+    reset(conn, TEST_MARKER)
     store.clear_cache()
     yield conn
     store.clear_cache()

@@ -1,9 +1,14 @@
-"""Find a Redis for the tests, or start an embedded one.
+"""Find a Redis for the tests, or start an embedded one; claim a database before emptying it.
 
-``REDIS_URL`` (default redis://127.0.0.1:6379/0) is used when it answers. Otherwise a
-private ``redis-server`` on a free port, else fakeredis' TCP server; the choice is
-printed and exported in ``REDIS_URL`` so worker subprocesses use the same server.
-Set ``RQ_POLL_REQUIRE_REDIS=1`` (CI does) to fail instead of falling back.
+``REDIS_URL`` (default redis://127.0.0.1:6379/14, a database no application uses by
+default) is used when it answers. Otherwise a private ``redis-server`` on a free port,
+else fakeredis' TCP server; the choice is printed and exported in ``REDIS_URL`` so worker
+subprocesses use the same server. Set ``RQ_POLL_REQUIRE_REDIS=1`` (CI does) to fail
+instead of falling back.
+
+The suite empties its database before every test, and the benchmark (``bench/``) empties
+its own: both go through :func:`claim_database`, which refuses a database holding keys
+that the claimer did not write.
 """
 
 from __future__ import annotations
@@ -20,7 +25,42 @@ import time
 
 import redis
 
-DEFAULT_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_URL = "redis://127.0.0.1:6379/14"
+# The key the test suite leaves in its database, so that a later run knows it may empty it.
+TEST_MARKER = "rq_poll_tests:owned"
+
+
+class DatabaseInUse(RuntimeError):
+    """The database holds keys that whoever wants to empty it did not write."""
+
+
+def claim_database(url: str, *, marker: str, who: str, suggest: str = DEFAULT_URL) -> redis.Redis:
+    """Empty the database at ``url`` and mark it as ``who``'s, but only one that is empty
+    or carries ``marker`` already; raise :class:`DatabaseInUse` for any other."""
+    conn = redis.Redis.from_url(url)
+    size = conn.dbsize()
+    if size and not conn.exists(marker):
+        raise DatabaseInUse(
+            f"{who}: refusing to empty {url}: it holds {size} keys that {who} did not write "
+            f"(no {marker!r} key). Point REDIS_URL at an empty database, for example "
+            f"{suggest} (a number no application of yours uses), or empty "
+            f"this one yourself if its data is disposable: redis-cli -u {url} FLUSHDB"
+        )
+    reset(conn, marker)
+    return conn
+
+
+def written(conn: redis.Redis) -> list[bytes]:
+    """Every key in the test database but the suite's own marker."""
+    return [key for key in conn.scan_iter(count=1000) if key != TEST_MARKER.encode()]
+
+
+def reset(conn: redis.Redis, marker: str) -> None:
+    """Empty a claimed database, keeping its marker (FLUSHDB, never FLUSHALL)."""
+    with conn.pipeline() as pipe:  # one transaction: never empty without the marker
+        pipe.flushdb()
+        pipe.set(marker, 1)
+        pipe.execute()
 
 
 def _answers(url: str) -> bool:

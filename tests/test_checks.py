@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from django.core.checks import run_checks
 
+from tests.redis_server import written
+
 
 def ids(settings_value):
     return sorted({m.id for m in run_checks() if m.id.startswith("django_rq_poll")})
@@ -28,6 +30,19 @@ def ids(settings_value):
         ({"RETRY_AFTER": 30}, []),
         ({"RETRY_AFTER": 0}, ["django_rq_poll.E008"]),
         ({"RETRY_AFTER": 2.5}, ["django_rq_poll.E008"]),
+        ({"MAX_ACTIVE_JOBS": None, "QUEUED_TTL": None, "MAX_QUEUE_LENGTH": None}, []),
+        ({"MAX_ACTIVE_JOBS": 0}, ["django_rq_poll.E010"]),
+        ({"MAX_ACTIVE_JOBS": "10"}, ["django_rq_poll.E010"]),
+        ({"VISITOR_KEY": "tests.abuse.helpers.client_ip"}, []),
+        ({"VISITOR_KEY": "tests.abuse.helpers.nothing_here"}, ["django_rq_poll.E011"]),
+        ({"VISITOR_KEY": 3}, ["django_rq_poll.E011"]),
+        ({"QUEUED_TTL": -1}, ["django_rq_poll.E012"]),
+        ({"QUEUED_TTL": 1.5}, ["django_rq_poll.E012"]),
+        ({"ANONYMOUS_FAILURE_TTL": 0}, ["django_rq_poll.E013"]),
+        ({"ANONYMOUS_FAILURE_TTL": -1}, []),
+        ({"MAX_QUEUE_LENGTH": True}, ["django_rq_poll.E014"]),
+        ({"MAX_URL_LENGTH": None}, ["django_rq_poll.E015"]),
+        ({"MAX_URL_LENGTH": 0}, ["django_rq_poll.E015"]),
     ],
 )
 def test_settings_checks(settings, value, expected):
@@ -48,6 +63,6 @@ def test_prefix_setting_moves_every_key(settings, redis_db, url):
 
     settings.RQ_POLL = {"PREFIX": "elsewhere"}
     poll.begin_process(tasks.add, (1, 2), polling_url=url)
-    ours = [k for k in redis_db.keys("*") if not k.startswith(b"rq:")]
+    ours = [k for k in written(redis_db) if not k.startswith(b"rq:")]
     assert ours
     assert all(k.startswith(b"elsewhere:url:") for k in ours)

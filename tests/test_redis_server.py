@@ -73,3 +73,74 @@ def test_require_redis_refuses_to_fall_back():
     )
     assert done.returncode != 0
     assert "RQ_POLL_REQUIRE_REDIS=1" in done.stderr
+
+
+# -- the suite must never empty a database it does not own ----------------------------------
+@pytest.fixture
+def private_server():
+    import shutil
+
+    from tests.redis_server import start_redis_server
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("needs a redis-server binary for a private server")
+    proc, url = start_redis_server(binary)
+    yield url
+    proc.kill()
+    proc.wait(timeout=10)
+
+
+def test_claim_refuses_a_database_in_use(private_server):
+    import redis
+
+    from tests.redis_server import DatabaseInUse, claim_database
+
+    conn = redis.Redis.from_url(private_server)
+    conn.set("someone:else", "precious")
+    with pytest.raises(DatabaseInUse, match="refusing to empty") as caught:
+        claim_database(private_server, marker="mine:owned", who="me")
+    assert "FLUSHDB" in str(caught.value)
+    assert "REDIS_URL" in str(caught.value)
+    assert conn.get("someone:else") == b"precious"
+
+
+def test_claim_takes_an_empty_or_marked_database(private_server):
+    import redis
+
+    from tests.redis_server import claim_database
+
+    conn = redis.Redis.from_url(private_server)
+    claim_database(private_server, marker="mine:owned", who="me")
+    assert conn.keys("*") == [b"mine:owned"]
+    conn.set("left:over", 1)  # an earlier run's keys, next to its marker
+    claim_database(private_server, marker="mine:owned", who="me")
+    assert conn.keys("*") == [b"mine:owned"]
+
+
+def test_suite_refuses_to_run_on_a_database_in_use(private_server):
+    import redis
+
+    conn = redis.Redis.from_url(private_server)
+    conn.set("someone:else", "precious")
+    env = {**os.environ, "REDIS_URL": private_server, "PYTHONPATH": ROOT}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "tests/test_checks.py"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "refusing to empty" in done.stdout + done.stderr
+    assert conn.get("someone:else") == b"precious"
+    assert conn.dbsize() == 1
+
+
+def test_default_database_is_none_an_application_uses():
+    from tests.redis_server import DEFAULT_URL
+
+    db = int(DEFAULT_URL.rsplit("/", 1)[1])
+    assert db not in (0, 15)  # 0: every application's default; 15: the benchmark's

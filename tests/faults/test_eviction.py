@@ -65,7 +65,8 @@ def test_evictable_keys_deleted_while_running(url, redis_db, killable_worker, ta
     tally.fault("heartbeat keys evicted", len(lost))
     wrong = _reads_running(url, task_id)
     tally.answer("heartbeat keys evicted", not wrong, "; ".join(wrong))
-    assert redis_db.ttl(keys.url_key(url)) == -1  # the running job's mapping keeps no TTL
+    assert redis_db.get(keys.url_key(url)) == task_id.encode()  # the mapping still points at it
+    assert redis_db.ttl(keys.url_key(url)) == -1  # and, the job running, has no TTL to evict
     redis_db.set(hold, 1)
     wait_until(lambda: poll.process_is_complete(url), timeout=30)
     assert poll.get_process_result(url) == "released"

@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 import django_rq_poll as poll
 from django_rq_poll.conf import conf
 from tests import tasks
+from tests.redis_server import written
 
 # Any code point, lone surrogates and control characters included.
 ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=300)
 ANY_ID = ANY_TEXT | st.from_regex(r"[A-Za-z0-9_-]{1,300}", fullmatch=True)
-HUGE = "\x00\n" + "ü\ud800" * 200_000
+HUGE = "\x00\n" + "ü\ud800" * 200_000  # readers take it; starts refuse it (MAX_URL_LENGTH)
+AT_LIMIT = HUGE[:2048]  # the longest polling URL a start takes by default
 PROPERTY = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -52,9 +54,7 @@ def _read_everything(url: str, task_id: str) -> list[object]:
 def _stray_keys(redis_db) -> list[bytes]:
     ours = re.compile(rb"%s:url:[0-9a-f]{64}" % re.escape(conf.PREFIX.encode()))
     return [
-        key
-        for key in redis_db.scan_iter(count=1000)
-        if not key.startswith(b"rq:") and not ours.fullmatch(key)
+        key for key in written(redis_db) if not key.startswith(b"rq:") and not ours.fullmatch(key)
     ]
 
 
@@ -77,8 +77,8 @@ def test_reads_never_raise(url, task_id, redis_db, tally):
 
 @PROPERTY
 @given(url=ANY_TEXT, queue=st.sampled_from(["default", "json"]))
-@example(url=HUGE, queue="default")
-@example(url=HUGE, queue="json")
+@example(url=AT_LIMIT, queue="default")
+@example(url=AT_LIMIT, queue="json")
 def test_any_url_round_trips_and_keys_stay_in_prefix(url, queue, redis_db, tally):
     tally.fault("hostile input")
     task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url, queue=queue)
@@ -95,6 +95,15 @@ def test_any_url_round_trips_and_keys_stay_in_prefix(url, queue, redis_db, tally
     assert poll.forget_process(url)
     assert poll.get_taskid_from_url(url) is None
     tally.assert_clean("hostile input")
+
+
+@pytest.mark.parametrize("start", [poll.begin_process, poll.check_status_or_begin])
+def test_a_url_over_the_length_limit_is_refused_before_anything_is_written(start, redis_db):
+    with pytest.raises(ValueError, match="MAX_URL_LENGTH"):
+        start(tasks.add, (1, 2), polling_url=AT_LIMIT + "x")
+    with pytest.raises(ValueError, match="MAX_URL_LENGTH"):
+        start(tasks.add, (1, 2), polling_url=HUGE)
+    assert written(redis_db) == []
 
 
 @pytest.mark.parametrize(

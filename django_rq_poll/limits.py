@@ -1,0 +1,81 @@
+"""What one visitor may make the site do: active jobs, queue length, URL length.
+
+Pages ask this module before they start work; the counting itself is done atomically
+in Redis by :mod:`django_rq_poll.store`, in the transaction that enqueues the job. The
+API uses the same rules when given a ``visitor``, so they hold without the web layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+
+from .conf import conf
+
+# A visitor's slot stops counting this long after its job's last possible moment when
+# that moment cannot be known (no queue lifetime, no timeout, rq retries): a backstop,
+# since a job leaves the count as soon as it ends, expires or its worker dies.
+UNBOUNDED_SLOT = 24 * 60 * 60
+# rq keeps a running job's heartbeat for its monitoring interval (30 s) plus 60 s.
+HEARTBEAT_GRACE = 90
+
+
+class Limits(NamedTuple):
+    """The limits one start is checked against, inside its enqueue transaction."""
+
+    visitor: str
+    max_active: int | None
+    max_queue: int | None
+
+
+def for_visitor(visitor: str | None) -> Limits | None:
+    """The configured limits for a visitor, or ``None`` (no visitor: nothing to count)."""
+    if visitor is None:
+        return None
+    if not isinstance(visitor, str):
+        raise TypeError(f"visitor must be a string, not {type(visitor).__name__}.")
+    return Limits(visitor, conf.MAX_ACTIVE_JOBS, conf.MAX_QUEUE_LENGTH)
+
+
+def check_url(polling_url: str | None) -> None:
+    """Refuse a polling URL that is longer than ``MAX_URL_LENGTH`` before it is stored."""
+    if polling_url is not None and is_too_long(polling_url):
+        raise ValueError(
+            f"polling_url is {len(polling_url)} characters long; RQ_POLL['MAX_URL_LENGTH'] "
+            f"allows {conf.MAX_URL_LENGTH}. Use a shorter key (for example a hash of the "
+            "parameters that change the result), or raise the setting."
+        )
+
+
+def is_too_long(url: str) -> bool:
+    return len(url) > conf.MAX_URL_LENGTH
+
+
+def visitor_of(request: HttpRequest, user: Any) -> str:
+    """Whom a page's job counts against: the logged-in user, else ``VISITOR_KEY``'s answer
+    (``REMOTE_ADDR`` by default)."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"user:{user.pk}"
+    path = conf.VISITOR_KEY
+    if path is not None:
+        key = import_string(path)(request)
+        if key:
+            return f"anonymous:{key}"
+    return f"anonymous:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+
+
+def job_defaults(user: Any) -> dict[str, Any]:
+    """Job options a page adds unless its view set them: anonymous failures go soon."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        return {}
+    return {"failure_ttl": conf.ANONYMOUS_FAILURE_TTL}
+
+
+def active_lifetime(ttl: int | None, timeout: int | None, retries: bool) -> int | None:
+    """Seconds a job can stay queued or running: its queue lifetime plus its timeout (and
+    the heartbeat grace of a killed worker); ``None`` when nothing bounds it."""
+    if ttl is None or ttl <= 0 or timeout is None or timeout <= 0 or retries:
+        return None
+    return ttl + timeout + HEARTBEAT_GRACE
