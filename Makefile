@@ -12,7 +12,7 @@ NEW_PYTHON ?= $(shell for p in $(HOME)/.pyenv/versions/3.1[3-9]*/bin/python \
   { command -v "$$p"; break; }; done)
 NEW_VENV ?= .venv-django6
 
-.PHONY: test test-django6 lint dist ci docs
+.PHONY: test test-django6 lint dist ci docs messages compilemessages check-messages
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,18 @@ dist: $(BIN)/.installed
 	$(BIN)/twine check --strict dist/*
 	$(BIN)/python scripts/check_wheel.py dist/*.whl
 
+# Translations (django_rq_poll/locale; GNU gettext needed): `make messages` adds new
+# msgids to every language's .po; translate them, then `make compilemessages`.
+# `make check-messages` (CI) fails unless every catalog is complete and compiled.
+messages: $(BIN)/.installed
+	$(BIN)/python scripts/messages.py update
+
+compilemessages: $(BIN)/.installed
+	$(BIN)/python scripts/messages.py compile
+
+check-messages: $(BIN)/.installed
+	$(BIN)/python scripts/messages.py check
+
 # The Sphinx site, warnings (and broken cross-references) as errors; needs no Redis.
 docs: $(BIN)/.installed
 	$(BIN)/python -m pip install -q -e '.[docs]'
@@ -53,7 +65,7 @@ test-django6:
 	$(NEW_VENV)/bin/python -c 'import django, sys; print("Django", django.get_version(), "on Python", sys.version.split()[0])' && \
 	$(NEW_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-ci: test lint dist docs test-django6
+ci: test lint check-messages dist docs test-django6
 
 # The demo site (README's first command): set-up, then Redis if none answers at
 # $REDIS_URL (default 127.0.0.1:6379), an rqworker and the web server on $PORT (8000).

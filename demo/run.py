@@ -49,7 +49,14 @@ def _answers(url: str) -> bool:
 
 
 def _port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on the port now.
+
+    SO_REUSEADDR as every server sets it (runserver, redis-server): without it the
+    connections that the last run's Ctrl-C left in TIME_WAIT block the probe for up to a
+    minute while nothing listens.
+    """
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -68,10 +75,23 @@ def _with_port(url: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
 
 
+# A worker that exits is started again after a pause that doubles, up to this, while it
+# keeps exiting soon after its start (Redis gone for a while); as systemd's RestartSec.
+FIRST_BACK_OFF = 1.0
+MAX_BACK_OFF = 30.0
+# A worker that ran this long before exiting starts again after FIRST_BACK_OFF.
+STEADY_AFTER = 60.0
+
+
 @dataclass
 class Child:
     name: str
     proc: subprocess.Popen[bytes]
+    args: list[str] = field(default_factory=list)
+    restart: bool = False  # start it again when it exits (workers), as a supervisor would
+    started_at: float = field(default_factory=time.monotonic)
+    back_off: float = FIRST_BACK_OFF
+    restart_at: float | None = None  # when an exited child is due to start again
 
 
 @dataclass
@@ -80,6 +100,7 @@ class Demo:
     redis_url: str
     children: list[Child] = field(default_factory=list)
     stop_fakeredis: Callable[[], None] | None = None
+    redis_workdir: str | None = None  # our redis-server's scratch folder, removed at the end
     stop_requested: threading.Event = field(default_factory=threading.Event)
 
     # -- Redis -----------------------------------------------------------------------
@@ -94,7 +115,7 @@ class Demo:
         url = _with_port(self.redis_url, port)
         binary = shutil.which("redis-server")
         if binary:
-            workdir = tempfile.mkdtemp(prefix="rq-poll-demo-redis-")
+            workdir = self.redis_workdir = tempfile.mkdtemp(prefix="rq-poll-demo-redis-")
             args = [binary, "--port", str(port), "--bind", "127.0.0.1"]
             args += ["--save", "", "--appendonly", "no", "--dir", workdir]
             self.spawn("redis-server", args, quiet=True)
@@ -119,9 +140,16 @@ class Demo:
         say(f"No Redis answered at the configured URL, so the demo started {kind} at {url}.")
 
     # -- processes ---------------------------------------------------------------------
-    def spawn(self, name: str, args: list[str], *, quiet: bool = False) -> Child:
+    def spawn(
+        self, name: str, args: list[str], *, quiet: bool = False, restart: bool = False
+    ) -> Child:
+        child = Child(name, self._popen(args, quiet=quiet), args, restart)
+        self.children.append(child)
+        return child
+
+    def _popen(self, args: list[str], *, quiet: bool = False) -> subprocess.Popen[bytes]:
         out = subprocess.DEVNULL if quiet else None
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             args,
             cwd=ROOT,
             env=self.env(),
@@ -129,9 +157,6 @@ class Demo:
             stderr=out,
             start_new_session=True,  # our own group: Ctrl-C reaches us, we stop it
         )
-        child = Child(name, proc)
-        self.children.append(child)
-        return child
 
     def env(self) -> dict[str, str]:
         return {
@@ -162,7 +187,7 @@ class Demo:
         self.manage("demo_users")
         for args in self.worker_commands():
             say(f"Starting a worker: {' '.join(args[1:])}")
-            self.spawn("rqworker", args)
+            self.spawn("rqworker", args, restart=True)
         say(f"Starting the development server on http://127.0.0.1:{self.port}/")
         self.spawn(
             "runserver",
@@ -189,7 +214,33 @@ class Demo:
         return False
 
     def dead_child(self) -> Child | None:
-        return next((c for c in self.children if c.proc.poll() is not None), None)
+        """An exited child that is not started again (the web server, our Redis)."""
+        return next((c for c in self.children if not c.restart and c.proc.poll() is not None), None)
+
+    def supervise(self, now: float | None = None) -> None:
+        """Start exited workers again, after a back-off that grows while they keep exiting.
+
+        rq's worker exits when Redis goes away under it (a restart, a network blip); a
+        process supervisor would start it again, and so does the demo.
+        """
+        now = time.monotonic() if now is None else now
+        for child in self.children:
+            if not child.restart or child.proc.poll() is None:
+                continue
+            if child.restart_at is None:
+                if now - child.started_at >= STEADY_AFTER:
+                    child.back_off = FIRST_BACK_OFF
+                child.restart_at = now + child.back_off
+                say(
+                    f"{child.name} exited with code {child.proc.returncode}; "
+                    f"starting it again in {child.back_off:g} s."
+                )
+                child.back_off = min(child.back_off * 2, MAX_BACK_OFF)
+            elif now >= child.restart_at:
+                _signal_group(child, signal.SIGKILL)  # leftovers (a work-horse)
+                child.proc = self._popen(child.args)
+                child.started_at, child.restart_at = now, None
+                say(f"Started {child.name} again (pid {child.proc.pid}).")
 
     def stop(self) -> None:
         """Stop every group we started: the web server and workers first, Redis last."""
@@ -197,6 +248,8 @@ class Demo:
             _stop_group(child)
         if self.stop_fakeredis is not None:
             self.stop_fakeredis()
+        if self.redis_workdir is not None:
+            shutil.rmtree(self.redis_workdir, ignore_errors=True)
         say("Stopped everything the demo started.")
 
 
@@ -248,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"{dead.name} exited with code {dead.proc.returncode}; stopping the demo.")
                 code = 1
                 break
+            demo.supervise()
             stop_requested.wait(0.5)
     except subprocess.CalledProcessError as exc:
         say(f"Set-up failed: {' '.join(map(str, exc.cmd))} exited with {exc.returncode}.")

@@ -38,6 +38,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Pages that read Redis outside a polling view (/processes/, django-rq's dashboard)
+    # answer the 503 page during an outage, as the polling pages do.
+    "django_rq_poll.middleware.RedisUnavailableMiddleware",
 ]
 ROOT_URLCONF = "demo.urls"
 TEMPLATES = [

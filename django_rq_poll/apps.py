@@ -9,6 +9,8 @@ class RQPollConfig(AppConfig):
     verbose_name = "RQ polling"
 
     def ready(self) -> None:
-        from .checks import check_settings
+        from .checks import check_apps, check_settings, check_urls
 
         checks.register(check_settings)
+        checks.register(check_apps)
+        checks.register(check_urls, checks.Tags.urls)

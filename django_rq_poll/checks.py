@@ -1,13 +1,18 @@
-"""System checks for the ``RQ_POLL`` setting (ids ``django_rq_poll.E00x``)."""
+"""System checks: the ``RQ_POLL`` setting, the apps it needs and the status endpoint.
+
+Ids ``django_rq_poll.E001``-``E009`` and ``W001``; every hint says what to change.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
+from django.core.checks import Warning as CheckWarning
+from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS
@@ -43,7 +48,8 @@ def check_settings(
         return [
             _error(
                 f"RQ_POLL must be a dict, not {type(raw).__name__}.",
-                "Set RQ_POLL = {'QUEUE': 'default', ...} or remove it to use the defaults.",
+                "Set RQ_POLL to a dict, such as {'QUEUE': 'default'}, or remove it to use "
+                "the defaults.",
                 1,
             )
         ]
@@ -53,7 +59,8 @@ def check_settings(
         errors.append(
             _error(
                 f"RQ_POLL has unknown key(s): {', '.join(unknown)}.",
-                f"Known keys: {', '.join(sorted(DEFAULTS))}.",
+                f"Remove them or correct their spelling; the known keys are "
+                f"{', '.join(sorted(DEFAULTS))}.",
                 2,
             )
         )
@@ -63,7 +70,7 @@ def check_settings(
         errors.append(
             _error(
                 f"RQ_POLL['QUEUE'] is {queue!r}, which is not a queue in RQ_QUEUES.",
-                f"Use one of: {', '.join(sorted(queues)) or '(RQ_QUEUES is empty)'}.",
+                _queue_hint(queue, queues),
                 3,
             )
         )
@@ -71,8 +78,9 @@ def check_settings(
         errors.append(
             _error(
                 f"RQ_POLL['RESULT_TTL'] is {raw.get('RESULT_TTL')!r}.",
-                "Use None (django-rq's DEFAULT_RESULT_TTL, else one day), -1 (keep forever) "
-                "or a number of seconds > 0; 0 would store no result for a page to show.",
+                "Set RQ_POLL['RESULT_TTL'] to None (django-rq's DEFAULT_RESULT_TTL, else one "
+                "day), -1 (keep results forever) or a number of seconds greater than 0; 0 would "
+                "store no result for the page to show.",
                 4,
             )
         )
@@ -80,7 +88,8 @@ def check_settings(
         errors.append(
             _error(
                 f"RQ_POLL['FAILURE_TTL'] is {raw.get('FAILURE_TTL')!r}.",
-                "Use -1 (keep forever) or a number of seconds > 0.",
+                "Set RQ_POLL['FAILURE_TTL'] to -1 (keep failures forever) or a number of "
+                "seconds greater than 0, such as 86400 for a day.",
                 5,
             )
         )
@@ -89,7 +98,8 @@ def check_settings(
         errors.append(
             _error(
                 f"RQ_POLL['PREFIX'] is {prefix!r}.",
-                "Use a non-empty string without spaces, such as 'rq_poll'.",
+                "Set RQ_POLL['PREFIX'] to a non-empty string without spaces, such as "
+                "'rq_poll' (the default).",
                 6,
             )
         )
@@ -98,7 +108,8 @@ def check_settings(
             errors.append(
                 _error(
                     f"RQ_POLL[{name!r}] is {raw.get(name)!r}.",
-                    "Use a number of seconds > 0.",
+                    f"Set RQ_POLL[{name!r}] to a number of seconds greater than 0, such as "
+                    f"{DEFAULTS[name]!r} (the default).",
                     7,
                 )
             )
@@ -107,7 +118,9 @@ def check_settings(
         errors.append(
             _error(
                 f"RQ_POLL['RETRY_AFTER'] is {retry_after!r}.",
-                "Use a whole number of seconds > 0 (it is sent as the Retry-After header).",
+                "Set RQ_POLL['RETRY_AFTER'] to a whole number of seconds greater than 0, "
+                f"such as {DEFAULTS['RETRY_AFTER']!r} (the default); it is sent as the "
+                "Retry-After header.",
                 8,
             )
         )
@@ -172,3 +185,50 @@ def _is_callable_path(path: Any) -> bool:
         return callable(import_string(path))
     except ImportError:
         return False
+
+
+def _queue_hint(queue: Any, queues: Any) -> str:
+    if not queues:
+        return (
+            f"Define the queue in RQ_QUEUES, for example RQ_QUEUES = {{{queue!r}: "
+            "{'URL': 'redis://127.0.0.1:6379/0'}}; RQ_QUEUES is empty or missing now."
+        )
+    names = ", ".join(repr(name) for name in sorted(queues))
+    return f"Set RQ_POLL['QUEUE'] to a queue in RQ_QUEUES ({names}), or add {queue!r} there."
+
+
+def check_apps(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """django_rq brings the ``rqworker`` command: without it nothing ever runs the jobs."""
+    if apps.is_installed("django_rq"):
+        return []
+    return [
+        _error(
+            "django_rq is not in INSTALLED_APPS: pages would start jobs that no "
+            "rqworker command can run.",
+            "Add 'django_rq' to INSTALLED_APPS next to 'django_rq_poll', then start a "
+            "worker with: python manage.py rqworker default",
+            9,
+        )
+    ]
+
+
+def check_urls(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Without the status endpoint a running page can only reload itself, every time."""
+    try:
+        reverse("django_rq_poll:status", kwargs={"job_id": "check"})
+    except NoReverseMatch:
+        root = getattr(settings, "ROOT_URLCONF", "your ROOT_URLCONF")
+        return [
+            CheckWarning(
+                "The status endpoint (django_rq_poll.urls) is not in the URLconf: running "
+                "pages fall back to reloading themselves instead of asking it.",
+                hint=(
+                    f'Add path("rq-poll/", include("django_rq_poll.urls")) to '
+                    f"urlpatterns in {root}, importing include and path from django.urls. "
+                    "If the site leaves it out on purpose, add 'django_rq_poll.W001' to "
+                    "SILENCED_SYSTEM_CHECKS."
+                ),
+                id="django_rq_poll.W001",
+            )
+        ]
+    return []

@@ -124,14 +124,14 @@ def logged(
     return response
 
 
-def outage_level(exc: RedisUnavailable) -> str:
+def outage_level(exc: Exception) -> str:
     """An outage passes (a warning); a refused permission needs someone (an error)."""
     return "error" if isinstance(exc, RedisPermissionDenied) else "warning"
 
 
 def unavailable(
     request: HttpRequest,
-    exc: RedisUnavailable,
+    exc: Exception,
     template: str = Templates.unavailable,
     htmx_template: str = Templates.htmx_unavailable,
 ) -> HttpResponseBase:
@@ -154,7 +154,7 @@ def unavailable(
         response,
         request,
         outage_level(exc),
-        "Polling page %s answered %s (outage): %s",
+        "Page %s answered %s (outage): %s",
         request.path,
         status,
         exc,

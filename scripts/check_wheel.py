@@ -1,10 +1,17 @@
-"""Fail when the built wheel lacks a file the app needs at run time."""
+"""Fail when the built wheel lacks a file the app needs at run time, or does not work
+once installed: it is installed (without dependencies, which this environment has) into
+a scratch folder that comes first on the path, imported from there, and its templates,
+static files and translations are used."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import tempfile
 import zipfile
 
+LANGUAGES = ("de", "es", "fr", "pt_BR")
 REQUIRED = (
     "django_rq_poll/py.typed",
     "django_rq_poll/templates/django_rq_poll/status/begun.txt",
@@ -14,17 +21,73 @@ REQUIRED = (
     "django_rq_poll/compat/madrona.py",
     "django_rq_poll/templates/django_rq_poll/compat/madrona/starting_process.html",
     "django_rq_poll/templates/django_rq_poll/compat/madrona/already_processing.html",
+    "django_rq_poll/middleware.py",
+    *(
+        f"django_rq_poll/locale/{lang}/LC_MESSAGES/django.{ext}"
+        for lang in LANGUAGES
+        for ext in ("po", "mo")
+    ),
 )
+
+# Run with only the installed wheel's copy importable as django_rq_poll.
+PROBE = """
+import sys
+import django
+from django.conf import settings
+
+settings.configure(
+    INSTALLED_APPS=["django.contrib.staticfiles", "django_rq", "django_rq_poll"],
+    TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}],
+    RQ_QUEUES={"default": {"URL": "redis://127.0.0.1:6379/0"}},
+    STATIC_URL="/static/",
+)
+django.setup()
+import django_rq_poll
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import translation
+
+assert django_rq_poll.__file__.startswith(sys.argv[1]), django_rq_poll.__file__
+assert finders.find("django_rq_poll/poll.js")
+with translation.override("de"):
+    assert "Dieser Vorgang ist abgeschlossen." in render_to_string(
+        "django_rq_poll/status/complete.txt"
+    )
+print("installed wheel works:", django_rq_poll.__file__)
+"""
+
+
+def check_contents(wheel: str) -> list[str]:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    return [f"{wheel}: missing {name}" for name in REQUIRED if name not in names]
+
+
+def check_installed(wheel: str) -> list[str]:
+    with tempfile.TemporaryDirectory(prefix="rq-poll-wheel-") as target:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", target, wheel],
+            check=True,
+        )
+        env = {**os.environ, "PYTHONPATH": target}  # ahead of an editable checkout
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        done = subprocess.run(
+            [sys.executable, "-P", "-c", PROBE, target],
+            env=env,
+            cwd=target,
+            capture_output=True,
+            text=True,
+        )
+        print(done.stdout, end="")
+        return [] if done.returncode == 0 else [f"{wheel}: installed, it fails:\n{done.stderr}"]
 
 
 def main(wheel: str) -> int:
-    names = set(zipfile.ZipFile(wheel).namelist())
-    missing = [name for name in REQUIRED if name not in names]
-    for name in missing:
-        print(f"{wheel}: missing {name}", file=sys.stderr)
-    if not missing:
+    problems = check_contents(wheel) or check_installed(wheel)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
         print(f"{wheel}: all {len(REQUIRED)} required files present")
-    return 1 if missing else 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

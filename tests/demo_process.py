@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -107,6 +108,19 @@ class Demo:
         return self.proc.wait(timeout=60)
 
     def kill(self) -> None:
+        """Kill the launcher and every process group it started (each child has one):
+        a test that fails before Ctrl-C must not leave a worker or a server behind."""
+        groups = {
+            pgrp
+            for pid in descendants(self.proc.pid)
+            if (info := proc_stat(pid)) and (pgrp := info[1]) != os.getpgrp()
+        }
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait()
+        self.proc.wait()
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+        deadline = time.monotonic() + 10  # SIGKILL lands asynchronously
+        while alive_in_groups(groups) and time.monotonic() < deadline:
+            time.sleep(0.05)

@@ -16,12 +16,14 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 
 import redis
 
@@ -76,10 +78,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_redis_server(
-    binary: str, port: int | None = None, *extra: str
-) -> tuple[subprocess.Popen[bytes], str]:
-    """A throw-away redis-server on loopback that keeps nothing on disk; returns it and its URL."""
+@dataclass
+class RedisServer:
+    """A redis-server process and the scratch folder it runs in (removed when it stops)."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    workdir: str
+
+    def stop(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def start_redis_server(binary: str, port: int | None = None, *extra: str) -> RedisServer:
+    """A throw-away redis-server on loopback that keeps nothing on disk (unless ``extra``
+    says otherwise, e.g. its own ``--dir``); stop it with :meth:`RedisServer.stop`."""
     port = port or _free_port()
     workdir = tempfile.mkdtemp(prefix="rq-poll-redis-")
     proc = subprocess.Popen(
@@ -100,12 +116,12 @@ def start_redis_server(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"redis://127.0.0.1:{port}/0"
+    server = RedisServer(proc, f"redis://127.0.0.1:{port}/0", workdir)
     for _ in range(100):
-        if _answers(url):
-            return proc, url
+        if _answers(server.url):
+            return server
         time.sleep(0.05)
-    proc.kill()
+    server.stop()
     raise RuntimeError(f"redis-server did not start on port {port}")
 
 
@@ -131,8 +147,9 @@ def ensure() -> str:
         raise RuntimeError(f"No Redis answers at {url} and RQ_POLL_REQUIRE_REDIS=1.")
     binary = shutil.which("redis-server")
     if binary:
-        proc, url = start_redis_server(binary)
-        atexit.register(proc.terminate)
+        server = start_redis_server(binary)
+        atexit.register(server.stop, signal.SIGTERM)
+        url = server.url
         kind = f"an embedded redis-server ({binary})"
     else:
         url = _start_fakeredis()

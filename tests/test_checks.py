@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.checks import run_checks
+from django.core.checks import WARNING, run_checks
 
 from tests.redis_server import written
 
@@ -66,3 +66,56 @@ def test_prefix_setting_moves_every_key(settings, redis_db, url):
     ours = [k for k in written(redis_db) if not k.startswith(b"rq:")]
     assert ours
     assert all(k.startswith(b"elsewhere:url:") for k in ours)
+
+
+def all_ours():
+    return [m for m in run_checks() if m.id.startswith("django_rq_poll")]
+
+
+def test_django_rq_missing_from_installed_apps_is_an_error(settings):
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django_rq"]
+    (message,) = all_ours()
+    assert message.id == "django_rq_poll.E009"
+    assert "'django_rq'" in message.hint and "INSTALLED_APPS" in message.hint
+    assert "python manage.py rqworker default" in message.hint
+
+
+def test_status_endpoint_missing_from_the_urlconf_is_a_warning(settings):
+    settings.ROOT_URLCONF = "tests.urls_without_status"
+    (message,) = all_ours()
+    assert message.id == "django_rq_poll.W001"
+    assert message.level == WARNING
+    assert 'path("rq-poll/", include("django_rq_poll.urls"))' in message.hint
+    assert "tests.urls_without_status" in message.hint
+
+
+@pytest.mark.parametrize(
+    ("value", "queues"),
+    [
+        ("default", None),
+        ({"QUEUE": "default", "COLOUR": 1}, None),
+        ({"QUEUE": "missing"}, None),
+        ({"QUEUE": "default"}, {}),
+        ({"RESULT_TTL": 0}, None),
+        ({"FAILURE_TTL": None}, None),
+        ({"PREFIX": ""}, None),
+        ({"POLL_INTERVAL": 0}, None),
+        ({"RETRY_AFTER": 0}, None),
+    ],
+)
+def test_every_hint_is_a_sentence_that_says_what_to_change(settings, value, queues):
+    settings.RQ_POLL = value
+    if queues is not None:
+        settings.RQ_QUEUES = queues
+    (message,) = all_ours()
+    hint = message.hint
+    assert hint.split()[0] in {"Set", "Define", "Remove", "Add"}, hint
+    assert hint.endswith("."), hint
+    assert "(RQ_QUEUES is empty)" not in hint and "Use one of" not in hint
+
+
+def test_empty_rq_queues_hint_shows_a_queue_to_define(settings):
+    settings.RQ_QUEUES = {}
+    (message,) = all_ours()
+    assert message.id == "django_rq_poll.E003"
+    assert "RQ_QUEUES = {'default': {'URL': 'redis://127.0.0.1:6379/0'}}" in message.hint

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -50,6 +51,9 @@ def test_demo_starts_and_stops_a_redis_when_none_answers(tmp_path, kind) -> None
     else:
         env["PATH"] = str(Path(sys.executable).parent)  # hide redis-server
         expected = "started fakeredis' embedded TCP server"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env["TMPDIR"] = str(scratch)  # where its redis-server's folder goes
     url = f"redis://127.0.0.1:{free_port()}/0"
     demo = Demo(tmp_path, url, **env)
     try:
@@ -64,6 +68,7 @@ def test_demo_starts_and_stops_a_redis_when_none_answers(tmp_path, kind) -> None
     assert {p for p in started if proc_stat(p) is not None} == set()
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    assert list(scratch.glob("rq-poll-*")) == []  # its scratch folder is removed too
 
 
 def test_demo_refuses_a_port_in_use(tmp_path, settings) -> None:
@@ -97,4 +102,96 @@ def test_ctrl_c_during_start_up_stops_what_was_started(tmp_path, settings) -> No
         demo.kill()
     assert "The demo is up" not in demo.output()
     assert "Stopped everything the demo started." in demo.output()
+    assert {p for p in started if proc_stat(p) is not None} == set()
+
+
+def _time_wait_port() -> int:
+    """A port with a connection in TIME_WAIT on it and nothing listening: what Ctrl-C on
+    the demo leaves behind (the side that closes first keeps TIME_WAIT)."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server's side closes first: TIME_WAIT on our port
+        client.recv(1)
+        client.close()
+    return port
+
+
+def test_a_connection_in_time_wait_does_not_block_the_port() -> None:
+    from demo.run import _port_free
+
+    port = _time_wait_port()
+    with socket.socket() as bare, pytest.raises(OSError, match="in use"):
+        bare.bind(("127.0.0.1", port))  # what the old probe did: refused for up to a minute
+    assert _port_free(port)
+
+
+def test_a_worker_that_keeps_exiting_is_started_again_with_a_growing_back_off() -> None:
+    from demo import run
+
+    launcher = run.Demo(0, "redis://127.0.0.1:1/0")
+    child = launcher.spawn("rqworker", [sys.executable, "-c", "pass"], restart=True)
+    child.proc.wait(timeout=30)
+    now = child.started_at
+    delays = []
+    for _ in range(7):
+        launcher.supervise(now)  # notices the exit, schedules the restart
+        assert child.restart_at is not None
+        delays.append(child.restart_at - now)
+        old = child.proc
+        launcher.supervise(child.restart_at)  # due: started again
+        assert child.proc is not old
+        child.proc.wait(timeout=30)
+        now = child.restart_at or child.started_at
+    assert delays == [1, 2, 4, 8, 16, 30, 30]
+    assert launcher.dead_child() is None  # workers never stop the demo
+    # One that ran steadily for a while before exiting is started again soon.
+    launcher.supervise(child.started_at + run.STEADY_AFTER)
+    assert child.restart_at == child.started_at + run.STEADY_AFTER + run.FIRST_BACK_OFF
+    launcher.stop()
+
+
+def _workers(demo: Demo) -> set[int]:
+    found = set()
+    for pid in descendants(demo.proc.pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"rqworker" in cmdline and proc_stat(pid) and proc_stat(pid)[0] == demo.proc.pid:
+            found.add(pid)
+    return found
+
+
+def test_a_worker_that_dies_is_started_again(tmp_path, settings) -> None:
+    demo = Demo(tmp_path, settings.REDIS_URL)
+    try:
+        demo.wait_until_up()
+        (first,) = _workers(demo)
+        os.killpg(first, signal.SIGKILL)  # as rq's worker exits when Redis blips
+        deadline = time.monotonic() + 60
+        while not (_workers(demo) - {first}):
+            assert demo.proc.poll() is None, demo.output()
+            assert time.monotonic() < deadline, demo.output()
+            time.sleep(0.2)
+        assert "rqworker exited with code -9; starting it again in 1 s." in demo.output()
+        assert "Started rqworker again" in demo.output()
+        assert '<output id="result">9</output>' in demo.wait_for_result("/add/4/5/")
+        assert demo.interrupt() == 0
+    finally:
+        demo.kill()
+
+
+def test_killing_the_demo_in_a_failed_test_leaves_no_process_behind(tmp_path, settings) -> None:
+    demo = Demo(tmp_path, settings.REDIS_URL)
+    try:
+        demo.wait_until_up()
+        started = descendants(demo.proc.pid)
+        assert _workers(demo)
+    finally:
+        demo.kill()  # what a failing test's clean-up does: no Ctrl-C, no clean stop
     assert {p for p in started if proc_stat(p) is not None} == set()

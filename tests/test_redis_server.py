@@ -22,13 +22,14 @@ print("probe ok")
 """
 
 
-def run_probe(path: str) -> subprocess.CompletedProcess[str]:
+def run_probe(path: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PYTHONPATH": ROOT,
         "PATH": path,
+        **extra_env,
     }
     env.pop("RQ_POLL_REQUIRE_REDIS", None)
     return subprocess.run(
@@ -75,6 +76,33 @@ def test_require_redis_refuses_to_fall_back():
     assert "RQ_POLL_REQUIRE_REDIS=1" in done.stderr
 
 
+def test_a_stopped_server_leaves_no_folder_behind():
+    import shutil
+
+    from tests.redis_server import start_redis_server
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server binary on this machine")
+    server = start_redis_server(binary)
+    assert os.path.isdir(server.workdir)
+    server.stop()
+    assert not os.path.exists(server.workdir)
+
+
+def test_the_embedded_server_removes_its_folder_at_exit(tmp_path):
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server binary on this machine")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = run_probe(os.environ["PATH"], TMPDIR=str(scratch))
+    assert done.returncode == 0, done.stderr
+    assert "using an embedded redis-server" in done.stderr
+    assert list(scratch.glob("rq-poll-*")) == []
+
+
 # -- the suite must never empty a database it does not own ----------------------------------
 @pytest.fixture
 def private_server():
@@ -85,10 +113,9 @@ def private_server():
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("needs a redis-server binary for a private server")
-    proc, url = start_redis_server(binary)
-    yield url
-    proc.kill()
-    proc.wait(timeout=10)
+    server = start_redis_server(binary)
+    yield server.url
+    server.stop()
 
 
 def test_claim_refuses_a_database_in_use(private_server):

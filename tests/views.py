@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 
+import redis
 from django.contrib.auth.models import User
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template import RequestContext, Template
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -134,3 +136,14 @@ def quiet_fail(request, result):
 )
 def fixed_key(request, result):
     return HttpResponse(result)
+
+
+def status_tag_page(request):
+    """A site's own page that shows a job's status with the template tag (reads Redis)."""
+    page = Template('{% load rq_poll %}<p>{% process_status "/sum/?x=1&y=2" %}</p>')
+    return HttpResponse(page.render(RequestContext(request)))
+
+
+def direct_redis_page(request):
+    """A page that talks to Redis itself (as django-rq's dashboard does)."""
+    return HttpResponse(str(redis.Redis.from_url(request.GET["url"]).dbsize()))

@@ -28,7 +28,7 @@ def wait_until(predicate: Callable[[], object], timeout: float = 20, step: float
 
 
 def durable_server(private_redis: Callable[..., Any]) -> Any:
-    return private_redis(*DURABLE, "--dir", tempfile.mkdtemp(prefix="rq-poll-aof-"))
+    return private_redis(*DURABLE, data_dir=tempfile.mkdtemp(prefix="rq-poll-aof-"))
 
 
 def mappings_point_at_enqueued_jobs(conn: redis.Redis) -> list[str]:

@@ -127,6 +127,30 @@ def test_pages_while_redis_is_killed_again_and_again(private_redis, use_redis, t
     tally.assert_clean(kind)
 
 
+MIDDLEWARE = "django_rq_poll.middleware.RedisUnavailableMiddleware"
+
+
+@pytest.mark.parametrize("middleware", [True, False])
+def test_other_pages_that_read_redis_answer_503_with_the_middleware(
+    private_redis, use_redis, settings, middleware
+):
+    server = private_redis()
+    use_redis(server.url)
+    if middleware:
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]
+    browser = client()
+    assert browser.get("/status-tag/").status_code == 200
+    assert browser.get(f"/direct-redis/?url={server.url}").status_code == 200
+    server.stop()
+    for page in ("/status-tag/", f"/direct-redis/?url={server.url}"):
+        response = browser.get(page)
+        if middleware:
+            assert problems(response, {503}) == [], page
+            assert "Temporarily unavailable" in response.content.decode()
+        else:
+            assert response.status_code == 500  # what a site without it answers
+
+
 @pytest.fixture(autouse=True)
 def _no_default_backend_leak():
     yield
