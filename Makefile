@@ -88,3 +88,9 @@ $(BENCH_VENV)/bin/.installed: pyproject.toml
 
 bench: $(BENCH_VENV)/bin/.installed
 	$(BENCH_VENV)/bin/python -m bench $(BENCH_ARGS)
+
+# Push against polling (docs/performance.rst, "Push"): Chromium, uvicorn and workers from the
+# test venv; Redis at $$REDIS_URL (default db 15), which the run empties like `make bench`.
+.PHONY: bench-push
+bench-push: $(BIN)/.installed
+	$(BIN)/python -m bench.push $(BENCH_ARGS)

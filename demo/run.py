@@ -188,18 +188,28 @@ class Demo:
         for args in self.worker_commands():
             say(f"Starting a worker: {' '.join(args[1:])}")
             self.spawn("rqworker", args, restart=True)
-        say(f"Starting the development server on http://127.0.0.1:{self.port}/")
-        self.spawn(
-            "runserver",
-            [
-                sys.executable,
-                "manage.py",
-                "runserver",
-                f"127.0.0.1:{self.port}",
-                "--noreload",
-                "--insecure",  # serve static files with DEBUG off too
-            ],
+        say(
+            "Starting the development server (uvicorn, ASGI: pages get push) on "
+            f"http://127.0.0.1:{self.port}/"
         )
+        self.spawn("uvicorn", self.server_command())
+
+    def server_command(self) -> list[str]:
+        """uvicorn, so that pages get push (an event stream) instead of polling. Streams
+        stay open while pages wait: a short graceful shutdown lets Ctrl-C end them."""
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "demo.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--timeout-graceful-shutdown",
+            "1",
+            "--no-access-log",
+        ]
 
     def wait_for_server(self, timeout: float = 60) -> bool:
         deadline = time.monotonic() + timeout

@@ -12,7 +12,7 @@ from typing import Any
 from rq.job import Callback, Job
 from rq.utils import import_attribute
 
-from . import keys, store
+from . import keys, publish, store
 
 _EVENTS = ("success", "failure", "stopped")
 
@@ -42,9 +42,12 @@ def _call_theirs(event: str, job: Job, *args: Any) -> None:
 
 
 def _settle(job: Job) -> None:
-    url = job.meta.get(store.META_URL)
-    if isinstance(url, str):
-        store.backend().settle(keys.url_key(url), job.id, store.settle_ttl(job))
+    try:
+        url = job.meta.get(store.META_URL)
+        if isinstance(url, str):
+            store.backend().settle(keys.url_key(url), job.id, store.settle_ttl(job))
+    finally:
+        publish.announce(job.connection, job.id, publish.END)
 
 
 def on_success(job: Job, connection: Any, result: Any, *args: Any, **kwargs: Any) -> None:

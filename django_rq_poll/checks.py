@@ -124,6 +124,23 @@ def check_settings(
                 8,
             )
         )
+    if not isinstance(raw.get("PUSH", DEFAULTS["PUSH"]), bool):
+        errors.append(
+            _error(
+                f"RQ_POLL['PUSH'] is {raw.get('PUSH')!r}.",
+                "Use True (pages served under ASGI stream the job's changes) or False.",
+                20,
+            )
+        )
+    for name in ("PUSH_RECHECK", "PUSH_HEARTBEAT"):
+        if not _is_positive_number(raw.get(name, DEFAULTS[name])):
+            errors.append(
+                _error(
+                    f"RQ_POLL[{name!r}] is {raw.get(name)!r}.",
+                    "Use a number of seconds > 0.",
+                    21,
+                )
+            )
     errors += _limit_errors(raw)
     return errors
 

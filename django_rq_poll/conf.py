@@ -23,6 +23,13 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a page asks the browser to wait (Retry-After) when Redis is unreachable,
     # a visitor is over MAX_ACTIVE_JOBS, or the queue is over MAX_QUEUE_LENGTH.
     "RETRY_AFTER": 10,
+    # Offer push (a stream of Server-Sent Events) to pages served under ASGI.
+    "PUSH": True,
+    # Seconds between two lookups of a job that a stream makes on its own, so that a job
+    # whose worker died (and announced nothing) still ends on the page.
+    "PUSH_RECHECK": 5,
+    # Seconds between two keep-alive comments on an idle stream (proxies cut silent ones).
+    "PUSH_HEARTBEAT": 15,
     # Queued or running jobs one visitor may have at once (pages); None: no cap.
     "MAX_ACTIVE_JOBS": 10,
     # Dotted path of a function(request) -> str naming an anonymous visitor; None: REMOTE_ADDR.
@@ -105,6 +112,25 @@ class Settings:
         and with the 429 and 503 pages of ``MAX_ACTIVE_JOBS`` and
         ``MAX_QUEUE_LENGTH``; those pages reload themselves after that long."""
         return int(self._get("RETRY_AFTER"))
+
+    @property
+    def PUSH(self) -> bool:
+        """Offer pages served under ASGI a stream of the job's changes (Server-Sent
+        Events) instead of polling. Pages served under WSGI always poll: a stream would
+        hold a worker thread per waiting browser."""
+        return bool(self._get("PUSH"))
+
+    @property
+    def PUSH_RECHECK(self) -> float:
+        """Seconds between two lookups a stream makes on its own, besides the ones the
+        job's announcements trigger: the longest a page waits to learn that a job's
+        work-horse was killed, or while the pub/sub connection is lost."""
+        return float(self._get("PUSH_RECHECK"))
+
+    @property
+    def PUSH_HEARTBEAT(self) -> float:
+        """Seconds between two keep-alive comments on a stream with nothing to say."""
+        return float(self._get("PUSH_HEARTBEAT"))
 
     @property
     def MAX_ACTIVE_JOBS(self) -> int | None:

@@ -41,6 +41,16 @@ def url_key_bytes(polling_url: str) -> bytes:
     return url_key(polling_url).encode()
 
 
+def events_channel(task_id: str) -> str:
+    """The pub/sub channel on which a job's changes are announced (see :mod:`.publish`)."""
+    return f"{conf.PREFIX}:events:{task_id}"
+
+
+def events_channel_prefix() -> str:
+    """What every job's channel starts with: the listener reads the job id after it."""
+    return f"{conf.PREFIX}:events:"
+
+
 def visitor_key(visitor: str) -> str:
     """A visitor's active jobs: a sorted set of job ids, scored by when each stops counting."""
     return f"{conf.PREFIX}:visitor:{url_digest(visitor)}"

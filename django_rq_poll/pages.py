@@ -23,7 +23,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.log import log_response
 from django.utils.translation import gettext
 
-from . import api, delivery, html, limits, store, tasks, texts, workers
+from . import api, delivery, html, limits, push, store, tasks, texts, workers
 from .conf import conf
 from .exceptions import QueueFull, RedisPermissionDenied, RedisUnavailable, TooManyJobs
 from .progress import Progress
@@ -314,6 +314,7 @@ class Poller:
             "progress": progress,
             "progress_bar": html.progress_bar(progress=progress),
             "status_url": status_url(status.task_id),
+            "events_url": push.events_url(self.request, status.task_id),
             "page_url": self.page_url,
             "polling_url": self.polling_url,
             "poll_interval": _seconds(conf.POLL_INTERVAL),

@@ -8,6 +8,7 @@ from typing import Any
 
 from rq import get_current_job
 
+from . import publish
 from .store import META_PROGRESS
 
 
@@ -68,6 +69,11 @@ def set_progress(current: float, total: float | None = None, message: str = "") 
     job = get_current_job()
     if job is None:
         return False
-    job.meta[META_PROGRESS] = {"current": current, "total": total, "message": message}
+    previous = job.meta.get(META_PROGRESS)
+    # A counter that only grows while the job runs: streams build their event ids from it.
+    seq = previous.get("seq", 0) if isinstance(previous, dict) else 0
+    seq = seq + 1 if isinstance(seq, int) and not isinstance(seq, bool) else 1
+    job.meta[META_PROGRESS] = {"current": current, "total": total, "message": message, "seq": seq}
     job.save_meta()  # type: ignore[no-untyped-call]
+    publish.announce(job.connection, job.id, publish.PROGRESS)
     return True

@@ -352,27 +352,31 @@ def status(request: HttpRequest, job_id: str) -> HttpResponseBase:
         wait = workers.wait_of(snap.task_id, snap.origin, snap.rq_status)
     except RedisUnavailable as exc:
         return _unavailable(request, job_id, exc)
-    progress = Progress.from_meta(snap.meta)
     details = pages.shows_details(getattr(request, "user", None))
-    return pages.no_store(
-        JsonResponse(
-            {
-                "state": snap.state.value,
-                "done": snap.state.done,
-                "failed": snap.state is State.FAILED,
-                "status": (
-                    texts.waiting_text(wait.position if wait is not None else None)
-                    if snap.state is State.PENDING
-                    else texts.status_text(snap.state)
-                ),
-                "progress": progress.as_dict() if progress is not None else None,
-                "url": _page_of(snap.meta or {}),
-                "position": wait.position if wait is not None else None,
-                "workers": wait.workers if wait is not None and details else None,
-                "notice": workers.no_worker_notice(wait) if details else None,
-            }
-        )
-    )
+    return pages.no_store(JsonResponse(status_data(snap, wait, details=details)))
+
+
+def status_data(
+    snap: store.Snapshot, wait: workers.Wait | None = None, *, details: bool = False
+) -> dict[str, Any]:
+    """What the status endpoint (and each event of a stream) says of a job; ``details``
+    (the workers and the staff notice) only for those who may see them."""
+    progress = Progress.from_meta(snap.meta)
+    return {
+        "state": snap.state.value,
+        "done": snap.state.done,
+        "failed": snap.state is State.FAILED,
+        "status": (
+            texts.waiting_text(wait.position if wait is not None else None)
+            if snap.state is State.PENDING
+            else texts.status_text(snap.state)
+        ),
+        "progress": progress.as_dict() if progress is not None else None,
+        "url": _page_of(snap.meta or {}),
+        "position": wait.position if wait is not None else None,
+        "workers": wait.workers if wait is not None and details else None,
+        "notice": workers.no_worker_notice(wait) if details else None,
+    }
 
 
 def _unavailable(request: HttpRequest, job_id: str, exc: RedisUnavailable) -> HttpResponseBase:

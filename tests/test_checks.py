@@ -30,6 +30,9 @@ def ids(settings_value):
         ({"RETRY_AFTER": 30}, []),
         ({"RETRY_AFTER": 0}, ["django_rq_poll.E008"]),
         ({"RETRY_AFTER": 2.5}, ["django_rq_poll.E008"]),
+        ({"PUSH": "yes"}, ["django_rq_poll.E020"]),
+        ({"PUSH_RECHECK": 0}, ["django_rq_poll.E021"]),
+        ({"PUSH_HEARTBEAT": "15"}, ["django_rq_poll.E021"]),
         ({"MAX_ACTIVE_JOBS": None, "QUEUED_TTL": None, "MAX_QUEUE_LENGTH": None}, []),
         ({"MAX_ACTIVE_JOBS": 0}, ["django_rq_poll.E010"]),
         ({"MAX_ACTIVE_JOBS": "10"}, ["django_rq_poll.E010"]),
@@ -119,3 +122,37 @@ def test_empty_rq_queues_hint_shows_a_queue_to_define(settings):
     (message,) = all_ours()
     assert message.id == "django_rq_poll.E003"
     assert "RQ_QUEUES = {'default': {'URL': 'redis://127.0.0.1:6379/0'}}" in message.hint
+
+
+def test_the_reference_lists_every_check():
+    """docs/reference.rst promises the list of checks: a new one cannot be left out."""
+    import ast
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    source = (root / "django_rq_poll" / "checks.py").read_text()
+    numbers = set()
+    for function in ast.walk(ast.parse(source)):
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_error":
+                number = node.args[2]
+                if isinstance(number, ast.Constant):
+                    numbers.add(f"E{number.value:03d}")
+                else:  # a loop variable: the numbers are in a literal dict of (number, ...)
+                    numbers.update(
+                        f"E{item.elts[0].value:03d}"
+                        for table in ast.walk(function)
+                        if isinstance(table, ast.Dict)
+                        for item in table.values
+                        if isinstance(item, ast.Tuple) and isinstance(item.elts[0], ast.Constant)
+                    )
+    numbers.update(re.findall(r'id="django_rq_poll\.(W\d{3})"', source))
+    listed = set(
+        re.findall(r"django_rq_poll\.([EW]\d{3})", (root / "docs" / "reference.rst").read_text())
+    )
+    assert numbers, "no checks found: the test no longer reads checks.py"
+    assert numbers - listed == set()
+    assert listed - numbers == set()

@@ -13,6 +13,10 @@
  * A notice for staff ([data-rq-poll-notice], e.g. "no worker listens") follows the
  * endpoint's "notice" field.
  *
+ * When the page offers push (data-rq-poll-events-url, set by pages served under ASGI),
+ * the script listens to that event stream instead and polls only when the stream is
+ * refused (404 under WSGI, 503 during an outage) or keeps failing.
+ *
  * The page's no-JavaScript refresh sits in <noscript>, so it never fires here.
  * Without a status URL, or when the endpoint no longer knows the job, the script
  * falls back to reloading the page on the same schedule.
@@ -48,10 +52,12 @@
     this.last = "";
     this.lost = false;
     this.statusBefore = null;
+    this.source = null; // the open EventSource, while the page listens instead of polling
+    this.streamErrors = 0;
   }
 
   Poller.prototype.schedule = function () {
-    if (this.finished || this.timer !== null || this.busy || document.hidden) {
+    if (this.finished || this.source || this.timer !== null || this.busy || document.hidden) {
       return;
     }
     var self = this;
@@ -194,6 +200,57 @@
     }
   };
 
+  // -- push: the job's event stream, when the page offers one ------------------------
+  var STREAM_ERRORS_BEFORE_POLLING = 3;
+
+  // Returns false when the page offers no stream (or the browser has no EventSource):
+  // the caller polls instead.
+  Poller.prototype.listen = function () {
+    var url = this.root.getAttribute("data-rq-poll-events-url") || "";
+    if (!url || !window.EventSource || !sameOrigin(url)) {
+      return false;
+    }
+    var self = this;
+    var source = new window.EventSource(url);
+    this.source = source;
+    source.addEventListener("open", function () {
+      self.streamErrors = 0;
+    });
+    source.addEventListener("state", function (event) {
+      self.streamErrors = 0;
+      var data = JSON.parse(event.data);
+      // Streams carry no staff notice: keep the one the page was rendered with.
+      var notice = self.root.querySelector("[data-rq-poll-notice]");
+      data.notice = notice && !notice.hidden ? notice.textContent : null;
+      self.update(data);
+    });
+    source.addEventListener("done", function () {
+      source.close();
+      self.source = null;
+      self.load();
+    });
+    source.addEventListener("error", function () {
+      // A dropped stream reconnects by itself (readyState CONNECTING, with Last-Event-ID);
+      // CLOSED means the server refused it. Either way, poll once it keeps failing.
+      self.streamErrors += 1;
+      if (
+        source.readyState === window.EventSource.CLOSED ||
+        self.streamErrors >= STREAM_ERRORS_BEFORE_POLLING
+      ) {
+        self.stopListening();
+        self.schedule();
+      }
+    });
+    return true;
+  };
+
+  Poller.prototype.stopListening = function () {
+    if (this.source) {
+      this.source.close();
+      this.source = null;
+    }
+  };
+
   function start() {
     var pollers = [];
     var roots = document.querySelectorAll("[data-rq-poll]");
@@ -203,7 +260,9 @@
       }
       roots[i].rqPoll = new Poller(roots[i]);
       pollers.push(roots[i].rqPoll);
-      roots[i].rqPoll.schedule();
+      if (!roots[i].rqPoll.listen()) {
+        roots[i].rqPoll.schedule();
+      }
     }
     document.addEventListener("visibilitychange", function () {
       for (var j = 0; j < pollers.length; j++) {

@@ -1,0 +1,161 @@
+"""The Redis side for async code, reading direction: the lookup script over ``redis.asyncio``.
+
+:mod:`django_rq_poll.store` stays the one module that knows rq's key layout: this one
+sends the same script with the same arguments and decodes the reply with the
+:class:`~django_rq_poll.store.Backend` it belongs to, so both sides answer alike
+(``tests/test_aread.py`` checks that). ``redis.asyncio`` connections belong to the event
+loop that opened them, so there is one reader per loop and queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import weakref
+from typing import Any
+
+import redis
+import redis.asyncio as aredis
+from django.core.signals import setting_changed
+from redis.asyncio import connection as aconnection
+from redis.exceptions import NoScriptError
+
+from . import keys, store
+from .exceptions import RedisUnavailable
+from .states import State, from_rq_status
+
+_CLASSES: dict[type[Any], type[aconnection.AbstractConnection]] = {
+    redis.connection.Connection: aconnection.Connection,
+    redis.connection.SSLConnection: aconnection.SSLConnection,
+    redis.connection.UnixDomainSocketConnection: aconnection.UnixDomainSocketConnection,
+}
+# What a connection needs to reach the same server as the queue's client; the sync
+# pool's other entries are redis-py internals the async classes do not take.
+_KWARGS = (
+    "host",
+    "port",
+    "path",
+    "db",
+    "username",
+    "password",
+    "socket_timeout",
+    "socket_connect_timeout",
+    "socket_keepalive",
+    "socket_keepalive_options",
+    "client_name",
+    "credential_provider",
+)
+
+
+def connection_settings(client: redis.Redis) -> tuple[type[Any], dict[str, Any]]:
+    """The async connection class and arguments reaching the server ``client`` reaches."""
+    pool = client.connection_pool
+    cls = _CLASSES.get(pool.connection_class)
+    if cls is None:  # a subclass of one of them (a site's own): the closest async kind
+        base = next((c for c in _CLASSES if issubclass(pool.connection_class, c)), None)
+        cls = _CLASSES[base] if base is not None else aconnection.Connection
+    given = pool.connection_kwargs
+    kwargs = {k: given[k] for k in _KWARGS if k in given}
+    if cls is aconnection.SSLConnection:
+        accepted = inspect.signature(cls.__init__).parameters
+        kwargs.update({k: v for k, v in given.items() if k.startswith("ssl_") and k in accepted})
+    if cls is aconnection.UnixDomainSocketConnection:
+        kwargs.pop("host", None)
+        kwargs.pop("port", None)
+    else:
+        kwargs.pop("path", None)
+    return cls, kwargs
+
+
+def async_client(client: redis.Redis, *, max_connections: int, **overrides: Any) -> aredis.Redis:
+    """A ``redis.asyncio`` client for the same server, never more than ``max_connections``
+    connections (callers beyond that wait for one)."""
+    cls, kwargs = connection_settings(client)
+    pool = aredis.BlockingConnectionPool(
+        connection_class=cls, max_connections=max_connections, timeout=None, **kwargs
+    )
+    pool.connection_kwargs.update(overrides)
+    return aredis.Redis.from_pool(pool)  # owns the pool: aclose() closes its connections
+
+
+class Reader:
+    """The lookup of :class:`store.Backend`, awaited instead of blocking a thread."""
+
+    def __init__(
+        self, backend: store.Backend, *, max_connections: int = 4, **overrides: Any
+    ) -> None:
+        self.backend = backend
+        self.client = async_client(backend.connection, max_connections=max_connections, **overrides)
+
+    async def _run_lookup(self, polling_url: str | None, task_id: str | None, flags: bytes) -> Any:
+        backend = self.backend
+        if polling_url is not None:
+            call: tuple[Any, ...] = (b"1", keys.url_key_bytes(polling_url), flags)
+        elif keys.is_valid_job_id(task_id):
+            call = (b"0", flags, task_id)
+        else:
+            return None
+        execute: Any = self.client.execute_command
+        try:
+            try:
+                return await execute("EVALSHA", backend._lookup_sha, *call)
+            except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
+                await self.client.script_load(backend._lookup_source)
+                return await execute("EVALSHA", backend._lookup_sha, *call)
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            raise RedisUnavailable(backend.where) from exc
+
+    async def lookup(
+        self,
+        polling_url: str | None,
+        task_id: str | None,
+        *,
+        result: bool = False,
+        meta: bool = False,
+    ) -> store.Snapshot | None:
+        """What :meth:`store.Backend.lookup` answers, in one awaited script call."""
+        flags = {(False, False): b"", (True, False): b"r", (False, True): b"m"}.get(
+            (result, meta), b"rm"
+        )
+        raw = await self._run_lookup(polling_url, task_id, flags)
+        if raw is None or b"\0" not in raw:
+            return None
+        return self.backend._decode(raw, meta)
+
+    async def state(self, polling_url: str | None, task_id: str | None) -> State | None:
+        raw = await self._run_lookup(polling_url, task_id, b"")
+        if raw is None or b"\0" not in raw:
+            return None
+        head = raw.split(b"\0", 3)
+        return State.FAILED if head[2] == b"1" else from_rq_status(head[1].decode())
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+_readers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, Reader]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def reader(backend: store.Backend | None = None) -> Reader:
+    """The reader of this event loop for ``backend`` (default: ``RQ_POLL['QUEUE']``'s)."""
+    backend = backend if backend is not None else store.backend()
+    loop = asyncio.get_running_loop()
+    # async_to_sync (an async view under WSGI) runs each call in a loop of its own: let
+    # go of the readers of closed loops, so their connections close with them.
+    for closed in [other for other in _readers if other.is_closed()]:
+        del _readers[closed]
+    per_loop = _readers.setdefault(loop, {})
+    found = per_loop.get(backend.identity)
+    if found is None or found.backend is not backend:
+        found = per_loop[backend.identity] = Reader(backend)
+    return found
+
+
+def _forget(**kwargs: Any) -> None:
+    if kwargs.get("setting") in (None, "RQ_QUEUES", "RQ", "RQ_POLL"):
+        _readers.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="django_rq_poll.aread.forget")

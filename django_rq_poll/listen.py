@@ -1,0 +1,248 @@
+"""The listening side of push: one pub/sub connection per process, fanned out in memory.
+
+Every stream of a process (an event loop) asks the :class:`Hub` to watch its job. The hub
+subscribes the job's channel on its one pub/sub connection and keeps one :class:`Topic`
+per job: an announcement (see :mod:`.publish`) makes the topic look the job up once and
+every stream of that job reads the same snapshot. Each topic also looks again every
+``RQ_POLL['PUSH_RECHECK']`` seconds on its own, so a job that never announces its end (its
+worker was SIGKILLed) still ends, and so does every job while the pub/sub connection is
+lost: the hub reconnects with back-off and then looks every job up once more.
+
+Redis connections per process: the pub/sub one, and one for the lookups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from typing import Any
+
+import redis
+from django.core.signals import setting_changed
+
+from . import aread, keys, publish, store
+from .conf import conf
+from .exceptions import RedisUnavailable
+
+logger = logging.getLogger("django_rq_poll")
+
+# After an "end" announcement rq still has to store the status and the result: look
+# again after these pauses (seconds) until the lookup says the job is done.
+END_FOLLOW_UP = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+# How long a new topic waits for Redis to confirm its subscription before its first
+# lookup (after which no announcement can be missed); longer only while Redis is slow.
+SUBSCRIBE_WAIT = 2.0
+MAX_BACKOFF = 5.0
+
+
+class Topic:
+    """One job watched by this process's streams: one lookup serves them all."""
+
+    def __init__(self, hub: Hub, task_id: str) -> None:
+        self.hub = hub
+        self.task_id = task_id
+        self.channel = keys.events_channel(task_id).encode()
+        self.refs = 0
+        #: The last snapshot (``None``: the job is gone), valid once ``ready`` is set.
+        self.snapshot: store.Snapshot | None = None
+        #: Grows by one whenever ``snapshot`` changes.
+        self.version = 0
+        #: The lookups fail (Redis unreachable); the snapshot is the last one known.
+        self.unavailable = False
+        self.ready = asyncio.Event()
+        self.changed = asyncio.Event()  # replaced by a fresh one at each change
+        self.subscribed = asyncio.Event()
+        self._poke = asyncio.Event()
+        self._ending = False
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def poke(self, ending: bool = False) -> None:
+        """Look the job up now (an announcement came, or the connection came back)."""
+        self._ending = self._ending or ending
+        self._poke.set()
+
+    async def _run(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.hub.subscribe(self), SUBSCRIBE_WAIT)
+        await self._refresh()
+        self.ready.set()
+        while self.snapshot is not None and not self.snapshot.state.done:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), conf.PUSH_RECHECK)
+            self._poke.clear()
+            ending, self._ending = self._ending, False
+            await self._refresh()
+            for pause in END_FOLLOW_UP if ending else ():
+                if self.snapshot is None or self.snapshot.state.done or self._poke.is_set():
+                    break
+                await asyncio.sleep(pause)
+                await self._refresh()
+
+    async def _refresh(self) -> None:
+        try:
+            snap = await self.hub.reader.lookup(None, self.task_id, meta=True)
+        except (RedisUnavailable, redis.RedisError) as exc:
+            if not self.unavailable:
+                logger.warning(
+                    "Stream of job %s cannot look it up: %s (%r)", self.task_id, exc, exc.__cause__
+                )
+            self.unavailable = True
+            return
+        self.unavailable = False
+        if self.version and snap == self.snapshot:
+            return
+        self.snapshot = snap
+        self.version += 1
+        changed, self.changed = self.changed, asyncio.Event()
+        changed.set()
+
+    def close(self) -> None:
+        self._task.cancel()
+
+
+class Hub:
+    """The process's (event loop's) one pub/sub connection and the topics it serves."""
+
+    def __init__(self, backend: store.Backend) -> None:
+        self.backend = backend
+        # Lookups share one connection: a thousand streams never open a thousand.
+        self.reader = aread.Reader(backend, max_connections=1, client_name=self.name("lookups"))
+        self.topics: dict[str, Topic] = {}
+        self.prefix = keys.events_channel_prefix().encode()
+        self.pubsub: Any = None
+        self.connected = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.reconnects = 0
+
+    @staticmethod
+    def name(role: str) -> str:
+        """The connection's name in ``CLIENT LIST``, for operators counting them."""
+        return f"{conf.PREFIX}:push:{role}"
+
+    # -- streams ---------------------------------------------------------------------
+    def watch(self, task_id: str) -> Topic:
+        """The job's topic, created (and its channel subscribed) by the first stream."""
+        topic = self.topics.get(task_id)
+        if topic is None:
+            topic = self.topics[task_id] = Topic(self, task_id)
+            if self._task is None or self._task.done():
+                self._task = asyncio.get_running_loop().create_task(self._listen())
+        topic.refs += 1
+        return topic
+
+    def unwatch(self, topic: Topic) -> None:
+        """A stream ended; the last one of a job drops its topic and subscription."""
+        topic.refs -= 1
+        if topic.refs > 0 or self.topics.get(topic.task_id) is not topic:
+            return
+        del self.topics[topic.task_id]
+        topic.close()
+        if self.connected.is_set():
+            asyncio.get_running_loop().create_task(self._unsubscribe(topic.channel))
+
+    async def subscribe(self, topic: Topic) -> None:
+        """Subscribe the topic's channel and wait for Redis to confirm it (when connected;
+        otherwise the reconnect subscribes it)."""
+        await self.connected.wait()
+        try:
+            await self.pubsub.subscribe(topic.channel)
+        except (redis.RedisError, OSError):
+            return  # the listener notices the lost connection and subscribes it again
+        await topic.subscribed.wait()
+
+    async def _unsubscribe(self, channel: bytes) -> None:
+        with contextlib.suppress(redis.RedisError, OSError):
+            if channel[len(self.prefix) :].decode() not in self.topics:
+                await self.pubsub.unsubscribe(channel)
+
+    # -- the connection ------------------------------------------------------------------
+    async def _listen(self) -> None:
+        backoff = 0.1
+        while True:
+            self.pubsub = aread.async_client(
+                self.backend.connection,
+                max_connections=1,
+                socket_timeout=None,
+                client_name=self.name("pubsub"),
+            ).pubsub()
+            try:
+                await self.pubsub.ping()  # connects; raises while Redis is unreachable
+                channels = [t.channel for t in self.topics.values()]
+                if channels:
+                    await self.pubsub.subscribe(*channels)
+                self.connected.set()
+                backoff = 0.1
+                if self.reconnects:
+                    for topic in list(self.topics.values()):
+                        topic.poke()  # announcements may have been missed meanwhile
+                await self._read()
+            except asyncio.CancelledError:
+                raise
+            except (redis.RedisError, OSError) as exc:
+                if self.connected.is_set():
+                    logger.warning("Push lost its pub/sub connection (%s); reconnecting.", exc)
+            finally:
+                self.connected.clear()
+                for topic in self.topics.values():
+                    topic.subscribed.clear()
+                with contextlib.suppress(Exception):
+                    await self.pubsub.aclose()
+            self.reconnects += 1
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def _read(self) -> None:
+        quiet = 0
+        while True:
+            message = await self.pubsub.get_message(timeout=conf.PUSH_HEARTBEAT)
+            if message is None:
+                # Silence: a ping proves the connection alive (its pong is a message);
+                # a second silence in a row means it is not.
+                if quiet:
+                    raise redis.ConnectionError("no answer to a ping on the pub/sub connection")
+                quiet += 1
+                await self.pubsub.ping()
+                continue
+            quiet = 0
+            kind = message["type"]
+            channel = message.get("channel") or b""
+            topic = self.topics.get(channel[len(self.prefix) :].decode(errors="replace"))
+            if topic is None:
+                continue
+            if kind == "message":
+                topic.poke(ending=message["data"] == publish.END)
+            elif kind == "subscribe":
+                topic.subscribed.set()
+
+    async def aclose(self) -> None:
+        for topic in list(self.topics.values()):
+            topic.close()
+        self.topics.clear()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self.reader.aclose()
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def hub() -> Hub:
+    """This event loop's hub, for ``RQ_POLL['QUEUE']``'s Redis."""
+    loop = asyncio.get_running_loop()
+    backend = store.backend()
+    found = _hubs.get(loop)
+    if found is None or found.backend is not backend:
+        found = _hubs[loop] = Hub(backend)
+    return found
+
+
+def _forget(**kwargs: Any) -> None:
+    if kwargs.get("setting") in (None, "RQ_QUEUES", "RQ", "RQ_POLL"):
+        _hubs.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="django_rq_poll.listen.forget")

@@ -1,0 +1,366 @@
+"""Push: the event stream's format, ids and resume, the one-connection fan-out, streams
+that end on disconnect, and the endpoint's 404s (another user's job, a WSGI server)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, Client
+
+from django_rq_poll import api, events, listen, store
+from django_rq_poll.states import State
+from tests import tasks
+
+EVENTS = "/rq-poll/events/{}/"
+
+
+def parse(chunk: str) -> dict[str, Any]:
+    fields = dict(line.split(": ", 1) for line in chunk.strip().splitlines())
+    return {"id": int(fields["id"]), "event": fields["event"], "data": json.loads(fields["data"])}
+
+
+async def next_event(stream: AsyncIterator[str], timeout: float = 30) -> dict[str, Any]:
+    """The next event of a stream, skipping the retry hint and keep-alive comments."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        chunk = await asyncio.wait_for(stream.__anext__(), max(left, 0))
+        if chunk.startswith("id: "):
+            return parse(chunk)
+
+
+async def last_event(stream: AsyncIterator[str], timeout: float = 30) -> dict[str, Any]:
+    """The stream's final event (``done``), after which it must close."""
+    while (event := await next_event(stream, timeout))["event"] != "done":
+        pass
+    with pytest.raises(StopAsyncIteration):
+        await stream.__anext__()
+    return event
+
+
+def held_job(key: str) -> str:
+    return api.begin_process(tasks.report_then_wait, (key,))
+
+
+def wait_started(conn: redis.Redis, key: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not conn.get(f"{key}:started"):
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.02)
+
+
+async def release(key: str) -> None:
+    await asyncio.to_thread(redis.Redis.from_url(os.environ["REDIS_URL"]).set, key, 1)
+
+
+async def close_hub() -> None:
+    await listen.hub().aclose()
+
+
+def names(conn: redis.Redis) -> list[str]:
+    return [c["name"] for c in conn.client_list() if c["name"].startswith("rq_poll:push:")]
+
+
+# -- the format --------------------------------------------------------------------------
+def test_an_event_is_one_id_one_name_one_data_line() -> None:
+    assert events.format_event("done", 7, {"state": "complete", "message": "a\nb"}) == (
+        'id: 7\nevent: done\ndata: {"state":"complete","message":"a\\nb"}\n\n'
+    )
+
+
+def test_event_ids_grow_with_the_state_then_the_progress_counter() -> None:
+    def snap(state: State, seq: int | None = None) -> store.Snapshot:
+        meta = {} if seq is None else {store.META_PROGRESS: {"current": 1, "seq": seq}}
+        return store.Snapshot("x", "started", state, False, meta=meta)
+
+    ids = [
+        events.event_id(snap(State.PENDING)),
+        events.event_id(snap(State.RUNNING)),
+        events.event_id(snap(State.RUNNING, 1)),
+        events.event_id(snap(State.RUNNING, 2)),
+        events.event_id(snap(State.COMPLETE, 2)),
+        events.event_id(None),
+    ]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert events.event_id(snap(State.FAILED, 2)) == events.event_id(snap(State.COMPLETE, 2))
+
+
+@pytest.mark.parametrize("value", [None, "", "-1", "1e3", "abc", "9" * 21, " 12"])
+def test_a_hostile_last_event_id_is_ignored(value) -> None:
+    assert events.parse_last_event_id(value) is None
+
+
+def test_set_progress_counts_up(url, run_jobs, redis_db) -> None:
+    task_id = api.begin_process(tasks.report, (3,), polling_url=url)
+    run_jobs()
+    meta = store.backend().fetch_job(task_id).meta
+    assert meta[store.META_PROGRESS]["seq"] == 3
+
+
+# -- streams against a real worker ---------------------------------------------------------
+def test_a_stream_sends_the_state_the_changes_and_the_end(redis_db, rqworker) -> None:
+    rqworker()
+    key = uuid.uuid4().hex
+    task_id = held_job(key)
+
+    async def main() -> list[dict[str, Any]]:
+        stream = events.stream(task_id, None)
+        seen = [await next_event(stream)]
+        while not (seen[-1]["data"]["progress"] or {}).get("current"):
+            seen.append(await next_event(stream))
+        await release(key)
+        seen.append(await next_event(stream))
+        with pytest.raises(StopAsyncIteration):
+            await stream.__anext__()  # closed after the end
+        await close_hub()
+        return seen
+
+    seen = async_to_sync(main)()
+    assert seen[0]["data"]["state"] in ("pending", "running")
+    assert seen[-2]["event"] == "state"
+    assert seen[-2]["data"]["progress"]["message"] == "step 2 of 4"
+    assert seen[-1]["event"] == "done"
+    assert seen[-1]["data"]["state"] == "complete"
+    assert [e["id"] for e in seen] == sorted({e["id"] for e in seen})
+
+
+def test_resume_sends_only_what_the_browser_has_not_seen(redis_db, rqworker) -> None:
+    rqworker()
+    key = uuid.uuid4().hex
+    task_id = held_job(key)
+    wait_started(redis_db, key)
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        first = events.stream(task_id, None)
+        current = await next_event(first)
+        await first.aclose()
+        # Seen already: nothing until the next change.
+        resumed = events.stream(task_id, current["id"])
+        pending = asyncio.ensure_future(next_event(resumed))
+        await asyncio.sleep(0.3)
+        assert not pending.done()
+        # Seen an older one (the pending state): the current state at once.
+        older = events.stream(task_id, 1 << 32)
+        again = await next_event(older)
+        await older.aclose()
+        await release(key)
+        end = await pending
+        await resumed.aclose()
+        await close_hub()
+        return current, again, end
+
+    current, again, end = async_to_sync(main)()
+    assert current["data"]["state"] == "running"
+    assert again == current
+    assert (end["event"], end["data"]["state"]) == ("done", "complete")
+
+
+def test_one_connection_serves_every_stream_of_the_process(redis_db, rqworker) -> None:
+    rqworker()
+    key = uuid.uuid4().hex
+    task_id = held_job(key)
+    other_key = uuid.uuid4().hex
+    other_id = held_job(other_key)
+    before = names(redis_db)
+
+    async def main() -> tuple[list[str], list[dict[str, Any]], int]:
+        streams = [events.stream(task_id, None) for _ in range(50)]
+        streams += [events.stream(other_id, None) for _ in range(10)]
+        await asyncio.gather(*(next_event(s) for s in streams))
+        during = names(redis_db)
+        await release(key)
+        ends = await asyncio.gather(*(last_event(s) for s in streams[:50]))
+        await release(other_key)
+        rest = await asyncio.gather(*(last_event(s) for s in streams[50:]))
+        await close_hub()
+        return during, ends + rest, len(listen.hub().topics)
+
+    during, ends, topics_left = async_to_sync(main)()
+    assert sorted(set(during) - set(before)) == ["rq_poll:push:lookups", "rq_poll:push:pubsub"]
+    assert len(during) - len(before) == 2  # 60 streams, two connections
+    assert {(e["event"], e["data"]["state"]) for e in ends} == {("done", "complete")}
+    assert topics_left == 0
+
+
+def test_a_stream_that_the_client_leaves_lets_go_of_its_job(redis_db, rqworker) -> None:
+    rqworker()
+    key = uuid.uuid4().hex
+    task_id = held_job(key)
+    channel = f"rq_poll:events:{task_id}"
+
+    async def main() -> tuple[int, int, int, set[str]]:
+        hub = listen.hub()
+        stream = events.stream(task_id, None)
+        await next_event(stream)
+        subscribed = dict(await hub.reader.client.pubsub_numsub(channel))[channel.encode()]
+        topic = hub.topics[task_id]
+        await stream.aclose()  # what Django does when the browser goes away
+        await asyncio.sleep(0.2)
+        left = dict(await hub.reader.client.pubsub_numsub(channel))[channel.encode()]
+        tasks_left = {
+            t.get_coro().__qualname__
+            for t in asyncio.all_tasks()
+            if t is not asyncio.current_task()
+        }
+        await close_hub()
+        return subscribed, left, len(hub.topics) + (not topic._task.done()), tasks_left
+
+    subscribed, left, topics, tasks_left = async_to_sync(main)()
+    redis_db.set(key, 1)
+    assert (subscribed, left, topics) == (1, 0, 0)
+    assert tasks_left == {"Hub._listen"}  # the process's one listener, no task per stream
+
+
+def test_a_killed_work_horse_ends_the_stream_as_failed(redis_db, rqworker, settings) -> None:
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_RECHECK": 0.5}
+    rqworker()
+    key = uuid.uuid4().hex
+    task_id = held_job(key)
+    wait_started(redis_db, key)
+
+    async def main() -> dict[str, Any]:
+        stream = events.stream(task_id, None)
+        await next_event(stream)
+        pid = int(redis_db.get(f"{key}:pid"))
+        os.kill(pid, signal.SIGKILL)  # announces nothing
+        end = await next_event(stream)
+        await close_hub()
+        return end
+
+    end = async_to_sync(main)()
+    assert (end["event"], end["data"]["state"], end["data"]["failed"]) == ("done", "failed", True)
+
+
+def test_a_lost_pubsub_connection_falls_back_to_lookups_then_recovers(
+    redis_db, rqworker, settings
+) -> None:
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_RECHECK": 0.5}
+    rqworker()
+    rqworker()  # one job each, both held running
+    keys_ = [uuid.uuid4().hex for _ in range(2)]
+    ids = [held_job(k) for k in keys_]
+    for k in keys_:
+        wait_started(redis_db, k)
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], int]:
+        hub = listen.hub()
+        first, second = (events.stream(i, None) for i in ids)
+        await next_event(first)
+        await next_event(second)
+        pubsub = [c for c in redis_db.client_list() if c["name"] == "rq_poll:push:pubsub"]
+        redis_db.client_kill_filter(_id=pubsub[0]["id"])
+        await release(keys_[0])  # announced while nobody listens: a recheck finds it
+        end_first = await next_event(first)
+
+        async def reconnected() -> None:
+            while not hub.connected.is_set() or hub.reconnects == 0:
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(reconnected(), 30)
+        await release(keys_[1])
+        end_second = await next_event(second)
+        reconnects = hub.reconnects
+        await close_hub()
+        return end_first, end_second, reconnects
+
+    end_first, end_second, reconnects = async_to_sync(main)()
+    assert end_first["data"]["state"] == end_second["data"]["state"] == "complete"
+    assert reconnects >= 1
+
+
+# -- the endpoint --------------------------------------------------------------------------
+async def first_chunks(client: AsyncClient, path: str) -> tuple[Any, str]:
+    response = await client.get(path)
+    if not response.streaming:
+        return response, response.content.decode()
+    stream = response.streaming_content
+    text = ""
+    while "id: " not in text:
+        text += (await asyncio.wait_for(stream.__anext__(), 10)).decode()
+    await stream.aclose()
+    return response, text
+
+
+def test_the_endpoint_streams_to_the_owner_and_404s_anyone_else(alice, bob, run_jobs) -> None:
+    async def main() -> tuple[Any, str, Any, Any]:
+        client = AsyncClient()
+        await client.aforce_login(alice)
+        page = await client.get("/whose/")
+        task_id = page.context["task_id"]
+        owner, text = await first_chunks(client, EVENTS.format(task_id))
+        await client.aforce_login(bob)
+        other, _ = await first_chunks(client, EVENTS.format(task_id))
+        anonymous, _ = await first_chunks(AsyncClient(), EVENTS.format(task_id))
+        await close_hub()
+        return owner, text, other, anonymous
+
+    owner, text, other, anonymous = async_to_sync(main)()
+    assert owner.status_code == 200
+    assert owner["Content-Type"] == "text/event-stream"
+    assert "no-cache" in owner["Cache-Control"]
+    assert text.startswith("retry: ")
+    assert parse(text.split("\n\n", 1)[1])["data"]["state"] == "pending"
+    assert (other.status_code, anonymous.status_code) == (404, 404)
+    assert json.loads(other.content) == {"error": "No such process."}
+
+
+@pytest.mark.parametrize("job_id", ["nope", "x" * 200, "a.b"])
+def test_unknown_and_invalid_ids_404(job_id) -> None:
+    response, _ = async_to_sync(first_chunks)(AsyncClient(), EVENTS.format(job_id))
+    assert response.status_code == 404
+
+
+def test_pages_under_wsgi_poll_and_the_endpoint_refuses_them(alice) -> None:
+    client = Client()
+    client.force_login(alice)
+    page = client.get("/whose/")
+    assert page.status_code == 202
+    assert b"data-rq-poll-status-url" in page.content
+    assert b"data-rq-poll-events-url" not in page.content
+    assert client.get(EVENTS.format(page.context["task_id"])).status_code == 404
+
+
+def test_pages_under_asgi_offer_push_unless_it_is_off(alice, settings) -> None:
+    async def page() -> bytes:
+        client = AsyncClient()
+        await client.aforce_login(alice)
+        return (await client.get("/whose/")).content
+
+    assert b'data-rq-poll-events-url="/rq-poll/events/' in async_to_sync(page)()
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH": False}
+    assert b"data-rq-poll-events-url" not in async_to_sync(page)()
+
+
+def test_the_endpoint_answers_503_while_redis_is_unreachable(settings) -> None:
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}
+    response, _ = async_to_sync(first_chunks)(AsyncClient(), EVENTS.format("a" * 32))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+
+
+@pytest.mark.parametrize(
+    ("events_url", "expected", "absent"),
+    [
+        ("/rq-poll/events/abc/", 'sse-connect="/rq-poll/events/abc/"', "every 1000ms"),
+        ("", 'hx-trigger="every 1000ms"', "sse-connect"),
+    ],
+)
+def test_the_htmx_sse_fragment_listens_or_polls(events_url, expected, absent) -> None:
+    from django.template.loader import render_to_string
+
+    html = render_to_string(
+        "django_rq_poll/htmx/running_sse.html",
+        {"events_url": events_url, "page_url": "/r/", "poll_interval_ms": "1000", "status": "s"},
+    )
+    assert expected in html and absent not in html
+    assert ('hx-trigger="sse:done"' in html) == bool(events_url)
