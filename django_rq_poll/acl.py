@@ -83,6 +83,7 @@ def rules(prefix: str) -> list[str]:
         "~rq:*",
         f"~{prefix}:*",
         "&rq:pubsub:*",
+        f"&{prefix}:events:*",
     ]
 
 
