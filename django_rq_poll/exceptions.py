@@ -30,6 +30,24 @@ class RedisUnavailable(RQPollError):
         )
 
 
+class RedisPermissionDenied(RedisUnavailable):
+    """Redis refused a command, key or channel to the ACL user: a deployment error.
+
+    A subclass of :class:`RedisUnavailable`, so pages answer it with their 503 page (and
+    log it) rather than a 500; ``missing`` names what was refused.
+    """
+
+    def __init__(self, where: str, missing: str, detail: str) -> None:
+        self.where = where
+        self.missing = missing
+        self.detail = detail
+        Exception.__init__(
+            self,
+            f"Redis at {where} refused {missing} to this ACL user ({detail}). Grant the "
+            "permissions listed in the deployment docs; `manage.py rqpoll doctor` checks them.",
+        )
+
+
 class ImproperlyConfigured(RQPollError, DjangoImproperlyConfigured):
     """The ``RQ_POLL`` setting or the queue setup cannot work."""
 

@@ -25,7 +25,7 @@ from rq.registry import StartedJobRegistry
 from rq.results import Result
 from rq.worker import Worker
 
-from . import keys, limits, scripts
+from . import acl, keys, limits, scripts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
 from .exceptions import ImproperlyConfigured, QueueFull, RedisUnavailable, TooManyJobs
 from .states import State, from_rq_status
@@ -130,11 +130,17 @@ def describe(connection: redis.Redis, queue_name: str | None = None) -> str:
 
 @contextlib.contextmanager
 def unavailable_as(where: str) -> Iterator[None]:
-    """Turn redis-py's connection errors into :class:`RedisUnavailable` naming ``where``."""
+    """Turn redis-py's connection errors into :class:`RedisUnavailable` naming ``where``,
+    and a refused ACL permission into :class:`RedisPermissionDenied` naming it."""
     try:
         yield
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise RedisUnavailable(where) from exc
+    except redis.ResponseError as exc:
+        denied = acl.permission_error(exc, where)
+        if denied is None:
+            raise
+        raise denied from exc
 
 
 def new_job_id() -> str:
@@ -160,19 +166,36 @@ class Backend:
     def errors(self) -> contextlib.AbstractContextManager[None]:
         return unavailable_as(self.where)
 
+    def _raise_if_refused(self, exc: redis.ResponseError, source: str | None = None) -> None:
+        """A refused ACL permission becomes an error that names it."""
+        denied = acl.permission_error(exc, self.where, source)
+        if denied is not None:
+            raise denied from exc
+
     def _evalsha(self, client: Any, sha: Any, source: str, *args: Any) -> Any:
         # EVALSHA straight through execute_command: redis-py's Script wrapper adds
         # per-call work, and on a pipeline an extra SCRIPT EXISTS round trip.
         try:
-            return client.execute_command("EVALSHA", sha, *args)
-        except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
-            self.connection.script_load(source)
-            return client.execute_command("EVALSHA", sha, *args)
+            try:
+                return client.execute_command("EVALSHA", sha, *args)
+            except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
+                self.connection.script_load(source)
+                return client.execute_command("EVALSHA", sha, *args)
+        except redis.ResponseError as exc:
+            self._raise_if_refused(exc, source)
+            raise
 
     def _script(self, name: str, keys_: list[str], args: list[Any]) -> Any:
         return self._evalsha(
             self.connection, _SHAS[name], _SOURCES[name], len(keys_), *keys_, *args
         )
+
+    def load_scripts(self) -> list[str]:
+        """Load every script now (``rqpoll doctor``; lookups load them when missing)."""
+        with self.errors():
+            for source in (self._lookup_source, *_SOURCES.values()):
+                self.connection.script_load(source)
+        return ["lookup", *_SOURCES]
 
     # -- reading -----------------------------------------------------------------
     def lookup(
