@@ -57,7 +57,9 @@ docs: $(BIN)/.installed
 
 test-django6:
 	@if [ -z "$(NEW_PYTHON)" ]; then \
-	  echo "NOT TESTED on Django 6: no Python 3.12+ interpreter on this machine."; exit 0; fi; \
+	  echo "NOT TESTED on Django 6: no Python 3.12+ interpreter on this machine."; \
+	  if [ "$$RQ_POLL_REQUIRE_ALL" = 1 ]; then echo "RQ_POLL_REQUIRE_ALL=1: failing."; exit 1; fi; \
+	  exit 0; fi; \
 	echo "Testing on Django 6 with $(NEW_PYTHON)"; \
 	test -x $(NEW_VENV)/bin/python || $(NEW_PYTHON) -m venv $(NEW_VENV); \
 	$(NEW_VENV)/bin/python -m pip install -q --upgrade pip && \
@@ -72,6 +74,19 @@ ci: test lint check-messages dist docs test-django6
 .PHONY: demo
 demo: $(BIN)/.installed
 	$(BIN)/python -m demo.run
+
+# Mutation testing of the core modules (docs/testing.rst), not in CI: mutmut changes the
+# code one small step at a time and runs the tests that reach it; a mutant no test
+# notices survives. One worker (the tests share one Redis database). Uses Redis at
+# $$REDIS_URL, which the tests FLUSH: give it a database of its own.
+.PHONY: mutate
+mutate: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[mutate]'
+	rm -rf mutants
+	RQ_POLL_TEST_WORKER=simple $(BIN)/mutmut run --max-children 1 || true
+	mkdir -p artifacts
+	$(BIN)/mutmut results --all true > artifacts/mutants.txt || true
+	$(BIN)/python scripts/mutation_score.py artifacts/mutants.txt
 
 # Benchmarks (docs/performance.rst) in their own venv with the `bench` extra (Celery,
 # gunicorn). Uses Redis at $$REDIS_URL, default redis://127.0.0.1:6379/15: a database

@@ -436,6 +436,8 @@ def forget_process(polling_url: str | None = None, task_id: str | None = None) -
         task_id = backend.mapped_task_id(polling_url)
         if task_id is None:
             return False
+    elif not keys.is_valid_job_id(task_id):
+        return False  # names no job, and no mapping can point at it
     job = backend.fetch_job(task_id)
     url = polling_url if polling_url is not None else _job_url(job)
     forgot = url is not None and backend.forget_mapping(keys.url_key(url), task_id)

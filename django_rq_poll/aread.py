@@ -122,14 +122,28 @@ class Reader:
         raw = await self._run_lookup(polling_url, task_id, flags)
         if raw is None or b"\0" not in raw:
             return None
-        return self.backend._decode(raw, meta)
+        snap = self.backend._decode(raw, meta)
+        if not result and snap.rq_status == "finished" and not store._was_read_back(raw):
+            return await self._read_back(snap.task_id, meta)
+        return snap
 
     async def state(self, polling_url: str | None, task_id: str | None) -> State | None:
         raw = await self._run_lookup(polling_url, task_id, b"")
         if raw is None or b"\0" not in raw:
             return None
-        head = raw.split(b"\0", 3)
-        return State.FAILED if head[2] == b"1" else from_rq_status(head[1].decode())
+        head = raw.split(b"\0", 8)
+        if head[2] == b"1":
+            return State.FAILED
+        if head[1] == b"finished" and not store._was_read_back(raw):
+            snap = await self._read_back(head[0].decode(), False)
+            return snap.state if snap is not None else None
+        return from_rq_status(head[1].decode())
+
+    async def _read_back(self, task_id: str, meta: bool) -> store.Snapshot | None:
+        """As :meth:`store.Backend._read_back`: a result this process cannot read makes
+        the job failed for every function, not only for the result's reader."""
+        snap = await self.lookup(None, task_id, result=True, meta=meta)
+        return snap._replace(return_value=None) if snap is not None else None
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -56,6 +56,26 @@ class RedisRefused(RedisUnavailable):
         RQPollError.__init__(self, f"Redis at {where} refused a command: {reason}. {advice}")
 
 
+class RedisPermissionDenied(RedisRefused):
+    """Redis refused a command, key or channel to the ACL user: a deployment error.
+
+    A :class:`RedisRefused` (so a :class:`RedisUnavailable`): pages answer it with their
+    503 page and log it as an error, rather than a 500; ``missing`` names what was refused.
+    """
+
+    def __init__(self, where: str, missing: str, detail: str) -> None:
+        self.where = where
+        self.missing = missing
+        self.detail = detail
+        self.reason = f"refused {missing} to this ACL user ({detail})"
+        self.advice = "Grant the permissions listed in the deployment docs."
+        Exception.__init__(
+            self,
+            f"Redis at {where} refused {missing} to this ACL user ({detail}). Grant the "
+            "permissions listed in the deployment docs; `manage.py rqpoll doctor` checks them.",
+        )
+
+
 class ImproperlyConfigured(RQPollError, DjangoImproperlyConfigured):
     """The ``RQ_POLL`` setting or the queue setup cannot work."""
 

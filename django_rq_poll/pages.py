@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import escape_leading_slashes
+from django.utils.log import log_response
 from django.utils.translation import gettext
 
 from . import api, delivery, html, limits, push, store, tasks, texts, workers
@@ -120,6 +121,25 @@ def no_store(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
+def logged(
+    response: HttpResponse, request: HttpRequest, level: str, message: str, *args: Any
+) -> HttpResponse:
+    """Log a page this app answers on purpose, once, on its own logger.
+
+    Django logs every response of status 500 or more at ERROR on ``django.request``, which
+    ``mail_admins`` turns into one email per request when DEBUG is off: a failed task or
+    a Redis outage under load would flood the admins. ``log_response`` logs here instead
+    and marks the response as logged, so Django does not log it again.
+    """
+    log_response(message, *args, response=response, request=request, logger=logger, level=level)
+    return response
+
+
+def outage_level(exc: Exception) -> str:
+    """An outage passes (a warning); a refused permission needs someone (an error)."""
+    return "error" if isinstance(exc, RedisRefused) else "warning"
+
+
 def unavailable(
     request: HttpRequest,
     exc: Exception,
@@ -133,7 +153,6 @@ def unavailable(
     """
     htmx = is_htmx(request)
     status = 200 if htmx else 503
-    log_unavailable(exc, "Page %s answered %s (outage): %s", request.path, status, exc)
     context = {
         "retry_after": conf.RETRY_AFTER,
         "retry_after_ms": _milliseconds(conf.RETRY_AFTER),
@@ -142,13 +161,16 @@ def unavailable(
     chosen = htmx_template if htmx else template
     response = TemplateResponse(request, chosen, context, status=status)
     response["Retry-After"] = str(conf.RETRY_AFTER)
+    logged(
+        response,
+        request,
+        outage_level(exc),
+        "Page %s answered %s (outage): %s",
+        request.path,
+        status,
+        exc,
+    )
     return no_store(response)
-
-
-def log_unavailable(exc: Exception, message: str, *args: Any) -> None:
-    """An outage is a warning; a refusal that waiting will not fix is an error."""
-    level = logging.ERROR if isinstance(exc, RedisRefused) else logging.WARNING
-    logger.log(level, message, *args)
 
 
 def limited(
@@ -336,6 +358,16 @@ class Poller:
             response = TemplateResponse(
                 self.request, self.templates.failed, context, status=self.failure_status
             )
+        logged(
+            response,
+            self.request,
+            "info",
+            "Polling page %s answered %s: job %s %s",
+            self.request.path,
+            response.status_code,
+            snap.task_id,
+            snap.state.value,
+        )
         return no_store(response)
 
     # -- POST "try again" -----------------------------------------------------------
@@ -351,7 +383,7 @@ class Poller:
             return self._unavailable(exc)
         except (TooManyJobs, QueueFull) as exc:
             return limited(self.request, exc, self.templates)
-        return HttpResponseRedirect(self.page_url, status=303)
+        return no_store(HttpResponseRedirect(self.page_url, status=303))
 
     async def aretry(self) -> HttpResponseBase:
         if self.too_long:
@@ -365,7 +397,7 @@ class Poller:
             return self._unavailable(exc)
         except (TooManyJobs, QueueFull) as exc:
             return limited(self.request, exc, self.templates)
-        return HttpResponseRedirect(self.page_url, status=303)
+        return no_store(HttpResponseRedirect(self.page_url, status=303))
 
     # -- the result ----------------------------------------------------------------------
     def finish(self, response: HttpResponseBase) -> HttpResponseBase:

@@ -9,7 +9,7 @@ from typing import Any
 from rq import get_current_job
 
 from . import publish
-from .store import META_PROGRESS
+from .store import META_PROGRESS, describe, unavailable_as
 
 #: The longest progress message :func:`set_progress` accepts, in characters.
 MESSAGE_LIMIT = 1000
@@ -95,6 +95,7 @@ def set_progress(current: float, total: float | None = None, message: str = "") 
     raises ``ValueError`` naming the problem, before anything is written. Returns
     ``False`` (and does nothing) when called outside an rq job, so a task function can
     still be called directly, for example in a unit test.
+    Raises :class:`~django_rq_poll.RedisUnavailable` when Redis cannot serve.
     """
     problem = _problem(current, "current", minimum_excluded=False)
     if problem is None and total is not None:
@@ -116,6 +117,7 @@ def set_progress(current: float, total: float | None = None, message: str = "") 
     seq = previous.get("seq", 0) if isinstance(previous, dict) else 0
     seq = seq + 1 if isinstance(seq, int) and not isinstance(seq, bool) else 1
     job.meta[META_PROGRESS] = {"current": current, "total": total, "message": message, "seq": seq}
-    job.save_meta()  # type: ignore[no-untyped-call]
-    publish.announce(job.connection, job.id, publish.PROGRESS)
+    with unavailable_as(describe(job.connection, job.origin)):
+        job.save_meta()  # type: ignore[no-untyped-call]
+        publish.announce(job.connection, job.id, publish.PROGRESS)
     return True

@@ -5,6 +5,62 @@ They read rq's keys, whose prefixes :mod:`django_rq_poll.store` passes in from r
 
 from __future__ import annotations
 
+IS_ABANDONED = r"""
+-- Whether a started job is abandoned, on evidence that eviction cannot remove only: an
+-- entry of the job in rq's wip registry whose heartbeat score has passed, or, with no
+-- heartbeat evidence left at all, its own hash saying it started longer ago than its
+-- timeout (plus a grace). rq:executions:<id>, the execution hashes and the worker key
+-- carry TTLs, so a volatile-* policy may evict them while the job runs; the wip
+-- registry and a started job's hash carry none.
+local function is_abandoned(id, origin, now)
+  local wip = @WIP@ .. origin
+  local alive, expired = false, false
+  local function judge(s)
+    if s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now then
+      alive = true
+    else
+      expired = true
+    end
+  end
+  local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
+  for _, e in ipairs(execs) do
+    local s = redis.call('ZSCORE', wip, id .. ':' .. e)
+    if s then judge(s) end
+    if alive then return false end
+  end
+  if not expired then
+    -- No entry found through the executions list (evicted, expired, or read between
+    -- two of rq's writes): look for the job's own entries in the wip registry.
+    local prefix = id .. ':'
+    local entries = redis.call('ZRANGE', wip, 0, -1, 'WITHSCORES')
+    for i = 1, #entries, 2 do
+      if string.sub(entries[i], 1, #prefix) == prefix then judge(entries[i + 1]) end
+      if alive then return false end
+    end
+  end
+  if not expired then
+    -- No heartbeat evidence left at all (deleted, or evicted under an allkeys-* policy).
+    -- rq kills a job at its timeout: one started longer ago than that is not running.
+    local s = redis.call('HMGET', @JOB@ .. id, 'started_at', 'timeout')
+    local y, m, d, hh, mm, ss = string.match(s[1] or '', '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)')
+    local limit = tonumber(s[2] or '')
+    if y and limit and limit > 0 then
+      -- rq's '%Y-%m-%dT%H:%M:%S.%fZ' (UTC) to Unix seconds: days from the civil date
+      y, m, d = tonumber(y), tonumber(m), tonumber(d)
+      if m <= 2 then y = y - 1 end
+      local era = math.floor(y / 400)
+      local yoe = y - era * 400
+      local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+      local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+      local started = ((era * 146097 + doe - 719468) * 24 + tonumber(hh)) * 3600
+        + tonumber(mm) * 60 + tonumber(ss)
+      expired = now > started + limit + @TIMEOUT_GRACE@
+    end
+  end
+  return expired and not alive
+end
+"""
+
 # KEYS: [url key] (absent when looking up by id)
 # ARGV: flags ("", "r" result, "m" meta or "rm"), job id (when no key)
 # rq's key prefixes and the TTL given to the mapping of an abandoned job are written into
@@ -13,10 +69,13 @@ from __future__ import annotations
 # Returns nil for "no mapping", the bare id for "job gone" (mapping healed), else one
 # string (one bulk reply parses far faster than a nested array in redis-py):
 #   id NUL status NUL abandoned ("1"/"") NUL result entry id NUL result type NUL
-#   return value NUL exc string NUL length of origin NUL origin meta
+#   return value NUL exc string NUL ended_at NUL length of origin NUL origin meta
 # The result fields are rq's base64 text (never NUL) and empty without a result;
+# ended_at (rq's timestamp text, empty when unset) tells one run's result from
+# another's, so that a process can remember which results it has read back;
 # origin and meta, which may hold any byte, come last, split by origin's length.
 LOOKUP = r"""
+@IS_ABANDONED@
 local id = ARGV[2]
 local by_url = #KEYS > 0
 if by_url then
@@ -24,7 +83,7 @@ if by_url then
   if not id then return false end
 end
 local jk = @JOB@ .. id
-local f = redis.call('HMGET', jk, 'status', 'origin')
+local f = redis.call('HMGET', jk, 'status', 'origin', 'ended_at')
 local status = f[1]
 if not status then
   if by_url then redis.call('DEL', KEYS[1]) end
@@ -35,20 +94,16 @@ local abandoned = ''
 if status == 'started' then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-  local alive = false
-  local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
-  for _, e in ipairs(execs) do
-    local s = redis.call('ZSCORE', @WIP@ .. origin, id .. ':' .. e)
-    if s and (s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now) then
-      alive = true
-      break
-    end
-  end
-  if not alive then
+  if is_abandoned(id, origin, now) then
     abandoned = '1'
     if by_url and redis.call('TTL', KEYS[1]) == -1 and @ABANDONED_TTL@ > 0 then
       redis.call('EXPIRE', KEYS[1], @ABANDONED_TTL@)
     end
+  elseif by_url and redis.call('TTL', KEYS[1]) > 0 then
+    -- A running job's mapping keeps no TTL, as rq persists the job's hash: a volatile-*
+    -- policy cannot evict it (the queued job's lifetime it was given no longer applies).
+    -- The job's end (callbacks) or its abandonment gives it one again.
+    redis.call('PERSIST', KEYS[1])
   end
 end
 if by_url and (status == 'failed' or status == 'stopped' or status == 'canceled') then
@@ -87,8 +142,14 @@ end
 local meta = ''
 if flags == 'm' or flags == 'rm' then meta = redis.call('HGET', jk, 'meta') or '' end
 return id .. '\0' .. status .. '\0' .. abandoned .. '\0' .. entry .. '\0' .. kind .. '\0'
-  .. value .. '\0' .. exc .. '\0' .. #origin .. '\0' .. origin .. meta
+  .. value .. '\0' .. exc .. '\0' .. (f[3] or '') .. '\0' .. #origin .. '\0' .. origin .. meta
 """
+
+
+# Seconds past a started job's timeout after which, with no heartbeat evidence left at
+# all, it reads abandoned: rq's longest heartbeat lifetime (30 s interval + 60 s) and room
+# for the worker to record the failure it handles at the timeout.
+TIMEOUT_GRACE = 120
 
 
 def lookup_source(*, job: str, results: str, executions: str, wip: str, abandoned_ttl: int) -> str:
@@ -99,6 +160,8 @@ def lookup_source(*, job: str, results: str, executions: str, wip: str, abandone
 
 def with_prefixes(source: str, **prefixes: str) -> str:
     """A script with rq's key prefixes (``@JOB@`` ...) written in as Lua strings."""
+    source = source.replace("@IS_ABANDONED@", IS_ABANDONED.strip("\n"))
+    source = source.replace("@TIMEOUT_GRACE@", str(TIMEOUT_GRACE))
     for name, prefix in prefixes.items():
         source = source.replace(f"@{name.upper()}@", _lua_string(prefix))
     return source
@@ -144,18 +207,9 @@ return 0
 # queued, running with a live heartbeat, or in any state rq may add later; it stops
 # counting once it ended, expired from the queue, was deleted or its worker died.
 ADMIT = r"""
+@IS_ABANDONED@
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local function alive(id, origin)
-  local execs = redis.call('ZRANGE', @EXECUTIONS@ .. id, 0, -1)
-  for _, e in ipairs(execs) do
-    local s = redis.call('ZSCORE', @WIP@ .. origin, id .. ':' .. e)
-    if s and (s == 'inf' or s == '+inf' or tonumber(s) == nil or tonumber(s) > now) then
-      return true
-    end
-  end
-  return false
-end
 local ended = {finished = true, failed = true, stopped = true, canceled = true}
 local reply = {redis.call('EXISTS', KEYS[1]), redis.call('LLEN', KEYS[2]),
   math.floor(now), 0, 0}
@@ -169,7 +223,7 @@ if #KEYS > 2 then
       if not f[1] or ended[f[1]] then
         counts = false
       elseif f[1] == 'started' then
-        counts = alive(id, f[2] or '')
+        counts = not is_abandoned(id, f[2] or '', now)
       end
     end
     if counts then

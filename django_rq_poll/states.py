@@ -15,11 +15,13 @@ class State(enum.StrEnum):
     #: A worker has it (rq's ``started``) and that worker's heartbeat is alive. Statuses
     #: that a newer rq adds, unknown to this version, read as running too.
     RUNNING = "running"
-    #: Finished, and its result is still in Redis. A finished job whose result has
-    #: expired reads as unknown (``None``), never as complete without a result.
+    #: Finished, and its result is still in Redis and readable by this process. A
+    #: finished job whose result has expired reads as unknown (``None``), never as
+    #: complete without a result.
     COMPLETE = "complete"
     #: Raised, timed out, returned something the queue's serializer cannot store, was
-    #: stopped while running, or its worker died (no heartbeat for about 90 seconds).
+    #: stopped while running, its worker died (no heartbeat for about 90 seconds), or
+    #: its stored result cannot be read back by this process (``ResultUnreadable``).
     FAILED = "failed"
     #: Canceled before a worker picked it up.
     CANCELED = "canceled"

@@ -26,7 +26,7 @@ from rq.registry import StartedJobRegistry
 from rq.results import Result
 from rq.worker import Worker
 
-from . import keys, limits, scripts
+from . import acl, keys, limits, scripts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
 from .exceptions import (
     ImproperlyConfigured,
@@ -95,14 +95,19 @@ def _error_code(exc: redis.RedisError) -> str:
     return found.group(1) if found else ""
 
 
-def failure(exc: redis.RedisError, where: str) -> RedisUnavailable:
+def failure(exc: redis.RedisError, where: str, source: str | None = None) -> RedisUnavailable:
     """The package's error for any redis-py error: the one place they are sorted.
 
     "Not now" (unreachable, timeouts, OOM, READONLY, BUSY, LOADING, MASTERDOWN ...) is
-    :class:`RedisUnavailable`; what waiting will not fix (ACL, wrong key types, script
-    errors) is :class:`RedisRefused`, naming the cause and what to do.
+    :class:`RedisUnavailable`; what waiting will not fix is :class:`RedisRefused`, naming
+    the cause and what to do: :class:`RedisPermissionDenied` for a refused ACL permission
+    (``source``, the Lua source of a script that ran, lets it name the command), a wrong
+    key type, a script error.
     """
     message = str(exc).strip() or type(exc).__name__
+    denied = acl.permission_error(exc, where, source)
+    if denied is not None:
+        return denied
     if isinstance(exc, redis.AuthenticationError):
         return RedisRefused(
             where,
@@ -229,6 +234,24 @@ def owner_in(meta: dict[str, Any]) -> str | None:
     return UNREADABLE_OWNER
 
 
+def describe(connection: redis.Redis, queue_name: str | None = None) -> str:
+    """Where a client connects, for error messages: never its password."""
+    kwargs = connection.connection_pool.connection_kwargs
+    location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+    queue = f", queue {queue_name!r}" if queue_name is not None else ""
+    return f"{location} (db {kwargs.get('db', 0)}{queue})"
+
+
+@contextlib.contextmanager
+def unavailable_as(where: str) -> Iterator[None]:
+    """Turn any redis-py error into the package's error naming ``where`` (see
+    :func:`failure`): a refused ACL permission becomes :class:`RedisPermissionDenied`."""
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise failure(exc, where) from exc
+
+
 def new_job_id() -> str:
     return uuid.uuid4().hex
 
@@ -246,30 +269,42 @@ class Backend:
         self._origin = queue.name.encode()
         kwargs = self.connection.connection_pool.connection_kwargs
         self.identity = tuple(kwargs.get(k) for k in ("host", "port", "path", "db", "username"))
-        location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
-        self.where = f"{location} (db {kwargs.get('db', 0)}, queue {queue.name!r})"
+        self.where = describe(self.connection, queue.name)
         self._workers: tuple[float, int] | None = None  # (valid until, count)
 
-    @contextlib.contextmanager
-    def errors(self) -> Iterator[None]:
-        try:
-            yield
-        except redis.RedisError as exc:
-            raise failure(exc, self.where) from exc
+    def errors(self) -> contextlib.AbstractContextManager[None]:
+        return unavailable_as(self.where)
+
+    def _raise_if_refused(self, exc: redis.ResponseError, source: str | None = None) -> None:
+        """A refused ACL permission becomes an error that names it."""
+        denied = acl.permission_error(exc, self.where, source)
+        if denied is not None:
+            raise denied from exc
 
     def _evalsha(self, client: Any, sha: Any, source: str, *args: Any) -> Any:
         # EVALSHA straight through execute_command: redis-py's Script wrapper adds
         # per-call work, and on a pipeline an extra SCRIPT EXISTS round trip.
         try:
-            return client.execute_command("EVALSHA", sha, *args)
-        except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
-            self.connection.script_load(source)
-            return client.execute_command("EVALSHA", sha, *args)
+            try:
+                return client.execute_command("EVALSHA", sha, *args)
+            except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
+                self.connection.script_load(source)
+                return client.execute_command("EVALSHA", sha, *args)
+        except redis.ResponseError as exc:
+            self._raise_if_refused(exc, source)
+            raise
 
     def _script(self, name: str, keys_: list[str], args: list[Any]) -> Any:
         return self._evalsha(
             self.connection, _SHAS[name], _SOURCES[name], len(keys_), *keys_, *args
         )
+
+    def load_scripts(self) -> list[str]:
+        """Load every script now (``rqpoll doctor``; lookups load them when missing)."""
+        with self.errors():
+            for source in (self._lookup_source, *_SOURCES.values()):
+                self.connection.script_load(source)
+        return ["lookup", *_SOURCES]
 
     # -- reading -----------------------------------------------------------------
     def lookup(
@@ -285,17 +320,32 @@ class Backend:
         raw = self._run_lookup(polling_url, task_id, _LOOKUP_FLAGS[result, meta], client)
         if raw is None or b"\0" not in raw:  # no mapping, or the job is gone
             return None
-        return self._decode(raw, meta)
+        snap = self._decode(raw, meta)
+        if not result and snap.rq_status == "finished" and not _was_read_back(raw):
+            return self._read_back(snap.task_id, meta, client)
+        return snap
 
     def state(self, polling_url: str | None, task_id: str | None) -> State | None:
         """Just the state: the same script call, reading only its first fields."""
         raw = self._run_lookup(polling_url, task_id, b"", None)
         if raw is None or b"\0" not in raw:
             return None
-        head = raw.split(b"\0", 3)
+        head = raw.split(b"\0", 8)
         if head[2] == b"1":  # abandoned
             return State.FAILED
+        if head[1] == b"finished" and (head[0], head[7]) not in _READ_BACK:
+            snap = self._read_back(head[0].decode(), False, None)
+            return snap.state if snap is not None else None
         return from_rq_status(head[1].decode())
+
+    def _read_back(self, task_id: str, meta: bool, client: Any) -> Snapshot | None:
+        """A finished job whose result this process has not read yet: read it now.
+
+        A result that cannot be read back here makes the job failed for every function
+        (state checks, check_status_or_begin, pages), not only for get_process_result.
+        """
+        snap = self.lookup(None, task_id, result=True, meta=meta, client=client)
+        return snap._replace(return_value=None) if snap is not None else None
 
     def _run_lookup(
         self, polling_url: str | None, task_id: str | None, flags: bytes, client: Any
@@ -316,14 +366,14 @@ class Backend:
 
     def _decode(self, raw: bytes, want_meta: bool) -> Snapshot:
         """Read the lookup script's one-string reply (layout in :mod:`.scripts`)."""
-        head = raw.split(b"\0", 8)
+        head = raw.split(b"\0", 9)
         task_id = head[0].decode()
         rq_status = head[1].decode()
         abandoned = head[2] == b"1"
         entry_id, kind, value, exc_string = head[3:7]
-        origin, meta = head[8], b""
+        origin, meta = head[9], b""
         if want_meta:
-            origin_length = int(head[7])
+            origin_length = int(head[8])
             origin, meta = origin[:origin_length], origin[origin_length:]
         state = State.FAILED if abandoned else from_rq_status(rq_status)
         # Only a value, an error or meta needs the serializer (not a state check).
@@ -362,6 +412,8 @@ class Backend:
                 error=UNREADABLE_ERROR.format(error=f"{type(exc).__name__}: {exc}"),
                 origin=origin.decode(errors="replace"),
             )
+        if entry_id and rq_status == "finished":
+            _remember_read_back(raw)
         if state is State.FAILED and error is None:
             error = f"The job ended with status {rq_status!r}."
         meta_dict: dict[str, Any] | None = {} if want_meta else None  # as rq: {} when unset
@@ -606,6 +658,28 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+# Finished results this process has read back, by job id and rq's ended_at (which tells
+# the runs of a repeated job apart): a state check of such a job needs no decoding. Only
+# readable verdicts are kept, so a result that cannot be read is tried again each time.
+_READ_BACK: set[tuple[bytes, bytes]] = set()
+_READ_BACK_MAX = 4096
+
+
+def _read_back_key(raw: bytes) -> tuple[bytes, bytes]:
+    head = raw.split(b"\0", 8)
+    return head[0], head[7]
+
+
+def _was_read_back(raw: bytes) -> bool:
+    return _read_back_key(raw) in _READ_BACK
+
+
+def _remember_read_back(raw: bytes) -> None:
+    if len(_READ_BACK) >= _READ_BACK_MAX:
+        _READ_BACK.clear()  # crude but bounded: the ids being polled come back at once
+    _READ_BACK.add(_read_back_key(raw))
+
+
 def keeps(snapshot: Snapshot) -> bool:
     """A job that check_status_or_begin must not replace."""
     if snapshot.abandoned:
@@ -676,6 +750,7 @@ def clear_cache(**kwargs: Any) -> None:
         with _lock:
             _backends.clear()
             _default = None
+            _READ_BACK.clear()
 
 
 setting_changed.connect(clear_cache, dispatch_uid="django_rq_poll.store.clear_cache")

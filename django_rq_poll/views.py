@@ -12,10 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import iscoroutinefunction
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET
 
 from . import api, keys, pages, store, tasks, texts, workers
 from .conf import conf
@@ -144,22 +143,45 @@ class PollingMixin(_Base):
             too_long=self.too_long_template_name,
         )
 
-    def _poller(self, user: Any) -> pages.Poller:
+    def _hooks(self) -> list[Callable[[], Any]]:
+        # In the order they are called: a hook may rely on one before it.
+        return [
+            self.get_task,
+            self.get_task_args,
+            self.get_task_kwargs,
+            self.get_polling_url,
+            self.get_job_options,
+        ]
+
+    def _poller(self, user: Any, values: Sequence[Any] | None = None) -> pages.Poller:
         self.polling_user = user
+        if values is None:
+            values = [hook() for hook in self._hooks()]
+            for hook, value in zip(self._hooks(), values, strict=True):
+                if inspect.isawaitable(value):
+                    _close(value)
+                    raise ImproperlyConfigured(
+                        f"{type(self).__name__}.{hook.__name__}() is async, but the view is "
+                        "not: make its handlers (get ...) async def too, or the hook a plain def."
+                    )
+        task, task_args, task_kwargs, page_key, job_options = values
         return pages.Poller(
             request=self.request,
-            task=self.get_task(),
-            task_args=self.get_task_args(),
-            task_kwargs=self.get_task_kwargs(),
-            polling_url=pages.polling_key(
-                self.get_polling_url(), user if self.vary_on_user else None
-            ),
+            task=task,
+            task_args=task_args,
+            task_kwargs=task_kwargs,
+            polling_url=pages.polling_key(page_key, user if self.vary_on_user else None),
             owner=pages.owner_of(user) if self.vary_on_user else None,
             user=user,
-            job_options=self.get_job_options(),
+            job_options=job_options,
             templates=self.get_polling_templates(),
             failure_status=self.failure_status,
         )
+
+    async def _apoller(self, user: Any) -> pages.Poller:
+        """The async view's poller: a hook may be ``async def`` (to query the database)."""
+        self.polling_user = user
+        return self._poller(user, [await _maybe_await(hook()) for hook in self._hooks()])
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.view_is_async:
@@ -181,7 +203,7 @@ class PollingMixin(_Base):
 
     async def _adispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if request.method in ("GET", "HEAD"):
-            poller = self._poller(await _auser(request))
+            poller = await self._apoller(await _auser(request))
 
             async def answer(result: Any) -> HttpResponseBase:
                 self.result = result
@@ -195,9 +217,19 @@ class PollingMixin(_Base):
 
             return await pages.ahandle(poller, answer)
         if pages.wants_retry(request):
-            return await self._poller(await _auser(request)).aretry()
+            return await (await self._apoller(await _auser(request))).aretry()
         parent: Any = super().dispatch  # an async view's handlers return coroutines
         return await parent(request, *args, **kwargs)
+
+
+def _close(awaitable: Any) -> None:
+    close = getattr(awaitable, "close", None)  # no "never awaited" warning on top
+    if close is not None:
+        close()
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
 
 
 async def _auser(request: HttpRequest) -> Any:
@@ -232,21 +264,25 @@ def polling_view(
     """
     tasks.resolve(task)  # refuse an unrunnable task at import time, not on first request
 
-    def poller(request: HttpRequest, user: Any, args: Any, kwargs: Any) -> pages.Poller:
+    def values(request: HttpRequest, args: Any, kwargs: Any) -> list[Any]:
         def value(arg: Arg) -> Any:
             return arg(request, *args, **kwargs) if callable(arg) else arg
 
-        page_key = (
-            polling_url(request, *args, **kwargs)
-            if polling_url is not None
-            else request.get_full_path()
+        page_key = polling_url if polling_url is not None else request.get_full_path()
+        return [value(task_args), value(task_kwargs), value(page_key)]
+
+    def poller(
+        request: HttpRequest, user: Any, args: Any, kwargs: Any, found: list[Any] | None = None
+    ) -> pages.Poller:
+        the_args, the_kwargs, page_key = (
+            found if found is not None else values(request, args, kwargs)
         )
         key = pages.polling_key(page_key, user if vary_on_user else None)
         return pages.Poller(
             request=request,
             task=task,
-            task_args=value(task_args),
-            task_kwargs=value(task_kwargs) or {},
+            task_args=the_args,
+            task_kwargs=the_kwargs or {},
             polling_url=key,
             owner=pages.owner_of(user) if vary_on_user else None,
             user=user,
@@ -258,17 +294,22 @@ def polling_view(
     def decorator(view: V) -> V:
         if iscoroutinefunction(view):
 
+            async def apoller(request: HttpRequest, args: Any, kwargs: Any) -> pages.Poller:
+                # In an async view the callables may be coroutine functions.
+                found = [await _maybe_await(v) for v in values(request, args, kwargs)]
+                return poller(request, await _auser(request), args, kwargs, found)
+
             @functools.wraps(view)
             async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
                 if request.method in ("GET", "HEAD"):
-                    found = poller(request, await _auser(request), args, kwargs)
+                    found = await apoller(request, args, kwargs)
 
                     async def answer(result: Any) -> HttpResponseBase:
                         return await view(request, *args, result=result, **kwargs)  # type: ignore[no-any-return]
 
                     return await pages.ahandle(found, answer)
                 if pages.wants_retry(request):
-                    return await poller(request, await _auser(request), args, kwargs).aretry()
+                    return await (await apoller(request, args, kwargs)).aretry()
                 return await view(request, *args, **kwargs)
 
             return async_wrapper  # type: ignore[return-value]
@@ -291,25 +332,26 @@ def polling_view(
 
 
 # -- the status endpoint -----------------------------------------------------------------
-@require_GET
 def status(request: HttpRequest, job_id: str) -> HttpResponseBase:
     """JSON about one job, for the polling script: never its result, never a traceback.
 
     A job recorded with an owner answers only to that user; others get the same 404 as
     for an id that does not exist, so ids of other users' jobs cannot be probed.
     """
+    if request.method != "GET":
+        return pages.no_store(HttpResponseNotAllowed(["GET"]))
     if not keys.is_valid_job_id(job_id):
         return _not_found()
     try:
         snap = api.get_process_snapshot(task_id=job_id)
     except RedisUnavailable as exc:
-        return _unavailable(job_id, exc)
+        return _unavailable(request, job_id, exc)
     if snap is None or not _may_read(request, snap.meta or {}):
         return _not_found()
     try:
         wait = workers.wait_of(snap.task_id, snap.origin, snap.rq_status)
     except RedisUnavailable as exc:
-        return _unavailable(job_id, exc)
+        return _unavailable(request, job_id, exc)
     details = pages.shows_details(getattr(request, "user", None))
     return pages.no_store(JsonResponse(status_data(snap, wait, details=details)))
 
@@ -337,10 +379,11 @@ def status_data(
     }
 
 
-def _unavailable(job_id: str, exc: RedisUnavailable) -> HttpResponseBase:
-    pages.log_unavailable(exc, "Status of job %s answered 503: %s", job_id, exc)
+def _unavailable(request: HttpRequest, job_id: str, exc: RedisUnavailable) -> HttpResponseBase:
     response = JsonResponse({"error": gettext("Try again in a moment.")}, status=503)
     response["Retry-After"] = str(conf.RETRY_AFTER)
+    level = pages.outage_level(exc)
+    pages.logged(response, request, level, "Status of job %s answered 503: %s", job_id, exc)
     return pages.no_store(response)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
-from rq import Worker
+from rq import SimpleWorker, Worker
 
 from django_rq_poll import store
 from tests.redis_server import TEST_MARKER, DatabaseInUse, claim_database, reset
@@ -40,11 +40,17 @@ def redis_db(claimed_redis_url) -> Iterator[redis.Redis]:
 
 @pytest.fixture
 def run_jobs() -> Callable[..., None]:
-    """Run every queued job with a real (forking) rq worker, in burst mode."""
+    """Run every queued job with a real (forking) rq worker, in burst mode.
+
+    ``RQ_POLL_TEST_WORKER=simple`` runs them in the test's own process instead (rq's
+    SimpleWorker): ``make mutate`` sets it, so that mutmut sees which tests reach the
+    code that runs inside a job (callbacks.py), which a forked work-horse hides.
+    """
+    worker_class = SimpleWorker if os.environ.get("RQ_POLL_TEST_WORKER") == "simple" else Worker
 
     def run(*queue_names: str) -> None:
         queues = [store.backend(name).queue for name in (queue_names or ("default",))]
-        worker = Worker(
+        worker = worker_class(
             queues,
             connection=queues[0].connection,
             serializer=queues[0].serializer,

@@ -3,8 +3,9 @@
 ``REDIS_URL`` (default redis://127.0.0.1:6379/14, a database no application uses by
 default) is used when it answers. Otherwise a private ``redis-server`` on a free port,
 else fakeredis' TCP server; the choice is printed and exported in ``REDIS_URL`` so worker
-subprocesses use the same server. Set ``RQ_POLL_REQUIRE_REDIS=1`` (CI does) to fail
-instead of falling back.
+subprocesses use the same server. Set ``RQ_POLL_REQUIRE_REDIS=1`` to fail instead of
+falling back; ``RQ_POLL_REQUIRE_ALL=1`` (``.ci/run`` sets it) and ``CI=true`` do the same
+(:mod:`tests.needs`).
 
 The suite empties its database before every test, and the benchmark (``bench/``) empties
 its own: both go through :func:`claim_database`, which refuses a database holding keys
@@ -26,6 +27,8 @@ import time
 from dataclasses import dataclass
 
 import redis
+
+from tests import needs
 
 DEFAULT_URL = "redis://127.0.0.1:6379/14"
 # The key the test suite leaves in its database, so that a later run knows it may empty it.
@@ -143,8 +146,11 @@ def ensure() -> str:
     if _answers(url):
         os.environ["REDIS_URL"] = url
         return url
-    if os.environ.get("RQ_POLL_REQUIRE_REDIS") == "1":
-        raise RuntimeError(f"No Redis answers at {url} and RQ_POLL_REQUIRE_REDIS=1.")
+    if needs.real_redis_required():
+        raise RuntimeError(
+            f"No Redis answers at {url}, and {needs.REQUIRE_REDIS}=1, {needs.REQUIRE_ALL}=1 "
+            "or CI=true forbids falling back to an embedded one."
+        )
     binary = shutil.which("redis-server")
     if binary:
         server = start_redis_server(binary)

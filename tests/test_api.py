@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
 
@@ -10,6 +11,7 @@ from rq.job import Job
 
 import django_rq_poll as poll
 from django_rq_poll import State, keys, store
+from django_rq_poll.conf import conf
 from tests import tasks
 from tests.redis_server import written
 
@@ -485,6 +487,90 @@ class TestOtherSerializer:
         assert poll.get_process_result(url) == 3
         assert poll.forget_process(task_id=again.task_id)
         assert poll.get_taskid_from_url(url) is None
+
+
+# Found by `make mutate` (docs/testing.rst): what no test checked before.
+SYNC_FUNCTIONS = [
+    name
+    for name in poll.__all__
+    if inspect.isfunction(getattr(poll, name))
+    and not inspect.iscoroutinefunction(getattr(poll, name))
+    and name != "set_progress"
+]
+
+
+class TestMutationSurvivors:
+    @pytest.mark.parametrize("name", [n for n in SYNC_FUNCTIONS if n != "begin_process"])
+    def test_missing_url_and_id_names_the_function(self, name):
+        """The ValueError for a call with nothing to look up names the function called."""
+        args = (tasks.add,) if name == "check_status_or_begin" else ()
+        with pytest.raises(ValueError, match=rf"^{name}\(\) needs a "):
+            getattr(poll, name)(*args)
+
+    @pytest.mark.parametrize("name", SYNC_FUNCTIONS)
+    def test_async_twin_is_the_sync_function(self, name):
+        twin = getattr(poll, f"a{name}")
+        assert inspect.iscoroutinefunction(twin)
+        assert (twin.__name__, twin.__qualname__) == (f"a{name}", f"a{name}")
+        if twin.__module__ == "django_rq_poll.api":  # a thread-running wrapper (_twin)
+            assert twin.__wrapped__ is getattr(poll, name)
+            assert twin.__doc__ == f"Async twin of :func:`{name}`, for async views."
+        else:  # a native async read (atwins.py): the same parameters as its sync function
+            sync = inspect.signature(getattr(poll, name))
+            assert list(inspect.signature(twin).parameters) == list(sync.parameters)
+
+    def test_async_twin_passes_positional_and_keyword_arguments(self, url, run_jobs):
+        task_id = asyncio.run(poll.abegin_process(tasks.add, (2, 5), polling_url=url))
+        run_jobs()
+        assert asyncio.run(poll.aget_process_result(url)) == 7  # positional
+        assert asyncio.run(poll.aget_process_result(task_id=task_id)) == 7  # keyword
+
+    def test_snapshot_without_result_carries_meta_but_no_value(self, url, run_jobs):
+        poll.begin_process(tasks.add, (2, 2), polling_url=url, meta={"mine": 1})
+        run_jobs()
+        snap = poll.get_process_snapshot(url)
+        assert (snap.state, snap.return_value, snap.meta["mine"]) == (State.COMPLETE, None, 1)
+        assert poll.get_process_snapshot(url, result=True).return_value == 4
+
+    def test_url_from_taskid_is_only_ever_a_string(self, url, redis_db):
+        task_id = poll.begin_process(tasks.add, (1, 1), polling_url=url)
+        assert poll.get_url_from_taskid(task_id) == url
+        job = Job.fetch(task_id, connection=store.backend().connection)
+        job.meta[store.META_URL] = 42  # written by someone else
+        job.save_meta()
+        assert poll.get_url_from_taskid(task_id) is None
+
+    @pytest.mark.parametrize(
+        ("status", "ttls", "expected"),
+        [
+            ("finished", (None, None), 500),  # rq's default result_ttl
+            ("finished", (60, 7), 60),
+            ("failed", (60, None), None),  # RQ_POLL's FAILURE_TTL
+            ("failed", (60, 7), 7),
+            ("stopped", (60, 9), 9),
+        ],
+    )
+    def test_settle_ttl(self, status, ttls, expected):
+        job = Job.create(tasks.add, (1, 1), connection=store.backend().connection)
+        job.result_ttl, job.failure_ttl = ttls
+        job.set_status(status, pipeline=None)
+        want = conf.FAILURE_TTL if expected is None else expected
+        assert store.settle_ttl(job) == want
+
+    def test_cancel_a_running_job_stops_it(self, url, redis_db, rqworker):
+        key = f"never-{url}"
+        task_id = poll.begin_process(tasks.wait_for, (key, 60), polling_url=url)
+        rqworker()
+        deadline = time.monotonic() + 60
+        while not poll.process_is_running(url):
+            assert time.monotonic() < deadline, "the worker never started the job"
+            time.sleep(0.05)
+        assert poll.cancel_process(url) is True
+        while poll.get_process_status(url) is not State.FAILED:
+            assert time.monotonic() < deadline, "the worker never stopped the job"
+            time.sleep(0.05)
+        assert Job.fetch(task_id, connection=redis_db).get_status() == "stopped"
+        assert poll.cancel_process(url) is False  # already stopped: nothing to do
 
 
 def test_simultaneous_forgets_of_one_finished_job_never_raise(url, run_jobs):

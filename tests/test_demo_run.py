@@ -4,7 +4,6 @@ everything it started (and nothing else)."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests import needs
 from tests.demo_process import ROOT, Demo, alive_in_groups, descendants, free_port, proc_stat
 
 
@@ -45,8 +45,7 @@ def test_demo_serves_pages_and_stops_everything_it_started(tmp_path, settings) -
 def test_demo_starts_and_stops_a_redis_when_none_answers(tmp_path, kind) -> None:
     env = {}
     if kind == "redis-server":
-        if shutil.which("redis-server") is None:
-            pytest.skip("no redis-server binary on this machine")
+        needs.redis_server_binary()
         expected = "started a redis-server"
     else:
         env["PATH"] = str(Path(sys.executable).parent)  # hide redis-server

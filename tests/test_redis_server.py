@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests import needs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PROBE = """
@@ -31,7 +33,8 @@ def run_probe(path: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
         "PATH": path,
         **extra_env,
     }
-    env.pop("RQ_POLL_REQUIRE_REDIS", None)
+    for name in (needs.REQUIRE_REDIS, needs.REQUIRE_ALL, "CI"):  # the fallback is under test
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-c", PROBE],
         env=env,
@@ -44,10 +47,7 @@ def run_probe(path: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_starts_redis_server_when_none_answers():
-    import shutil
-
-    if shutil.which("redis-server") is None:
-        pytest.skip("no redis-server binary on this machine")
+    needs.redis_server_binary()
     done = run_probe(os.environ["PATH"])
     assert done.returncode == 0, done.stderr
     assert "using an embedded redis-server" in done.stderr
@@ -77,13 +77,9 @@ def test_require_redis_refuses_to_fall_back():
 
 
 def test_a_stopped_server_leaves_no_folder_behind():
-    import shutil
-
     from tests.redis_server import start_redis_server
 
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("no redis-server binary on this machine")
+    binary = needs.redis_server_binary()
     server = start_redis_server(binary)
     assert os.path.isdir(server.workdir)
     server.stop()
@@ -91,10 +87,7 @@ def test_a_stopped_server_leaves_no_folder_behind():
 
 
 def test_the_embedded_server_removes_its_folder_at_exit(tmp_path):
-    import shutil
-
-    if shutil.which("redis-server") is None:
-        pytest.skip("no redis-server binary on this machine")
+    needs.redis_server_binary()
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     done = run_probe(os.environ["PATH"], TMPDIR=str(scratch))
@@ -106,13 +99,9 @@ def test_the_embedded_server_removes_its_folder_at_exit(tmp_path):
 # -- the suite must never empty a database it does not own ----------------------------------
 @pytest.fixture
 def private_server():
-    import shutil
-
     from tests.redis_server import start_redis_server
 
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("needs a redis-server binary for a private server")
+    binary = needs.redis_server_binary()
     server = start_redis_server(binary)
     yield server.url
     server.stop()

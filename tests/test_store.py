@@ -162,3 +162,24 @@ def test_vanished(url, redis_db, run_jobs):
     assert poll.get_process_status(url) is None
     assert backend.state(url, None) is None
     assert backend.state(None, task_id) is None
+
+
+def test_an_older_job_ending_leaves_a_newer_mapping_alone(url, redis_db, run_jobs):
+    """SETTLE changes the mapping only while it still points at the job that ended.
+
+    An older job with ``result_ttl=0`` (its settle deletes the mapping) ends after
+    ``begin_process`` pointed the URL at a newer one: the newer job keeps its mapping.
+    """
+    older = poll.begin_process(tasks.add, (1, 1), polling_url=url, result_ttl=0)
+    newer = poll.begin_process(tasks.add, (2, 2), polling_url=url)
+    run_jobs()  # the older job ends first (FIFO), then the newer one
+    assert poll.get_taskid_from_url(url) == newer
+    assert poll.get_process_result(url) == 4
+    backend = store.backend()
+    key = keys.url_key(url)
+    for ttl in (0, -1, 60):
+        assert backend.settle(key, older, ttl) is False
+        assert redis_db.get(key) == newer.encode()
+    assert redis_db.ttl(key) > 0  # as the newer job's settle left it: it expires
+    assert backend.settle(key, newer, 0) is True
+    assert redis_db.get(key) is None

@@ -346,6 +346,23 @@ class TestStatusEndpoint:
         task_id = poll.begin_process(tasks.add, (1, 2), polling_url="/local/?a=1")
         assert status_of(client, task_id).json()["url"] == "/local/?a=1"
 
+    @pytest.mark.parametrize(
+        "page",
+        [
+            "//evil.example/x",
+            "/\\evil.example/x",  # browsers read /\ as // (protocol-relative)
+            "https://evil.example/x",
+            "evil.example/x",
+            "",
+        ],
+    )
+    def test_page_that_leaves_the_site_is_never_given(self, client, page):
+        """Neither from the page meta nor, failing that, from the polling URL."""
+        for meta, polling_url in (({store.META_PAGE: page}, "/x/"), ({}, page)):
+            task_id = poll.begin_process(tasks.add, (1, 2), polling_url=polling_url, meta=meta)
+            expected = None if polling_url == page else "/x/"
+            assert status_of(client, task_id).json()["url"] == expected
+
 
 class TestHtmx:
     def test_partial_until_done_then_286(self, client, run_jobs):
@@ -457,22 +474,34 @@ def _wait_until(predicate, timeout: float = 20) -> None:
 class TestOverriddenKeyStaysPerUser:
     """Overriding the page key must never share one user's result with another."""
 
-    def test_mixin_override_keeps_the_user_part(self, rf, django_user_model):
-        from django_rq_poll import pages
-        from django_rq_poll.views import PollingMixin
-
-        class Page(PollingMixin):
-            task = tasks.add
-
-            def get_polling_url(self):
-                return "/same-for-all/"
-
-        alice = django_user_model(pk=7, username="alice")
-        assert pages.polling_key("/same-for-all/", alice) == "/same-for-all/#user=7"
-        assert pages.polling_key("/same-for-all/", None) == "/same-for-all/"
-        view = Page()
-        view.request = rf.get("/x/?utm=1")
-        assert view.get_polling_url() == "/same-for-all/"
+    @pytest.mark.django_db(transaction=True)
+    def test_mixin_override_keeps_the_user_part(self, client, django_user_model, run_jobs):
+        """Through the real mixin: get_polling_url() gives one key for all, and each
+        user still gets a job (and a result) of their own under it."""
+        alice = django_user_model.objects.create_user("alice-m", password="pw")
+        bob = django_user_model.objects.create_user("bob-m", password="pw")
+        client.force_login(alice)
+        first = client.get("/fixed-key-mixin/?utm=1")
+        assert first.status_code == 202
+        assert (
+            poll.get_taskid_from_url(f"/same-for-all/#user={alice.pk}")
+            == (first.context["task_id"])
+        )
+        assert poll.get_taskid_from_url("/same-for-all/") is None
+        run_jobs()
+        assert client.get("/fixed-key-mixin/?utm=2").content == b"for alice-m"
+        client.force_login(bob)
+        second = client.get("/fixed-key-mixin/")
+        assert second.status_code == 202  # bob's own job, not alice's result
+        assert second.context["task_id"] != first.context["task_id"]
+        assert (
+            poll.get_taskid_from_url(f"/same-for-all/#user={bob.pk}") == (second.context["task_id"])
+        )
+        run_jobs()
+        assert client.get("/fixed-key-mixin/").content == b"for bob-m"
+        client.logout()
+        assert client.get("/fixed-key-mixin/").status_code == 202  # anonymous: its own
+        assert poll.get_taskid_from_url("/same-for-all/") is not None
 
     @pytest.mark.django_db(transaction=True)
     def test_decorator_polling_url_keeps_the_user_part(self, client, django_user_model, run_jobs):

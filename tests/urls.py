@@ -24,6 +24,7 @@ urlpatterns = [
     path("plus-one/<int:x>/", views.plus_one),
     path("async-fifteen/", views.async_fifteen),
     path("fixed-key/", views.fixed_key),
+    path("fixed-key-mixin/", views.FixedKeyView.as_view()),
     path("status-tag/", views.status_tag_page),
     path("direct-redis/", views.direct_redis_page),
 ]

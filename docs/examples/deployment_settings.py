@@ -11,7 +11,8 @@ MANAGED = {
     },
 }
 
-# The same with host and port, when the client needs more TLS options.
+# The same with host and port. (A CA file and client certificates also fit in the URL:
+# "rediss://...?ssl_ca_certs=...&ssl_certfile=...&ssl_keyfile=...".)
 MANAGED_WITH_CA = {
     "default": {
         "HOST": "redis.example.com",

@@ -160,9 +160,18 @@ class TestSlotsDecay:
     def test_a_job_whose_worker_died_frees_its_slot(self, client, cap, redis_db):
         cap(1)
         task_id = client.get("/sum/?x=1").context["task_id"]
-        # what a killed worker leaves: "started", with no live heartbeat in rq's registry
+        # what a killed worker leaves: "started", its heartbeat in rq's wip registry expired
         redis_db.hset(f"rq:job:{task_id}", "status", "started")
+        redis_db.zadd("rq:wip:default", {f"{task_id}:e1": time.time() - 1})
         assert client.get("/sum/?x=2").status_code == 202
+
+    def test_a_job_whose_heartbeat_keys_were_evicted_keeps_its_slot(self, client, cap, redis_db):
+        """No heartbeat entry at all is no evidence of a dead worker (a volatile-* policy
+        evicts rq's TTL'd keys while the job runs): the slot stays taken."""
+        cap(1)
+        task_id = client.get("/sum/?x=1").context["task_id"]
+        redis_db.hset(f"rq:job:{task_id}", "status", "started")
+        assert client.get("/sum/?x=2").status_code == 429
 
     def test_a_running_job_keeps_its_slot(self, cap, rqworker, redis_db):
         cap(1)

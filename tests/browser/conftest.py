@@ -1,7 +1,8 @@
 """A real Chromium (Debian's, never a downloaded one) driving the demo over HTTP.
 
-Without Chromium or Playwright the browser tests skip with the reason; in CI
-(``CI=true``) they fail instead, so a missing browser can never pass unnoticed.
+Without Chromium or Playwright the browser tests skip with the reason; with
+``RQ_POLL_REQUIRE_ALL=1`` (``.ci/run``) or ``CI=true`` they fail instead, so a missing
+browser can never pass unnoticed (:mod:`tests.needs`).
 """
 
 from __future__ import annotations
@@ -13,16 +14,11 @@ from typing import Any
 
 import pytest
 
+from tests import needs
 from tests.demo_process import ROOT, Demo
 
 CHROMIUM = os.environ.get("RQ_POLL_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the browser tests must run in CI)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +26,11 @@ def browser() -> Iterator[Any]:
     """Module-scoped: Playwright's sync API runs an event loop in this thread while it is
     open, and Django's async-to-sync bridges refuse to run beside one."""
     if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+        needs.missing(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed: pip install -e '.[test]'")
+        needs.missing("playwright is not installed: pip install -e '.[test]'")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,

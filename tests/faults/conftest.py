@@ -14,26 +14,12 @@ import redis
 from rq import Queue
 
 from django_rq_poll import store
+from tests import needs
 from tests.redis_server import start_redis_server
 
-from .tally import TALLY, Tally
+from .tally_plugin import pytest_runtest_call, pytest_terminal_summary, tally  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@pytest.fixture
-def tally() -> Tally:
-    return TALLY
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if not TALLY.kinds:
-        return
-    path = TALLY.write()
-    terminalreporter.section("django-rq-poll fault injection")
-    for line in TALLY.lines():
-        terminalreporter.write_line(line)
-    terminalreporter.write_line(f"written to {os.path.relpath(path, ROOT)}")
 
 
 class PrivateRedis:
@@ -44,9 +30,7 @@ class PrivateRedis:
     """
 
     def __init__(self, *extra: str, data_dir: str | None = None) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("needs a redis-server binary for a private server")
+        binary = needs.redis_server_binary()
         self.binary = binary
         self.data_dir = data_dir
         self.extra = (*extra, "--dir", data_dir) if data_dir else extra

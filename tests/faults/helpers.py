@@ -43,14 +43,47 @@ def mappings_point_at_enqueued_jobs(conn: redis.Redis) -> list[str]:
     return bad
 
 
-def kill_repeatedly(server: Any, tally: Any, kind: str, *, seed: int, most_gap: float) -> None:
+# (began, ended, up afterwards): a moment the server was being killed or started again.
+Transition = tuple[float, float, bool]
+
+
+def kill_repeatedly(
+    server: Any,
+    tally: Any,
+    kind: str,
+    *,
+    seed: int,
+    most_gap: float,
+    transitions: list[Transition] | None = None,
+) -> None:
     """Kill the server 4 times at random moments (while a test thread uses it), restarting
-    it 0.2 s later each time, then give the thread a moment on the live server."""
+    it 0.2 s later each time, then give the thread a moment on the live server.
+
+    ``transitions`` receives when each kill and each restart began and ended (monotonic
+    clock), so that :func:`server_was` can tell what any call must have answered.
+    """
+    log = transitions if transitions is not None else []
     rng = random.Random(seed)
     for _ in range(4):
         time.sleep(rng.uniform(0.2, most_gap))
+        began = time.monotonic()
         server.stop()
+        log.append((began, time.monotonic(), False))
         tally.fault(kind)
         time.sleep(0.2)
-        server.start()
+        began = time.monotonic()
+        server.start()  # returns once the server answers PING
+        log.append((began, time.monotonic(), True))
     time.sleep(0.3)
+
+
+def server_was(transitions: list[Transition], began: float, ended: float) -> bool | None:
+    """Whether the server was up (True) or down (False) for all of [began, ended]; ``None``
+    when a kill or a restart overlapped it, so that either answer is right."""
+    up = True
+    for t_began, t_ended, up_after in transitions:
+        if t_ended < began:
+            up = up_after
+        elif t_began <= ended:
+            return None
+    return up

@@ -2,8 +2,11 @@
 
 Fault tests record each fault they inject and each answer the API gave under it, marking
 the answers that were wrong instead of failing on the first one; every test then asserts
-that its wrong count is zero. The totals go to ``artifacts/faults-summary.json`` and the
-terminal summary, for the "Guarantees" page.
+that its wrong count is zero. Each test has a tally of its own (the ``tally`` fixture), so
+a wrong answer fails the test that got it and no other, and a test fails when it recorded
+a wrong answer without asserting it (:mod:`tests.faults.tally_plugin`). The totals of all
+tests go to ``artifacts/faults-summary.json`` and the terminal summary, for the
+"Guarantees" page.
 """
 
 from __future__ import annotations
@@ -47,6 +50,20 @@ class Tally:
         entry = self.kinds[kind]
         assert entry.wrong == 0, f"{entry.wrong} wrong answer(s) under {kind}: {entry.examples}"
 
+    def assert_all_clean(self) -> None:
+        wrong = {name: k.examples for name, k in sorted(self.kinds.items()) if k.wrong}
+        assert not wrong, f"wrong answers recorded: {wrong}"
+
+    def merge(self, other: Tally) -> None:
+        """Add another (one test's) tally to this one."""
+        for name, theirs in other.kinds.items():
+            ours = self.kinds[name]
+            ours.faults += theirs.faults
+            ours.answers += theirs.answers
+            ours.wrong += theirs.wrong
+            ours.examples += theirs.examples[: max(0, 5 - len(ours.examples))]
+        self.notes.update(other.notes)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "kinds": {
@@ -85,4 +102,5 @@ class Tally:
         return out
 
 
+#: The whole session's totals, for the summary; tests write to tallies of their own.
 TALLY = Tally()

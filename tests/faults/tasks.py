@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
-from tests.tasks import wait_for
+import redis
+
+from tests.tasks import _redis, wait_for
 
 
 def hold(key: str, timeout: float = 120) -> str:
@@ -29,3 +33,24 @@ def _refuse() -> None:
 
 def unloadable() -> Any:
     return _Unloadable()
+
+
+def unloadable_until(key: str) -> Any:
+    """An unreadable result until the test sets ``key``, then a plain one."""
+    return "readable now" if _redis().get(key) else _Unloadable()
+
+
+def hold_as_admin(key: str, timeout: float = 120) -> str:
+    """:func:`hold` whose own keys are written through another client than the job's.
+
+    For the ACL test: the site's restricted user runs the job, while the test's
+    signalling keys (``<key>``, ``<key>:started``) stay outside the permissions it proves.
+    """
+    conn = redis.Redis.from_url(os.environ["RQ_POLL_TEST_ADMIN_URL"])
+    conn.set(f"{key}:started", 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if conn.get(key):
+            return "released"
+        time.sleep(0.02)
+    raise TimeoutError(f"{key} was never set")

@@ -49,6 +49,42 @@ def _unknown(answers: dict[str, object], how: str) -> list[str]:
     return [f"{k}={answers[k]!r}" for k, v in expected.items() if answers[k] != v]
 
 
+def _truth(answers: dict[str, object], state: str, url: str) -> list[str]:
+    """The reads by id that do not answer the job's truth (its mapping alone was lost)."""
+    expected: dict[str, object] = {
+        "queued": {
+            "status/id": State.PENDING,
+            "running_or_complete/id": True,
+            "complete/id": False,
+            "failed/id": False,
+            "result/id": None,
+        },
+        "finished": {
+            "status/id": State.COMPLETE,
+            "running_or_complete/id": True,
+            "complete/id": True,
+            "failed/id": False,
+            "result/id": 5,
+        },
+        "failed": {
+            "status/id": State.FAILED,
+            "running_or_complete/id": False,
+            "complete/id": False,
+            "failed/id": True,
+            "result/id": "ProcessFailed: RuntimeError: boom",
+        },
+    }[state]
+    expected["progress/id"] = None
+    expected["url_from_taskid"] = url
+    got = dict(answers)
+    if isinstance(got["result/id"], poll.ProcessFailed):
+        error = got["result/id"].error.strip().splitlines()[-1]
+        got["result/id"] = f"ProcessFailed: {error}"
+    return [
+        f"{k}={got[k]!r}" for k, v in expected.items() if got[k] != v or type(got[k]) is not type(v)
+    ]
+
+
 def _prepare(state: str, url: str, run_jobs) -> str:
     task = tasks.fail if state == "failed" else tasks.add
     task_id = poll.begin_process(task, () if state == "failed" else (2, 3), polling_url=url)
@@ -88,6 +124,9 @@ def test_key_deleted(state, lost, unknown_by, url, redis_db, run_jobs, tally):
     for how in unknown_by:
         wrong = _unknown(answers, how)
         tally.answer(kind, not wrong, f"{state} by {how}: {wrong}")
+    if "id" not in unknown_by:  # the job is still there: by id, the truth
+        wrong = _truth(answers, state, url)
+        tally.answer(kind, not wrong, f"{state} by id: {wrong}")
     again = poll.check_status_or_begin(tasks.add, (2, 3), polling_url=url)
     tally.answer(kind, again.started and again.task_id != task_id, f"{state}: not restarted")
     run_jobs()
@@ -141,7 +180,8 @@ def test_memory_eviction(private_redis, use_redis, tally):
             tally.answer(kind, ok, f"{url}: {status} {result!r}")
             if task_id is not None:
                 by_id = poll.get_process_status(task_id=task_id)
-                tally.answer(kind, by_id in (None, State.COMPLETE), f"{url}: by id {by_id}")
+                # the same keys the URL's lookup just read (eviction is frozen): the same job
+                tally.answer(kind, by_id is State.COMPLETE, f"{url}: by id {by_id}")
     for url, i in urls.items():
         try:
             again = poll.check_status_or_begin(tasks.add, (i, i), polling_url=url)

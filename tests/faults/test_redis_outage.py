@@ -8,43 +8,84 @@ it acknowledged survives the SIGKILL, as on a production server with persistence
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from rq import Worker
+from rq.job import Job
 
 import django_rq_poll as poll
-from django_rq_poll import State, store
+from django_rq_poll import State, progress, store
 from tests import tasks
 from tests.faults.helpers import (
+    Transition,
     durable_server,
     kill_repeatedly,
     mappings_point_at_enqueued_jobs,
+    server_was,
 )
 
 
-def _calls(url: str, task_id: str):
+def _arguments(url: str, task_id: str) -> dict[str, tuple[tuple[Any, ...], dict[str, Any]]]:
+    """Arguments for each public sync function; its async twin takes the same."""
+    by_url: tuple[tuple[Any, ...], dict[str, Any]] = ((), {"polling_url": url})
+    by_id: tuple[tuple[Any, ...], dict[str, Any]] = ((), {"task_id": task_id})
+    begin = ((tasks.add, (1, 2)), {"polling_url": url})
     return {
-        "check_status_or_begin": lambda: poll.check_status_or_begin(
-            tasks.add, (1, 2), polling_url=url
-        ),
-        "begin_process": lambda: poll.begin_process(tasks.add, (1, 2), polling_url=url),
-        "get_process_status": lambda: poll.get_process_status(url),
-        "process_is_running": lambda: poll.process_is_running(url),
-        "process_is_complete": lambda: poll.process_is_complete(task_id=task_id),
-        "process_has_failed": lambda: poll.process_has_failed(url),
-        "get_process_result": lambda: poll.get_process_result(url),
-        "get_process_progress": lambda: poll.get_process_progress(url),
-        "get_taskid_from_url": lambda: poll.get_taskid_from_url(url),
-        "get_url_from_taskid": lambda: poll.get_url_from_taskid(task_id),
-        "forget_process": lambda: poll.forget_process(url),
-        "cancel_process": lambda: poll.cancel_process(url),
+        "check_status_or_begin": begin,
+        "begin_process": begin,
+        "get_process_status": by_url,
+        "process_is_running_or_complete": by_url,
+        "process_is_running": by_url,
+        "process_is_pending": by_id,
+        "process_is_complete": by_id,
+        "process_has_failed": by_url,
+        "get_process_result": by_url,
+        "get_process_progress": by_url,
+        "get_process_snapshot": by_id,
+        "get_taskid_from_url": ((url,), {}),
+        "get_url_from_taskid": ((task_id,), {}),
+        "forget_process": by_url,
+        "cancel_process": by_url,
+        "set_progress": ((1, 2, "halfway"), {}),  # inside a job: see _inside_a_job
     }
 
 
-def test_stop_and_restart(private_redis, use_redis, tally):
+def public_functions() -> list[str]:
+    """Every function django_rq_poll exports, sync and async: a new one cannot be missed."""
+    return sorted(name for name in poll.__all__ if inspect.isfunction(getattr(poll, name)))
+
+
+def _calls(url: str, task_id: str) -> dict[str, Callable[[], Any]]:
+    arguments = _arguments(url, task_id)
+    calls: dict[str, Callable[[], Any]] = {}
+    for name in public_functions():
+        func = getattr(poll, name)
+        twin_of = name[1:] if name.startswith("a") and name[1:] in arguments else None
+        assert twin_of is not None or name in arguments, f"no arguments for {name}: add them"
+        args, kwargs = arguments[twin_of or name]
+        if inspect.iscoroutinefunction(func):
+            calls[name] = functools.partial(async_to_sync(func), *args, **kwargs)
+        else:
+            calls[name] = functools.partial(func, *args, **kwargs)
+    return calls
+
+
+def test_every_public_function_is_called():
+    names = set(_calls("/x", "x"))
+    assert names == set(public_functions())
+    assert {"set_progress", "get_process_snapshot", "acancel_process"} <= names
+
+
+def test_stop_and_restart(private_redis, use_redis, tally, monkeypatch):
+    """Every public function, sync and async, raises RedisUnavailable naming the server."""
     server = durable_server(private_redis)
     backend = use_redis(server.url)
     urls = [f"/outage/{uuid.uuid4().hex}" for _ in range(5)]
@@ -52,6 +93,10 @@ def test_stop_and_restart(private_redis, use_redis, tally):
         poll.check_status_or_begin(tasks.add, (i, i), polling_url=url).task_id
         for i, url in enumerate(urls)
     ]
+
+    # set_progress() writes through the running job's own connection
+    job = Job.create(tasks.add, (1, 2), connection=server.client(), origin="default")
+    monkeypatch.setattr(progress, "get_current_job", lambda: job)
 
     server.stop()
     tally.fault("redis stopped")
@@ -82,41 +127,60 @@ def test_stop_and_restart(private_redis, use_redis, tally):
 
 
 def test_killed_while_in_use(private_redis, use_redis, tally):
-    """SIGKILL the server at random moments while a thread starts and reads jobs."""
+    """SIGKILL the server at random moments while a thread starts and reads jobs.
+
+    Calls made while the server is up answer right, calls made while it is down raise
+    RedisUnavailable; a call that a kill or a restart overlaps may do either.
+    """
     server = durable_server(private_redis)
     use_redis(server.url)
     done = threading.Event()
     acknowledged: dict[str, str] = {}  # url -> id the API returned
     outcomes = {"ok": 0, "unavailable": 0}
     unexpected: list[str] = []
+    passes: list[tuple[float, float, str, str]] = []  # began, ended, url, outcome
+    transitions: list[Transition] = []
 
     def hammer() -> None:
         n = 0
         while not done.is_set():
             url = f"/hammer/{n}"
             n += 1
+            began = time.monotonic()
             try:
                 text = poll.check_status_or_begin(tasks.add, (1, n), polling_url=url)
                 acknowledged[url] = text.task_id
                 again = poll.check_status_or_begin(tasks.add, (1, n), polling_url=url)
                 if again.task_id != text.task_id or again.started:
                     unexpected.append(f"{url}: second call started {again.task_id}")
-                poll.get_process_status(url)
-                outcomes["ok"] += 1
+                status = poll.get_process_status(url)
+                if status is not State.PENDING:
+                    unexpected.append(f"{url}: {status}, not pending")
+                outcome = "ok"
             except poll.RedisUnavailable:
-                outcomes["unavailable"] += 1
+                outcome = "unavailable"
             except Exception as exc:
+                outcome = "raised"
                 unexpected.append(f"{url}: {exc!r}")
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            passes.append((began, time.monotonic(), url, outcome))
 
     thread = threading.Thread(target=hammer)
     thread.start()
     try:
-        kill_repeatedly(server, tally, "redis killed mid-use", seed=5, most_gap=0.6)
+        kill_repeatedly(
+            server, tally, "redis killed mid-use", seed=5, most_gap=0.6, transitions=transitions
+        )
     finally:
         done.set()
         thread.join(timeout=60)
     conn = server.client()
     tally.answer("redis killed mid-use", not unexpected, "; ".join(unexpected[:5]))
+    for began, ended, url, outcome in passes:
+        up = server_was(transitions, began, ended)
+        if up is not None:
+            expected = "ok" if up else "unavailable"
+            tally.answer("redis killed mid-use", outcome == expected, f"{url}: {outcome}")
     for url, task_id in acknowledged.items():
         # the URL answers the acknowledged job (or a later one from the same loop pass)
         found = poll.get_taskid_from_url(url)

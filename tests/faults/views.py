@@ -23,6 +23,18 @@ class HoldView(PollingMixin, View):
         return HttpResponse(f"held: {self.result}")
 
 
+class UnreadableView(PollingMixin, View):
+    """A result this process cannot read back until the test sets the key in the query."""
+
+    task = tasks.unloadable_until
+
+    def get_task_args(self):
+        return (self.request.GET["key"],)
+
+    def get(self, request):
+        return HttpResponse(f"read: {self.result}")
+
+
 class TokenIgnoringView(PollingMixin, View):
     """Its key keeps ``q`` and drops every other parameter (a reset token, say)."""
 
@@ -50,6 +62,7 @@ class CatchAllView(PollingMixin, View):
 urlpatterns = [
     *site_urlpatterns,
     path("faults/hold/", HoldView.as_view()),
+    path("faults/unreadable/", UnreadableView.as_view()),
     path("custom/", TokenIgnoringView.as_view()),
     re_path(r"^(?P<rest>.*)$", CatchAllView.as_view()),
 ]

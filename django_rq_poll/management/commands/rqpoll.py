@@ -8,12 +8,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import api, inventory, keys, store
+from ... import acl, api, doctor, inventory, keys, store
+from ...conf import conf
 from ...exceptions import ProcessFailed, RQPollError
 from ...inventory import Process
 from ...states import State
 
 _RESULT_CHARS = 300
+_STATUSES = ("ok", "warning", "problem", "unknown")
 
 
 class Command(BaseCommand):
@@ -45,6 +47,25 @@ class Command(BaseCommand):
         )
         cleanup.add_argument(
             "--dry-run", action="store_true", help="Count them, but remove nothing."
+        )
+        doctor = actions.add_parser(
+            "doctor",
+            parents=[as_json],
+            help="Check the live Redis and workers against the deployment docs: version, "
+            "eviction policy, ACL permissions, scripts, workers and serializers. Exits 1 "
+            "on a problem.",
+        )
+        doctor.add_argument(
+            "--probe",
+            type=float,
+            metavar="SECONDS",
+            help="Also run a test job on each queue that has workers, waiting this long: "
+            "the one way to prove a worker's serializer matches its queue's.",
+        )
+        doctor.add_argument(
+            "--acl",
+            action="store_true",
+            help="Only print the ACL SETUSER line a site's Redis user needs, for RQ_POLL's PREFIX.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -137,6 +158,32 @@ class Command(BaseCommand):
         verb = "Would remove" if dry_run else "Removed"
         noun = "mapping" if removed == 1 else "mappings"
         self.stdout.write(f"{verb} {removed} {noun} whose jobs are gone (of {checked} checked).")
+
+    def do_doctor(self, options: dict[str, Any]) -> None:
+        if options["acl"]:
+            self.stdout.write(acl.setuser_line(conf.PREFIX))
+            return
+        findings = doctor.examine(probe=options.get("probe"))
+        problems = [f for f in findings if f.status == "problem"]
+        if options["json"]:
+            self._json({"ok": not problems, "findings": [f.as_dict() for f in findings]})
+        else:
+            for finding in findings:
+                where = f"[{finding.queue}] " if finding.queue else ""
+                line = f"{finding.status.upper():<8} {finding.check:<10} {where}{finding.message}"
+                self.stdout.write(self._finding_style(finding.status)(line))
+            counts = {s: sum(f.status == s for f in findings) for s in _STATUSES}
+            self.stdout.write(", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".")
+        if problems:
+            noun = "problem" if len(problems) == 1 else "problems"
+            raise CommandError(f"rqpoll doctor found {len(problems)} {noun}.", returncode=1)
+
+    def _finding_style(self, status: str) -> Any:
+        return {
+            "ok": self.style.SUCCESS,
+            "warning": self.style.WARNING,
+            "problem": self.style.ERROR,
+        }.get(status, str)
 
     # -- helpers -----------------------------------------------------------------
     def _find(self, reference: str) -> Process:

@@ -1,0 +1,306 @@
+"""``rqpoll doctor``: the live Redis and workers checked against the deployment docs.
+
+Each check answers one :class:`Finding`: ``ok``, ``warning``, ``problem`` (the command
+exits non-zero) or ``unknown`` (what cannot be known from here, and why).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import redis
+from rq import Worker
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
+from . import acl, store
+from .conf import conf
+from .exceptions import RQPollError
+
+# The Redis version the suite runs against; others are not known to work or not to.
+TESTED_REDIS = (7, 0)
+# Words in a failed job's error that mean a worker could not read what the queue wrote.
+_SERIALIZER_ERRORS = ("DeserializationError", "UnpicklingError", "JSONDecodeError")
+_RECENT_FAILURES = 50
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: str  # "ok", "warning", "problem" or "unknown"
+    message: str
+    queue: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def canary() -> str:
+    """The job ``--probe`` enqueues: a worker that can run it can read its queue."""
+    return "ok"
+
+
+def examine(*, probe: float | None = None) -> list[Finding]:
+    """Every finding, Redis servers first, then each queue's workers.
+
+    ``probe`` (seconds): also enqueue :func:`canary` on each queue a worker listens on
+    and wait that long for its result, the one way to prove the serializers match.
+    """
+    from django_rq.settings import QUEUES
+
+    home = conf.QUEUE
+    names = [home, *sorted(name for name in QUEUES if name != home)]
+    backends = {name: store.backend(name) for name in names}
+    findings: list[Finding] = []
+    reachable: set[Any] = set()
+    seen: set[Any] = set()
+    for backend in backends.values():
+        if backend.identity in seen:
+            continue
+        seen.add(backend.identity)
+        server = _server(backend)
+        findings += server
+        if not any(f.check == "redis" and f.status == "problem" for f in server):
+            reachable.add(backend.identity)
+    for name, backend in backends.items():
+        if backend.identity not in reachable:
+            continue
+        findings += _queue(backend, is_home=name == home, probe=probe)
+    return findings
+
+
+# -- one Redis server ------------------------------------------------------------
+def _server(backend: store.Backend) -> list[Finding]:
+    conn: Any = backend.connection  # redis-py leaves execute_command untyped
+    where = backend.where.split(", queue", 1)[0] + ")"
+    try:
+        info = conn.info()
+    except redis.RedisError as exc:
+        return [Finding("redis", "problem", f"{where}: cannot read INFO: {exc}")]
+    found = [Finding("redis", "ok", f"{where}: answering")]
+    found.append(_version(str(info.get("redis_version", "?")), where))
+    found.append(_eviction(info, where))
+    found.append(_acl(backend, where))
+    found.append(_scripts(backend, where))
+    return found
+
+
+def _version(version: str, where: str) -> Finding:
+    try:
+        major, minor = (int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return Finding("version", "unknown", f"{where}: Redis reports version {version!r}")
+    tested = ".".join(map(str, TESTED_REDIS))
+    if (major, minor) == TESTED_REDIS:
+        return Finding("version", "ok", f"{where}: Redis {version}, the version tested")
+    if (major, minor) < (6, 2):
+        return Finding(
+            "version", "problem", f"{where}: Redis {version}: older than 6.2, not supported"
+        )
+    return Finding(
+        "version", "warning", f"{where}: Redis {version}: not tested (the suite runs on {tested})"
+    )
+
+
+def _eviction(info: dict[str, Any], where: str) -> Finding:
+    policy = info.get("maxmemory_policy")
+    if policy is None:
+        return Finding("eviction", "unknown", f"{where}: INFO does not report maxmemory_policy")
+    if policy == "noeviction":
+        limit = int(info.get("maxmemory", 0) or 0)
+        note = f"maxmemory {limit} bytes" if limit else "no maxmemory set"
+        return Finding("eviction", "ok", f"{where}: maxmemory-policy noeviction ({note})")
+    return Finding(
+        "eviction",
+        "problem",
+        f"{where}: maxmemory-policy {policy}: Redis may evict rq's queues or a running job's "
+        "bookkeeping when memory runs short. Set maxmemory-policy noeviction.",
+    )
+
+
+def _acl(backend: store.Backend, where: str) -> Finding:
+    conn: Any = backend.connection  # redis-py leaves execute_command untyped
+    user = backend.connection.connection_pool.connection_kwargs.get("username") or "default"
+    try:
+        conn.execute_command("ACL", "DRYRUN", user, "PING")
+    except redis.ResponseError as exc:
+        if "NOPERM" in str(exc) or "permission" in str(exc).lower():
+            return _acl_by_probing(backend, where, user)
+        return Finding(
+            "acl", "unknown", f"{where}: ACL DRYRUN is not available ({exc}); Redis 7 has it"
+        )
+    except redis.RedisError as exc:
+        return Finding("acl", "unknown", f"{where}: ACL DRYRUN failed: {exc}")
+    missing = []
+    for command in acl.COMMANDS:
+        answer = conn.execute_command("ACL", "DRYRUN", user, *acl.sample(command, conf.PREFIX))
+        if _text(answer) != "OK":
+            missing.append(f"{command} ({_text(answer)})")
+    if missing:
+        return Finding(
+            "acl",
+            "problem",
+            f"{where}: ACL user {user!r} lacks: {'; '.join(missing)}. "
+            "`rqpoll doctor --acl` prints the rules it needs.",
+        )
+    return Finding("acl", "ok", f"{where}: ACL user {user!r} has every permission needed")
+
+
+def _acl_by_probing(backend: store.Backend, where: str, user: str) -> Finding:
+    """Without ACL DRYRUN (a restricted user should not have it), try what is harmless."""
+    conn: Any = backend.connection  # redis-py leaves execute_command untyped
+    probes: dict[str, Callable[[], object]] = {
+        "the lookup script": lambda: backend.lookup(f"rqpoll-doctor-{uuid.uuid4().hex}", None),
+        "SCAN": lambda: conn.scan(0, match=f"{conf.PREFIX}:url:*", count=1),
+        "PUBLISH to rq:pubsub:*": lambda: conn.publish("rq:pubsub:rqpoll-doctor", "{}"),
+    }
+    failed = []
+    for name, call in probes.items():
+        try:
+            call()
+        except Exception as exc:  # any refusal is the finding
+            failed.append(f"{name}: {exc}")
+    if failed:
+        return Finding("acl", "problem", f"{where}: ACL user {user!r}: {'; '.join(failed)}")
+    return Finding(
+        "acl",
+        "unknown",
+        f"{where}: ACL user {user!r} may not run ACL DRYRUN, so its permissions cannot all "
+        "be checked from here; the lookup script, SCAN and PUBLISH work. Compare the user's "
+        "rules with `rqpoll doctor --acl`, or run the doctor once with +acl|dryrun granted.",
+    )
+
+
+def _scripts(backend: store.Backend, where: str) -> Finding:
+    try:
+        names = backend.load_scripts()
+    except (redis.RedisError, RQPollError) as exc:
+        return Finding("scripts", "problem", f"{where}: SCRIPT LOAD failed: {exc}")
+    return Finding("scripts", "ok", f"{where}: the {', '.join(names)} scripts load")
+
+
+# -- one queue ---------------------------------------------------------------------
+def _queue(backend: store.Backend, *, is_home: bool, probe: float | None) -> list[Finding]:
+    queue = backend.queue
+    if not queue.is_async:
+        return [Finding("workers", "ok", "ASYNC is off: jobs run in the web process", queue.name)]
+    try:
+        workers = Worker.all(queue=queue)
+    except redis.RedisError as exc:
+        return [Finding("workers", "problem", f"cannot list workers: {exc}", queue.name)]
+    found = []
+    if workers:
+        names = ", ".join(sorted(w.name for w in workers))
+        found.append(
+            Finding("workers", "ok", f"{len(workers)} worker(s) listening: {names}", queue.name)
+        )
+    else:
+        found.append(
+            Finding(
+                "workers",
+                "problem" if is_home else "warning",
+                "no worker listens on this queue: its jobs wait until one starts"
+                + (" (it is RQ_POLL['QUEUE'])" if is_home else ""),
+                queue.name,
+            )
+        )
+    found.append(_serializer_evidence(backend))
+    if probe and workers:
+        found.append(_probe(backend, probe))
+    return found
+
+
+def _serializer_evidence(backend: store.Backend) -> Finding:
+    queue = backend.queue
+    serializer = _name(backend.serializer)
+    registry = FailedJobRegistry(queue=queue)
+    bad = []
+    try:  # the newest last: ZRANGE, which the documented ACL user has (not ZREVRANGE)
+        recent = registry.get_job_ids(-_RECENT_FAILURES, -1, cleanup=False)
+    except redis.RedisError as exc:
+        return Finding("serializer", "unknown", f"cannot read failed jobs: {exc}", queue.name)
+    for task_id in recent:
+        error = _failure_text(backend, task_id)
+        if any(word in error for word in _SERIALIZER_ERRORS):
+            bad.append(task_id)
+    if bad:
+        return Finding(
+            "serializer",
+            "problem",
+            f"{len(bad)} of the last {_RECENT_FAILURES} failed jobs could not be read by "
+            f"their worker (e.g. {bad[0]}): a worker runs another serializer than the "
+            f"queue's {serializer}. Start rqworker with --serializer {serializer}.",
+            queue.name,
+        )
+    return Finding(
+        "serializer",
+        "unknown",
+        f"the queue uses {serializer}; rq does not record which serializer a worker runs, "
+        "and no recent failure shows a mismatch. `rqpoll doctor --probe` runs a test job "
+        "to prove it.",
+        queue.name,
+    )
+
+
+def _failure_text(backend: store.Backend, task_id: str) -> str:
+    try:
+        job = Job.fetch(task_id, connection=backend.connection, serializer=backend.serializer)
+        result = job.latest_result()
+    except Exception:  # a job that cannot even be fetched says nothing here
+        return ""
+    return str(result.exc_string or "") if result is not None else ""
+
+
+def _probe(backend: store.Backend, seconds: float) -> Finding:
+    queue = backend.queue
+    job = queue.enqueue(canary, result_ttl=60, failure_ttl=300, description="rqpoll doctor")
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            status = job.get_status(refresh=True)
+            if status == "finished":
+                value = job.return_value(refresh=True)
+                if value == "ok":
+                    return Finding(
+                        "serializer",
+                        "ok",
+                        "a worker ran a test job and its result reads back: the serializers match",
+                        queue.name,
+                    )
+                return Finding("serializer", "problem", f"test job answered {value!r}", queue.name)
+            if status in ("failed", "stopped", "canceled"):
+                result = job.latest_result()
+                error = (result.exc_string or "").strip().splitlines() if result else []
+                return Finding(
+                    "serializer",
+                    "problem",
+                    f"the test job {status}: {error[-1] if error else 'no error text'}. Does "
+                    f"the worker run --serializer {_name(backend.serializer)}?",
+                    queue.name,
+                )
+            time.sleep(0.1)
+        return Finding(
+            "serializer",
+            "warning",
+            f"no worker ran the test job within {seconds:g} s (busy workers?)",
+            queue.name,
+        )
+    finally:
+        with contextlib.suppress(redis.RedisError, RQPollError):
+            backend.delete_job(job)
+
+
+def _name(serializer: Any) -> str:
+    name = getattr(serializer, "__qualname__", None) or type(serializer).__qualname__
+    module = getattr(serializer, "__module__", "")
+    full = f"{module}.{name}" if module else name
+    return "pickle (rq's default)" if full == "rq.serializers.DefaultSerializer" else full
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,73 @@
+"""Sum up a mutation run: `make mutate` writes `mutmut results --all true` to a file.
+
+Prints the score per module and in all, and every surviving mutant that
+``scripts/accepted_mutants.txt`` does not explain; exits 1 when there is one. The score
+is killed / (killed + survived): a mutant that timed out counts as killed (the tests
+noticed), one that no selected test reaches is reported apart ("not reached").
+
+Usage: python scripts/mutation_score.py artifacts/mutants.txt
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ACCEPTED = Path(__file__).with_name("accepted_mutants.txt")
+KILLED = {"killed", "timeout", "caught by type check"}
+
+
+def accepted() -> dict[str, str]:
+    """``mutant name`` -> the reason it may survive, from accepted_mutants.txt."""
+    reasons: dict[str, str] = {}
+    for line in ACCEPTED.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, why = line.partition(" ")
+            reasons[name] = why.strip()
+    return reasons
+
+
+def main(path: str) -> int:
+    by_module: dict[str, Counter[str]] = defaultdict(Counter)
+    survivors: list[str] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if not sep:
+            continue
+        module = name.split(".x_", 1)[0].split(".xǁ", 1)[0]
+        kind = "killed" if status in KILLED else status
+        by_module[module][kind] += 1
+        if status == "survived":
+            survivors.append(name)
+    total: Counter[str] = Counter()
+    print(f"{'module':<32}{'killed':>8}{'survived':>10}{'not reached':>13}{'score':>8}")
+    for module, counts in sorted(by_module.items()):
+        total.update(counts)
+        print(_row(module, counts))
+    print(_row("all", total))
+    other = {k: v for k, v in total.items() if k not in ("killed", "survived", "no tests")}
+    if other:
+        print(f"other outcomes: {dict(other)}")
+    reasons = accepted()
+    unexplained = [name for name in survivors if name not in reasons]
+    print(
+        f"survivors: {len(survivors)}, explained in {ACCEPTED.name}: "
+        f"{len(survivors) - len(unexplained)}"
+    )
+    for name in unexplained:
+        print(f"  unexplained: {name}  (mutmut show {name})")
+    return 1 if unexplained else 0
+
+
+def _row(label: str, counts: Counter[str]) -> str:
+    judged = counts["killed"] + counts["survived"]
+    score = f"{100 * counts['killed'] / judged:.1f}%" if judged else "-"
+    return (
+        f"{label:<32}{counts['killed']:>8}{counts['survived']:>10}"
+        f"{counts['no tests']:>13}{score:>8}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,188 @@
+"""``rqpoll doctor`` against real Redis servers configured to differ, and real workers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django_rq.settings import QUEUES
+from rq import Worker
+
+import django_rq_poll as poll
+from django_rq_poll import acl, doctor, store
+from tests import tasks
+from tests.faults.helpers import wait_until
+
+JSON = "rq.serializers.JSONSerializer"
+
+
+@pytest.fixture
+def only_queue(monkeypatch):
+    """RQ_QUEUES with one queue, 'default', on the Redis given (django-rq reads the dict
+    its settings module built at import, so it is changed in place)."""
+
+    def use(url: str, **extra: object) -> None:
+        for name in list(QUEUES):
+            monkeypatch.delitem(QUEUES, name)
+        monkeypatch.setitem(QUEUES, "default", {"URL": url, **extra})
+        store.clear_cache()
+
+    yield use
+    store.clear_cache()
+
+
+def rqpoll_doctor(*args: str) -> tuple[dict, int]:
+    out = StringIO()
+    try:
+        call_command("rqpoll", "doctor", "--json", *args, stdout=out)
+        code = 0
+    except CommandError as exc:
+        code = exc.returncode
+    return json.loads(out.getvalue()), code
+
+
+def by_check(report: dict) -> dict[str, str]:
+    return {f["check"]: f["status"] for f in report["findings"]}
+
+
+def _with_worker(url, killable_worker, *args: str):
+    worker = killable_worker(*args, "default", env={"REDIS_URL": url})
+    wait_until(lambda: Worker.all(queue=store.backend().queue), timeout=60)
+    return worker
+
+
+def test_a_healthy_deployment(private_redis, only_queue, killable_worker):
+    server = private_redis()
+    only_queue(server.url)
+    _with_worker(server.url, killable_worker)
+    report, code = rqpoll_doctor()
+    assert code == 0 and report["ok"]
+    assert by_check(report) == {
+        "redis": "ok",
+        "version": "ok",  # the suite's Redis 7.0
+        "eviction": "ok",
+        "acl": "ok",  # the default user may run ACL DRYRUN, and has everything
+        "scripts": "ok",
+        "workers": "ok",
+        "serializer": "unknown",  # rq does not record it
+    }
+    report, code = rqpoll_doctor("--probe", "30")
+    assert code == 0
+    assert [f["status"] for f in report["findings"] if f["check"] == "serializer"] == [
+        "unknown",
+        "ok",
+    ]
+    text = StringIO()
+    call_command("rqpoll", "doctor", stdout=text, no_color=True)
+    assert "OK       eviction" in text.getvalue()
+    assert text.getvalue().strip().endswith("6 ok, 1 unknown.")
+
+
+@pytest.mark.parametrize("policy", ["volatile-ttl", "allkeys-lru"])
+def test_an_eviction_policy_other_than_noeviction(policy, private_redis, only_queue):
+    only_queue(private_redis("--maxmemory-policy", policy).url)
+    report, code = rqpoll_doctor()
+    assert code == 1 and not report["ok"]
+    (finding,) = [f for f in report["findings"] if f["check"] == "eviction"]
+    assert finding["status"] == "problem" and policy in finding["message"]
+
+
+def test_no_worker_on_the_polling_queue(private_redis, only_queue):
+    only_queue(private_redis().url)
+    report, code = rqpoll_doctor()
+    assert code == 1
+    assert by_check(report)["workers"] == "problem"
+
+
+def test_a_worker_with_another_serializer(private_redis, only_queue, killable_worker):
+    """The queue says JSON; the worker was started without --serializer (pickle)."""
+    server = private_redis()
+    only_queue(server.url, SERIALIZER=JSON)
+    _with_worker(server.url, killable_worker)  # env: tests.settings has no SERIALIZER
+    report, code = rqpoll_doctor("--probe", "30")
+    assert code == 1
+    probe = [f for f in report["findings"] if f["check"] == "serializer"][-1]
+    assert probe["status"] == "problem" and "--serializer" in probe["message"]
+    # and from the failures such a worker leaves behind, without a probe
+    url = f"/doctor/{uuid.uuid4().hex}"
+    poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    wait_until(lambda: poll.process_has_failed(url), timeout=30)
+    report, code = rqpoll_doctor()
+    (evidence,) = [f for f in report["findings"] if f["check"] == "serializer"]
+    assert code == 1 and evidence["status"] == "problem"
+    assert JSON in evidence["message"]
+
+
+def test_the_matching_worker_passes_the_probe(private_redis, only_queue, killable_worker):
+    server = private_redis()
+    only_queue(server.url, SERIALIZER=JSON)
+    _with_worker(server.url, killable_worker, "--serializer", JSON)
+    report, code = rqpoll_doctor("--probe", "30")
+    assert code == 0
+    assert [f["status"] for f in report["findings"] if f["check"] == "serializer"][-1] == "ok"
+
+
+def _user(server, rules) -> str:
+    server.client().execute_command("ACL", "SETUSER", "site", "reset", "on", ">pw", *rules)
+    return f"redis://site:pw@127.0.0.1:{server.port}/0"
+
+
+def test_acl_checked_with_dryrun_names_what_is_missing(private_redis, only_queue):
+    server = private_redis()
+    rules = [r for r in acl.rules("rq_poll") if r not in ("+zscore", "&rq:pubsub:*")]
+    only_queue(_user(server, [*rules, "+acl|dryrun"]))
+    report, code = rqpoll_doctor()
+    (finding,) = [f for f in report["findings"] if f["check"] == "acl"]
+    assert code == 1 and finding["status"] == "problem"
+    assert "zscore" in finding["message"] and "publish" in finding["message"]
+    only_queue(_user(server, [*acl.rules("rq_poll"), "+acl|dryrun"]))
+    assert by_check(rqpoll_doctor()[0])["acl"] == "ok"
+
+
+def test_acl_of_a_user_without_dryrun_is_probed(private_redis, only_queue):
+    """The documented user may not run ACL DRYRUN: what can be tried is, the rest is
+    reported as unknown; a missing SCAN is found by trying it."""
+    server = private_redis()
+    only_queue(_user(server, acl.rules("rq_poll")))
+    report, _ = rqpoll_doctor()
+    checks = by_check(report)
+    assert checks["acl"] == "unknown" and checks["scripts"] == "ok"
+    assert checks["eviction"] == "ok"  # INFO, which the user has, reports the policy
+    only_queue(_user(server, [r for r in acl.rules("rq_poll") if r != "+scan"]))
+    report, code = rqpoll_doctor()
+    (finding,) = [f for f in report["findings"] if f["check"] == "acl"]
+    assert code == 1 and finding["status"] == "problem" and "SCAN" in finding["message"]
+
+
+def test_scripts_that_cannot_be_loaded(private_redis, only_queue):
+    server = private_redis()
+    only_queue(_user(server, [r for r in acl.rules("rq_poll") if r != "+script|load"]))
+    report, code = rqpoll_doctor()
+    assert code == 1 and by_check(report)["scripts"] == "problem"
+
+
+def test_unreachable_redis(only_queue):
+    only_queue("redis://127.0.0.1:1/0?socket_connect_timeout=0.2")
+    report, code = rqpoll_doctor()
+    assert code == 1
+    assert [f["check"] for f in report["findings"]] == ["redis"]
+
+
+@pytest.mark.parametrize(
+    ("version", "status"),
+    [("7.0.15", "ok"), ("7.2.4", "warning"), ("6.2.14", "warning"), ("6.0.9", "problem")],
+)
+def test_versions(version, status):
+    assert doctor._version(version, "here").status == status
+
+
+def test_acl_line_for_the_sites_prefix(settings):
+    settings.RQ_POLL = {"QUEUE": "default", "PREFIX": "shop"}
+    out = StringIO()
+    call_command("rqpoll", "doctor", "--acl", stdout=out)
+    assert out.getvalue().strip() == acl.setuser_line("shop")
+    assert "~shop:*" in out.getvalue()

@@ -1,0 +1,138 @@
+"""Small promises of views.rst and the reference: headers of the retry and the 405,
+async hooks, the documented check ids."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import path
+from django.views import View
+
+import django_rq_poll as poll
+from django_rq_poll.pages import RETRY_FIELD
+from django_rq_poll.views import PollingMixin, polling_view
+from tests import tasks
+from tests.test_views import status_of
+from tests.urls import urlpatterns as site_urlpatterns
+
+ROOT = Path(__file__).parents[1]
+
+
+class AsyncHooksView(PollingMixin, View):
+    task = tasks.add
+
+    async def get_task(self):
+        return tasks.add
+
+    async def get_task_args(self):
+        count = await User.objects.acount()  # the async ORM, as the docs suggest
+        return (count, int(self.request.GET["x"]))
+
+    async def get_task_kwargs(self):
+        return {}
+
+    async def get_polling_url(self):
+        return f"/async-hooks/{self.request.GET['x']}/"
+
+    async def get_job_options(self):
+        return {"meta": {"from": "async hook"}}
+
+    async def get(self, request):
+        return HttpResponse(f"async hooks: {self.result}")
+
+
+class SyncViewAsyncHook(PollingMixin, View):
+    task = tasks.add
+
+    async def get_task_args(self):
+        return (1, 2)
+
+    def get(self, request):
+        return HttpResponse("never")
+
+
+async def _args(request):
+    return (await User.objects.acount(), 100)
+
+
+async def _key(request):
+    return "/async-callables/"
+
+
+@polling_view(tasks.add, task_args=_args, polling_url=_key)
+async def async_callables(request, result):
+    return HttpResponse(f"async callables: {result}")
+
+
+urlpatterns = [
+    *site_urlpatterns,
+    path("async-hooks/", AsyncHooksView.as_view()),
+    path("sync-async-hook/", SyncViewAsyncHook.as_view()),
+    path("async-callables/", async_callables),
+]
+
+
+def test_retry_redirect_is_not_cached_and_varies_on_htmx(client, run_jobs):
+    client.get("/fail/")
+    run_jobs()
+    assert client.get("/fail/").status_code == 500
+    retry = client.post("/fail/", {RETRY_FIELD: "1"})
+    assert retry.status_code == 303
+    assert "no-store" in retry["Cache-Control"]
+    assert "HX-Request" in retry["Vary"]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_status_endpoint_405_is_not_cached(client, method):
+    task_id = poll.begin_process(tasks.add, (1, 2))
+    response = getattr(client, method)(f"/rq-poll/status/{task_id}/")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
+    assert "no-store" in response["Cache-Control"]
+    assert status_of(client, task_id).status_code == 200
+
+
+@pytest.mark.urls("tests.test_small_promises")
+def test_async_hooks_are_awaited(alice, run_jobs):
+    browser = Client()  # runs the async view in an event loop, as an ASGI server would
+    first = browser.get("/async-hooks/?x=41")
+    assert first.status_code == 202
+    task_id = first.context["task_id"]
+    assert poll.get_taskid_from_url("/async-hooks/41/") == task_id
+    assert poll.get_process_snapshot(task_id=task_id).meta["from"] == "async hook"
+    run_jobs()
+    assert browser.get("/async-hooks/?x=41").content == b"async hooks: 42"  # 1 user + 41
+    first = browser.get("/async-callables/")
+    assert first.status_code == 202
+    assert poll.get_taskid_from_url("/async-callables/") == first.context["task_id"]
+    run_jobs()
+    assert browser.get("/async-callables/").content == b"async callables: 101"
+
+
+@pytest.mark.urls("tests.test_small_promises")
+def test_an_async_hook_in_a_sync_view_is_refused_clearly():
+    with pytest.raises(poll.ImproperlyConfigured, match=r"get_task_args\(\) is async"):
+        Client().get("/sync-async-hook/")
+
+
+def test_the_reference_lists_every_check_id():
+    source = (ROOT / "django_rq_poll" / "checks.py").read_text()
+    numbers = sorted({int(n) for n in re.findall(r"^\s+(\d+),?\n\s+\)", source, re.M)})
+    assert {1, 8} <= set(numbers)
+    reference = (ROOT / "docs" / "reference.rst").read_text()
+    for number in numbers:
+        assert f"E{number:03d}``" in reference
+
+
+def test_the_readme_gives_no_async_twin_that_does_not_exist():
+    readme = (ROOT / "README.md").read_text()
+    twins = re.search(r"`a`-prefixed", readme)
+    assert twins is not None
+    listed = re.findall(r"`(\w+)`", readme[: twins.start()].rsplit("## What you get", 1)[1])
+    for name in listed:
+        assert hasattr(poll, f"a{name}"), f"README lists {name} among functions with twins"
