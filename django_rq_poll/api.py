@@ -442,8 +442,7 @@ def forget_process(polling_url: str | None = None, task_id: str | None = None) -
     url = polling_url if polling_url is not None else _job_url(job)
     forgot = url is not None and backend.forget_mapping(keys.url_key(url), task_id)
     if job is not None and from_rq_status(job.get_status(refresh=False)).done:
-        backend.delete_job(job)
-        forgot = True
+        forgot = backend.delete_job(job) or forgot  # False when a racer deleted it first
     return forgot
 
 
@@ -460,14 +459,15 @@ def cancel_process(polling_url: str | None = None, task_id: str | None = None) -
     job = backend.fetch_job(snap.task_id)
     if job is None:
         return False
-    with backend.errors():
-        try:
-            if snap.state is State.PENDING:
-                job.cancel()
-            else:
-                send_stop_job_command(backend.connection, job.id, serializer=backend.serializer)
-        except InvalidJobOperation:
+    if snap.state is State.PENDING:
+        if not backend.cancel_job(job):
             return False
+    else:
+        with backend.errors():
+            try:
+                send_stop_job_command(backend.connection, job.id, serializer=backend.serializer)
+            except InvalidJobOperation:
+                return False
     url = _job_url(job)
     if url is not None:
         backend.settle(keys.url_key(url), job.id, store.settle_ttl(job))

@@ -102,7 +102,9 @@ class Reader:
             except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
                 await self.client.script_load(backend._lookup_source)
                 return await execute("EVALSHA", backend._lookup_sha, *call)
-        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        except redis.RedisError as exc:  # sorted in one place, as the sync lookups are
+            raise store.failure(exc, backend.where) from exc
+        except OSError as exc:
             raise RedisUnavailable(backend.where) from exc
 
     async def lookup(

@@ -13,6 +13,7 @@ from rq.job import Callback, Job
 from rq.utils import import_attribute
 
 from . import keys, publish, store
+from .conf import conf
 
 _EVENTS = ("success", "failure", "stopped")
 
@@ -50,15 +51,27 @@ def _settle(job: Job) -> None:
         publish.announce(job.connection, job.id, publish.END)
 
 
+class ResultTooLarge(ValueError):
+    """A job's result is over ``RQ_POLL['MAX_RESULT_BYTES']``; the job fails with this."""
+
+
 def on_success(job: Job, connection: Any, result: Any, *args: Any, **kwargs: Any) -> None:
     try:
-        job.serializer.dumps(result)
+        stored = job.serializer.dumps(result)
     except Exception as exc:
         raise TypeError(
             f"{job.func_name} returned a {type(result).__name__} that the queue's serializer "
             f"cannot store ({exc}). Return plain data (for JSON: dicts, lists, strings, "
             "numbers) or switch the queue's SERIALIZER."
         ) from exc
+    limit = conf.MAX_RESULT_BYTES
+    if limit is not None and len(stored) > limit:
+        raise ResultTooLarge(
+            f"{job.func_name} returned a {type(result).__name__} of {len(stored):,} bytes "
+            f"once serialized, over RQ_POLL['MAX_RESULT_BYTES'] ({limit:,}); it was not "
+            "stored. Keep large outputs elsewhere (a file, object storage) and return a "
+            "reference to them, or raise the limit."
+        )
     _call_theirs("success", job, connection, result, *args, **kwargs)
     _settle(job)
 

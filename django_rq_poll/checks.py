@@ -1,6 +1,7 @@
 """System checks: the ``RQ_POLL`` setting, the apps it needs and the status endpoint.
 
-Ids ``django_rq_poll.E001``-``E009`` and ``W001``; every hint says what to change.
+Ids ``django_rq_poll.E001``-``E016``, ``E020``, ``E021`` and ``W001``; every hint says
+what to change.
 """
 
 from __future__ import annotations
@@ -122,6 +123,20 @@ def check_settings(
                 f"such as {DEFAULTS['RETRY_AFTER']!r} (the default); it is sent as the "
                 "Retry-After header.",
                 8,
+            )
+        )
+    max_result = raw.get("MAX_RESULT_BYTES", DEFAULTS["MAX_RESULT_BYTES"])
+    if max_result is not None and not (
+        not isinstance(max_result, bool) and isinstance(max_result, int) and max_result > 0
+    ):
+        errors.append(
+            _error(
+                f"RQ_POLL['MAX_RESULT_BYTES'] is {max_result!r}.",
+                "Set RQ_POLL['MAX_RESULT_BYTES'] to a whole number of bytes greater than 0, "
+                f"such as {DEFAULTS['MAX_RESULT_BYTES']!r} (the default, 16 MB; keep it well "
+                "below Redis' proto-max-bulk-len of 512 MB), or to None for no limit of "
+                "django-rq-poll's own.",
+                16,
             )
         )
     if not isinstance(raw.get("PUSH", DEFAULTS["PUSH"]), bool):

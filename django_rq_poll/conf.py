@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUEUE_LENGTH": 1000,
     # Longest polling URL (and page URL) in characters: 414 on pages, ValueError in the API.
     "MAX_URL_LENGTH": 2048,
+    # Largest result, in bytes once serialized, that a worker stores; larger ones fail.
+    "MAX_RESULT_BYTES": 16 * 1024 * 1024,
 }
 
 RQ_DEFAULT_RESULT_TTL = 500
@@ -112,6 +114,17 @@ class Settings:
         and with the 429 and 503 pages of ``MAX_ACTIVE_JOBS`` and
         ``MAX_QUEUE_LENGTH``; those pages reload themselves after that long."""
         return int(self._get("RETRY_AFTER"))
+
+    @property
+    def MAX_RESULT_BYTES(self) -> int | None:
+        """The largest result a worker stores, in bytes as the queue's serializer writes
+        it (Redis keeps it base64-encoded, a third larger). A job whose result is larger
+        fails with a ``ResultTooLarge`` error saying so, instead of being written: a
+        value over Redis' ``proto-max-bulk-len`` (512 MB) can never be written, and rq's
+        worker then retries the write without end. ``None`` sets no limit of our own.
+        Store large outputs elsewhere (a file, object storage) and return a reference."""
+        value = self._get("MAX_RESULT_BYTES")
+        return None if value is None else int(value)
 
     @property
     def PUSH(self) -> bool:

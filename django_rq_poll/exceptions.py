@@ -20,27 +20,55 @@ class ProcessFailed(RQPollError):
 
 
 class RedisUnavailable(RQPollError):
-    """Redis could not be reached; the redis-py error is kept as ``__cause__``."""
+    """Redis cannot serve us now: unreachable, out of memory, read-only, busy, loading.
 
-    def __init__(self, where: str) -> None:
+    ``reason`` says which, in Redis' words; the redis-py error is kept as ``__cause__``.
+    Pages answer it with 503 and ``Retry-After``.
+    """
+
+    def __init__(self, where: str, reason: str = "") -> None:
         self.where = where
-        super().__init__(
-            f"Redis is unreachable at {where}. Check that redis-server is running and that "
-            "RQ_QUEUES points at it; nothing was started or changed."
-        )
+        self.reason = reason
+        if reason:
+            text = (
+                f"Redis at {where} cannot serve requests right now ({reason}). "
+                "Try again later; nothing was started or changed."
+            )
+        else:
+            text = (
+                f"Redis is unreachable at {where}. Check that redis-server is running and that "
+                "RQ_QUEUES points at it; nothing was started or changed."
+            )
+        super().__init__(text)
 
 
-class RedisPermissionDenied(RedisUnavailable):
+class RedisRefused(RedisUnavailable):
+    """Redis refused a command in a way that waiting will not fix: a missing ACL
+    permission, a key of the wrong type (another program writes under the same
+    prefix), a failing script. The message names the cause; pages answer it like an
+    outage (503), and log it as an error for the operators.
+    """
+
+    def __init__(self, where: str, reason: str, advice: str) -> None:
+        self.where = where
+        self.reason = reason
+        self.advice = advice
+        RQPollError.__init__(self, f"Redis at {where} refused a command: {reason}. {advice}")
+
+
+class RedisPermissionDenied(RedisRefused):
     """Redis refused a command, key or channel to the ACL user: a deployment error.
 
-    A subclass of :class:`RedisUnavailable`, so pages answer it with their 503 page (and
-    log it) rather than a 500; ``missing`` names what was refused.
+    A :class:`RedisRefused` (so a :class:`RedisUnavailable`): pages answer it with their
+    503 page and log it as an error, rather than a 500; ``missing`` names what was refused.
     """
 
     def __init__(self, where: str, missing: str, detail: str) -> None:
         self.where = where
         self.missing = missing
         self.detail = detail
+        self.reason = f"refused {missing} to this ACL user ({detail})"
+        self.advice = "Grant the permissions listed in the deployment docs."
         Exception.__init__(
             self,
             f"Redis at {where} refused {missing} to this ACL user ({detail}). Grant the "

@@ -35,9 +35,22 @@ def url_key(polling_url: str) -> str:
     return _url_prefix() + url_digest(polling_url)
 
 
-@functools.lru_cache(maxsize=4096)
+# What a process keeps of the URLs it polls: at most CACHED_URLS entries of at most
+# CACHED_URL_CHARS characters each (a few MB at worst). Longer URLs are hashed on each
+# call: a cache keyed on whole URLs held 100 MB for 1,000 URLs of 100 kB.
+CACHED_URLS = 4096
+CACHED_URL_CHARS = 256
+
+
 def url_key_bytes(polling_url: str) -> bytes:
-    """:func:`url_key`, encoded, remembered for the URLs being polled right now."""
+    """:func:`url_key`, encoded, remembered for the short URLs being polled right now."""
+    if len(polling_url) > CACHED_URL_CHARS:
+        return url_key(polling_url).encode()
+    return _cached_url_key_bytes(polling_url)
+
+
+@functools.lru_cache(maxsize=CACHED_URLS)
+def _cached_url_key_bytes(polling_url: str) -> bytes:
     return url_key(polling_url).encode()
 
 
@@ -68,7 +81,7 @@ def is_valid_job_id(task_id: object) -> bool:
 def _forget_prefix(*, setting: str, **kwargs: Any) -> None:
     if setting == "RQ_POLL":
         _url_prefix.cache_clear()
-        url_key_bytes.cache_clear()
+        _cached_url_key_bytes.cache_clear()
 
 
 setting_changed.connect(_forget_prefix, dispatch_uid="django_rq_poll.keys.forget_prefix")

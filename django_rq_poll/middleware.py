@@ -13,12 +13,23 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 
-from . import pages
-from .exceptions import RedisUnavailable
+from . import pages, store
+from .exceptions import RedisRefused, RedisUnavailable
 
-# What a lost connection raises: ours (from django_rq_poll's own calls) and redis-py's
-# (from code that talks to Redis itself). Other Redis errors are bugs, left as 500s.
-OUTAGES = (RedisUnavailable, redis.ConnectionError, redis.TimeoutError)
+
+def outage(exception: Exception) -> RedisUnavailable | None:
+    """The outage an exception means, or ``None``: ours (from django_rq_poll's own calls,
+    :class:`~django_rq_poll.RedisRefused` included) as it is, and redis-py's (from code
+    that talks to Redis itself) sorted as :func:`django_rq_poll.store.failure` sorts
+    them: a lost connection, OOM, READONLY, BUSY, LOADING ... Other redis-py errors
+    (a wrong command, a missing permission in code of your own) stay 500s."""
+    if isinstance(exception, RedisUnavailable):
+        return exception
+    if isinstance(exception, redis.RedisError):
+        mapped = store.failure(exception, "the site's Redis")
+        if not isinstance(mapped, RedisRefused):
+            return mapped
+    return None
 
 
 class RedisUnavailableMiddleware(MiddlewareMixin):
@@ -27,6 +38,7 @@ class RedisUnavailableMiddleware(MiddlewareMixin):
     def process_exception(
         self, request: HttpRequest, exception: Exception
     ) -> HttpResponseBase | None:
-        if not isinstance(exception, OUTAGES):
+        found = outage(exception)
+        if found is None:
             return None
-        return pages.unavailable(request, exception)
+        return pages.unavailable(request, found)

@@ -20,12 +20,13 @@ from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.http import escape_leading_slashes
 from django.utils.log import log_response
 from django.utils.translation import gettext
 
 from . import api, delivery, html, limits, push, store, tasks, texts, workers
 from .conf import conf
-from .exceptions import QueueFull, RedisPermissionDenied, RedisUnavailable, TooManyJobs
+from .exceptions import QueueFull, RedisRefused, RedisUnavailable, TooManyJobs
 from .progress import Progress
 from .states import State
 
@@ -96,6 +97,16 @@ def polling_key(page_key: str, user: Any) -> str:
     return key if owner is None else f"{key}#user={owner}"
 
 
+def own_url(request: HttpRequest) -> str:
+    """The request's own path and query string (without the delivery marker), for
+    every URL this app writes into a page, a form or a redirect.
+
+    Escaped as Django escapes redirects: a path of a catch-all route that starts with
+    ``//`` would otherwise be read by browsers as another host (``//evil.example/x``).
+    """
+    return escape_leading_slashes(delivery.without_marker(request.get_full_path()))
+
+
 def status_url(task_id: str) -> str:
     """The JSON status endpoint of the job, or "" when the site has not included it."""
     try:
@@ -126,7 +137,7 @@ def logged(
 
 def outage_level(exc: Exception) -> str:
     """An outage passes (a warning); a refused permission needs someone (an error)."""
-    return "error" if isinstance(exc, RedisPermissionDenied) else "warning"
+    return "error" if isinstance(exc, RedisRefused) else "warning"
 
 
 def unavailable(
@@ -145,7 +156,7 @@ def unavailable(
     context = {
         "retry_after": conf.RETRY_AFTER,
         "retry_after_ms": _milliseconds(conf.RETRY_AFTER),
-        "page_url": delivery.without_marker(request.get_full_path()),
+        "page_url": own_url(request),
     }
     chosen = htmx_template if htmx else template
     response = TemplateResponse(request, chosen, context, status=status)
@@ -171,7 +182,7 @@ def limited(
     logger.info("Polling page %s answered %s: %s", request.path, 429 if too_many else 503, exc)
     context = {
         "retry_after": conf.RETRY_AFTER,
-        "page_url": delivery.without_marker(request.get_full_path()),
+        "page_url": own_url(request),
         "too_many": too_many,
         "limit": exc.limit,
     }
@@ -213,7 +224,7 @@ class Poller:
 
     @property
     def page_url(self) -> str:
-        return delivery.without_marker(self.request.get_full_path())
+        return own_url(self.request)
 
     def _unavailable(self, exc: RedisUnavailable) -> HttpResponseBase:
         templates = self.templates

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import re
 import threading
 import time
 import uuid
@@ -27,7 +28,13 @@ from rq.worker import Worker
 
 from . import acl, keys, limits, scripts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
-from .exceptions import ImproperlyConfigured, QueueFull, RedisUnavailable, TooManyJobs
+from .exceptions import (
+    ImproperlyConfigured,
+    QueueFull,
+    RedisRefused,
+    RedisUnavailable,
+    TooManyJobs,
+)
 from .states import State, from_rq_status
 
 META_URL = "rq_poll_url"
@@ -48,6 +55,96 @@ UNREADABLE_ERROR = (
     "Is the code that defines it deployed here, and does the queue use the same SERIALIZER "
     "as the worker?"
 )
+
+
+# Redis' error codes that mean "not now": the same command can succeed later.
+_NOT_NOW = {
+    "OOM": "out of memory under maxmemory-policy noeviction",
+    "READONLY": "a read-only replica, e.g. a master demoted by a failover",
+    "BUSY": "busy running a script or a module command",
+    "LOADING": "loading its dataset into memory",
+    "MASTERDOWN": "a replica that lost its master",
+    "MISCONF": "unable to persist to disk, so refusing writes",
+    "NOREPLICAS": "not enough replicas for min-replicas-to-write",
+    "TRYAGAIN": "a cluster slot being migrated",
+    "CLUSTERDOWN": "a cluster that is down",
+}
+# redis-py's classes for some codes (it strips the code from the message).
+_CODE_OF = (
+    (redis.exceptions.OutOfMemoryError, "OOM"),
+    (redis.exceptions.ReadOnlyError, "READONLY"),
+    (redis.exceptions.BusyLoadingError, "LOADING"),
+    (redis.exceptions.MasterDownError, "MASTERDOWN"),
+    (redis.exceptions.TryAgainError, "TRYAGAIN"),
+    (redis.exceptions.ClusterDownError, "CLUSTERDOWN"),
+    (redis.exceptions.NoPermissionError, "NOPERM"),
+)
+# An error inside a pipeline is reported as "Command # 2 (SET k v) of pipeline caused
+# error: BUSY ..."; the code is the first upper-case word of what the server said.
+_LEADING_CODE = re.compile(r"(?:^|caused error: )([A-Z]{3,})\b")
+
+
+def _error_code(exc: redis.RedisError) -> str:
+    for cls, code in _CODE_OF:
+        if isinstance(exc, cls):
+            return code
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, str) and status:
+        return status
+    found = _LEADING_CODE.search(str(exc))
+    return found.group(1) if found else ""
+
+
+def failure(exc: redis.RedisError, where: str, source: str | None = None) -> RedisUnavailable:
+    """The package's error for any redis-py error: the one place they are sorted.
+
+    "Not now" (unreachable, timeouts, OOM, READONLY, BUSY, LOADING, MASTERDOWN ...) is
+    :class:`RedisUnavailable`; what waiting will not fix is :class:`RedisRefused`, naming
+    the cause and what to do: :class:`RedisPermissionDenied` for a refused ACL permission
+    (``source``, the Lua source of a script that ran, lets it name the command), a wrong
+    key type, a script error.
+    """
+    message = str(exc).strip() or type(exc).__name__
+    denied = acl.permission_error(exc, where, source)
+    if denied is not None:
+        return denied
+    if isinstance(exc, redis.AuthenticationError):
+        return RedisRefused(
+            where,
+            f"authentication failed ({message})",
+            "Check the user name and password in RQ_QUEUES.",
+        )
+    code = _error_code(exc)
+    if code in _NOT_NOW:
+        return RedisUnavailable(where, f"{code}: the server is {_NOT_NOW[code]}")
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return RedisUnavailable(where)
+    if code == "NOPERM":
+        return RedisRefused(
+            where,
+            f"the connection's ACL user lacks a permission: {message}",
+            "Grant that user the commands and keys that rq and django-rq-poll use "
+            "(see the deployment docs), or connect as another user in RQ_QUEUES.",
+        )
+    if code == "WRONGTYPE":
+        return RedisRefused(
+            where,
+            f"a key holds another kind of value than expected ({message})",
+            "Another program writes keys under the same names: give django-rq-poll its "
+            "own RQ_POLL['PREFIX'] or its own Redis database.",
+        )
+    if "script" in message.lower():
+        return RedisRefused(
+            where,
+            f"a server-side script failed ({message})",
+            "Check that the server is Redis 6.2 or later with Lua scripting allowed; "
+            "if it is, please report this error.",
+        )
+    return RedisRefused(
+        where,
+        f"{type(exc).__name__}: {message}",
+        "Check the Redis server's log and configuration.",
+    )
 
 
 # Seconds a queue's worker count is reused (see Backend.worker_count).
@@ -120,6 +217,23 @@ class Snapshot(NamedTuple):
     origin: str = ""
 
 
+# An owner in meta that is not a short string or integer (written by hand, or garbage):
+# it matches no user, so such a job answers nobody but staff tools.
+UNREADABLE_OWNER = "\0unreadable owner"
+
+
+def owner_in(meta: dict[str, Any]) -> str | None:
+    """The owner recorded in a job's meta, as text; ``None`` when the job has none."""
+    owner = meta.get(META_OWNER)
+    if owner is None:
+        return None
+    if isinstance(owner, str) and len(owner) <= 256:
+        return owner
+    if isinstance(owner, int) and not isinstance(owner, bool) and abs(owner) < 10**64:
+        return str(owner)
+    return UNREADABLE_OWNER
+
+
 def describe(connection: redis.Redis, queue_name: str | None = None) -> str:
     """Where a client connects, for error messages: never its password."""
     kwargs = connection.connection_pool.connection_kwargs
@@ -130,17 +244,12 @@ def describe(connection: redis.Redis, queue_name: str | None = None) -> str:
 
 @contextlib.contextmanager
 def unavailable_as(where: str) -> Iterator[None]:
-    """Turn redis-py's connection errors into :class:`RedisUnavailable` naming ``where``,
-    and a refused ACL permission into :class:`RedisPermissionDenied` naming it."""
+    """Turn any redis-py error into the package's error naming ``where`` (see
+    :func:`failure`): a refused ACL permission becomes :class:`RedisPermissionDenied`."""
     try:
         yield
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        raise RedisUnavailable(where) from exc
-    except redis.ResponseError as exc:
-        denied = acl.permission_error(exc, where)
-        if denied is None:
-            raise
-        raise denied from exc
+    except redis.RedisError as exc:
+        raise failure(exc, where) from exc
 
 
 def new_job_id() -> str:
@@ -252,8 +361,8 @@ class Backend:
         client = self.connection if client is None else client
         try:
             return self._evalsha(client, self._lookup_sha, self._lookup_source, *call)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise RedisUnavailable(self.where) from exc
+        except redis.RedisError as exc:
+            raise failure(exc, self.where) from exc
 
     def _decode(self, raw: bytes, want_meta: bool) -> Snapshot:
         """Read the lookup script's one-string reply (layout in :mod:`.scripts`)."""
@@ -504,12 +613,41 @@ class Backend:
         with self.errors():
             return bool(self._script("forget", [key], [task_id]))
 
-    def delete_job(self, job: Job) -> None:
-        with self.errors():
-            # A simultaneous forget_process may have deleted it first: nothing left to do.
-            with contextlib.suppress(InvalidJobOperation):
-                job.delete()
-            Result.delete_all(job)
+    def cancel_job(self, job: Job) -> bool:
+        """Cancel a queued job; ``False`` when it vanished, changed or was canceled meanwhile.
+
+        The job's hash is watched, so a job deleted by a racing forget is never brought
+        back as a hash holding only a status.
+        """
+        with self.errors(), self.connection.pipeline() as pipe:
+            try:
+                pipe.watch(job.key)  # type: ignore[no-untyped-call]
+                if not pipe.exists(job.key):
+                    return False
+                pipe.multi()
+                job.cancel(pipeline=pipe)
+                pipe.execute()
+            except (InvalidJobOperation, WatchError):
+                return False
+        return True
+
+    def delete_job(self, job: Job) -> bool:
+        """Delete the job, its registry entries and its results, all or nothing.
+
+        ``False`` when the job vanished meanwhile (another request deleted it, or it
+        expired): rq re-reads the status while it deletes and raises then, so the
+        deletion is queued on a transaction that is only sent once rq has read all it
+        needs. Any number of concurrent calls: one deletes, the others answer ``False``.
+        """
+        with self.errors(), self.connection.pipeline() as pipe:
+            try:
+                job.delete(pipeline=pipe)
+            except InvalidJobOperation:
+                return False
+            hash_deleted = len(pipe) - 1  # rq's last command deletes the job's hash
+            pipe.delete(_RQ_PREFIXES["results"] + job.id)
+            replies = pipe.execute()
+        return bool(replies[hash_deleted])
 
 
 def _bytes(value: bytes | str) -> bytes:

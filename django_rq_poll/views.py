@@ -392,17 +392,22 @@ def _not_found() -> HttpResponseBase:
 
 
 def _may_read(request: HttpRequest, meta: dict[str, Any]) -> bool:
-    owner = meta.get(store.META_OWNER)
+    owner = store.owner_in(meta)
     if owner is None:
         return True  # shared or anonymous: the unguessable id is the secret
     user = getattr(request, "user", None)
-    return pages.owner_of(user) == str(owner)
+    return pages.owner_of(user) == owner
 
 
 def _page_of(meta: dict[str, Any]) -> str | None:
-    """The local page to load when done; never a URL that leaves the site."""
-    for name in (store.META_PAGE, store.META_URL):
-        url = meta.get(name)
-        if isinstance(url, str) and url[:1] == "/" and url[1:2] not in ("/", "\\"):
-            return url.split("#", 1)[0]
+    """The job's polling key when it is a local path, without the user part.
+
+    That is what every visitor of the result shares (for the default key, the page's
+    path and query string). Never the page of the visitor who started the job: a view
+    whose key ignores some parameters would show one visitor what another requested
+    (a token in the query string, say). Never a URL that leaves the site.
+    """
+    url = meta.get(store.META_URL)
+    if isinstance(url, str) and url[:1] == "/" and url[1:2] not in ("/", "\\"):
+        return url.split("#", 1)[0]
     return None

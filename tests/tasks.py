@@ -86,3 +86,10 @@ def report_then_wait(key: str, steps: int = 4) -> str:
     """Report progress, then hold the running state until the test sets ``key``."""
     set_progress(2, steps, f"step 2 of {steps}")
     return wait_for(key)
+
+
+def report_values(*reports: tuple[Any, ...]) -> str:
+    """Call set_progress with each tuple of arguments as given (even invalid ones)."""
+    for args in reports:
+        set_progress(*args)
+    return "reported"

@@ -46,6 +46,11 @@ def ids(settings_value):
         ({"MAX_QUEUE_LENGTH": True}, ["django_rq_poll.E014"]),
         ({"MAX_URL_LENGTH": None}, ["django_rq_poll.E015"]),
         ({"MAX_URL_LENGTH": 0}, ["django_rq_poll.E015"]),
+        ({"MAX_RESULT_BYTES": None}, []),
+        ({"MAX_RESULT_BYTES": 1024}, []),
+        ({"MAX_RESULT_BYTES": 0}, ["django_rq_poll.E016"]),
+        ({"MAX_RESULT_BYTES": "16MB"}, ["django_rq_poll.E016"]),
+        ({"MAX_RESULT_BYTES": True}, ["django_rq_poll.E016"]),
     ],
 )
 def test_settings_checks(settings, value, expected):
@@ -104,6 +109,7 @@ def test_status_endpoint_missing_from_the_urlconf_is_a_warning(settings):
         ({"PREFIX": ""}, None),
         ({"POLL_INTERVAL": 0}, None),
         ({"RETRY_AFTER": 0}, None),
+        ({"MAX_RESULT_BYTES": 0}, None),
     ],
 )
 def test_every_hint_is_a_sentence_that_says_what_to_change(settings, value, queues):

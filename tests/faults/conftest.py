@@ -82,6 +82,7 @@ def use_redis(monkeypatch) -> Callable[[str], store.Backend]:
     def use(url: str) -> store.Backend:
         backend = store.Backend(Queue("default", connection=redis.Redis.from_url(url)))
         monkeypatch.setitem(store._backends, "default", backend)
+        monkeypatch.setattr(store, "_default", None)  # backend() must not keep the old one
         return backend
 
     return use

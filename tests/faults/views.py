@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import path, re_path
 from django.views import View
 
 from django_rq_poll.views import PollingMixin
@@ -35,8 +35,34 @@ class UnreadableView(PollingMixin, View):
         return HttpResponse(f"read: {self.result}")
 
 
+class TokenIgnoringView(PollingMixin, View):
+    """Its key keeps ``q`` and drops every other parameter (a reset token, say)."""
+
+    task = "tests.tasks.add"
+
+    def get_task_args(self):
+        return (1, len(self.request.GET.get("q", "")))
+
+    def get_polling_url(self):
+        return f"{self.request.path}?q={self.request.GET.get('q', '')}"
+
+    def get(self, request):
+        return HttpResponse(f"custom: {self.result}")
+
+
+class CatchAllView(PollingMixin, View):
+    """Any path at all, as a catch-all route (a CMS, say) gives: its task fails."""
+
+    task = "tests.tasks.fail"
+
+    def get(self, request, **kwargs):  # pragma: no cover - the task always fails
+        return HttpResponse("never")
+
+
 urlpatterns = [
     *site_urlpatterns,
     path("faults/hold/", HoldView.as_view()),
     path("faults/unreadable/", UnreadableView.as_view()),
+    path("custom/", TokenIgnoringView.as_view()),
+    re_path(r"^(?P<rest>.*)$", CatchAllView.as_view()),
 ]

@@ -92,7 +92,9 @@ class Command(BaseCommand):
             self.style.MIGRATE_HEADING(f"{'STATE':<9} {'PROGRESS':<8} {'JOB ID':<32} URL")
         )
         for p in rows:
-            url = p.url if p.url is not None else "(job gone: `rqpoll cleanup` removes it)"
+            url = (
+                printable(p.url) if p.url is not None else "(job gone: `rqpoll cleanup` removes it)"
+            )
             line = f"{_state_name(p):<9} {_percent(p):<8} {p.task_id:<32} {url}"
             self.stdout.write(self._styled(p, line))
         self.stdout.write(_summary(rows))
@@ -119,7 +121,7 @@ class Command(BaseCommand):
             fields.append(("Error", error.strip()))
         for label, value in fields:
             if value:
-                self.stdout.write(f"{label + ':':<10} {value}")
+                self.stdout.write(f"{label + ':':<10} {printable(value, lines=label == 'Error')}")
 
     def do_forget(self, options: dict[str, Any]) -> None:
         reference = options["reference"]
@@ -132,7 +134,7 @@ class Command(BaseCommand):
         if options["json"]:
             self._json({**process.as_dict(), "forgot": forgot, "job_left_running": still_running})
             return
-        name = process.url or process.task_id
+        name = printable(process.url or process.task_id)
         if not forgot:
             self.stdout.write(f"Nothing to forget for {name}: the mapping had already moved on.")
         elif still_running:
@@ -212,6 +214,29 @@ class Command(BaseCommand):
         if process.state is State.COMPLETE:
             return str(self.style.SUCCESS(line))
         return line
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """``text`` with every unprintable character escaped (``\\x1b``, ``\\u202e``).
+
+    Job error texts, progress messages and URLs come from tasks and visitors: printed
+    raw, an escape sequence in them would drive the operator's terminal (move the
+    cursor, rewrite lines, set the window title). ``lines`` keeps newlines and tabs.
+    """
+    if text.isprintable():
+        return text
+    return "".join(_escaped(char, lines) for char in text)
+
+
+def _escaped(char: str, lines: bool) -> str:
+    if lines and char in "\n\t":
+        return char
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _state_name(process: Process) -> str:
