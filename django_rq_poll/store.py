@@ -119,6 +119,9 @@ def failure(exc: redis.RedisError, where: str, source: str | None = None) -> Red
         return RedisUnavailable(where, f"{code}: the server is {_NOT_NOW[code]}")
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
         return RedisUnavailable(where)
+    if isinstance(exc, WatchError) and "ConnectionError" in message:
+        # redis-py's words when the connection drops while keys are watched.
+        return RedisUnavailable(where)
     if code == "NOPERM":
         return RedisRefused(
             where,

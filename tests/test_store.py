@@ -183,3 +183,19 @@ def test_an_older_job_ending_leaves_a_newer_mapping_alone(url, redis_db, run_job
     assert redis_db.ttl(key) > 0  # as the newer job's settle left it: it expires
     assert backend.settle(key, newer, 0) is True
     assert redis_db.get(key) is None
+
+
+def test_a_connection_lost_while_watching_is_an_outage_not_a_refusal():
+    """redis-py reports a connection dropped under WATCH as a WatchError; seen in the
+    fault suite as a 503 logged at ERROR ("refused a command") while Redis restarted."""
+    from redis.exceptions import WatchError
+
+    from django_rq_poll.exceptions import RedisRefused, RedisUnavailable
+
+    lost = store.failure(
+        WatchError("A ConnectionError occurred on while watching one or more keys"), "here"
+    )
+    assert isinstance(lost, RedisUnavailable)
+    assert not isinstance(lost, RedisRefused)
+    # A plain WatchError that reaches the sorter is still no outage.
+    assert isinstance(store.failure(WatchError("Watched variable changed."), "here"), RedisRefused)
