@@ -20,7 +20,7 @@ from django.core.signals import setting_changed
 from redis.asyncio import connection as aconnection
 from redis.exceptions import NoScriptError
 
-from . import keys, store
+from . import store
 from .exceptions import RedisUnavailable
 from .states import State, from_rq_status
 
@@ -89,11 +89,8 @@ class Reader:
 
     async def _run_lookup(self, polling_url: str | None, task_id: str | None, flags: bytes) -> Any:
         backend = self.backend
-        if polling_url is not None:
-            call: tuple[Any, ...] = (b"1", keys.url_key_bytes(polling_url), flags)
-        elif keys.is_valid_job_id(task_id):
-            call = (b"0", flags, task_id)
-        else:
+        call = store.lookup_args(polling_url, task_id, flags)
+        if call is None:
             return None
         execute: Any = self.client.execute_command
         try:

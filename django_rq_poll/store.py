@@ -255,6 +255,18 @@ def unavailable_as(where: str) -> Iterator[None]:
         raise failure(exc, where) from exc
 
 
+def lookup_args(
+    polling_url: str | None, task_id: str | None, flags: bytes
+) -> tuple[Any, ...] | None:
+    """The lookup script's arguments (sync and async readers alike), or ``None`` for an
+    id that cannot be a job's."""
+    if polling_url is not None:
+        return (b"1", keys.url_key_bytes(polling_url), flags)
+    if keys.is_valid_job_id(task_id):
+        return (b"0", flags, task_id)
+    return None
+
+
 def new_job_id() -> str:
     return uuid.uuid4().hex
 
@@ -355,11 +367,8 @@ class Backend:
     ) -> Any:
         # The hot path of every polled page view: no generic _script/errors() layers,
         # arguments pre-encoded, nothing built that the call does not need.
-        if polling_url is not None:
-            call: tuple[Any, ...] = (b"1", keys.url_key_bytes(polling_url), flags)
-        elif keys.is_valid_job_id(task_id):
-            call = (b"0", flags, task_id)
-        else:
+        call = lookup_args(polling_url, task_id, flags)
+        if call is None:
             return None
         client = self.connection if client is None else client
         try:

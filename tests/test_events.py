@@ -68,7 +68,13 @@ async def close_hub() -> None:
 
 
 def names(conn: redis.Redis) -> list[str]:
-    return [c["name"] for c in conn.client_list() if c["name"].startswith("rq_poll:push:")]
+    """The push connections on this test's database (another suite may share the server)."""
+    db = str(conn.connection_pool.connection_kwargs.get("db", 0))
+    return [
+        c["name"]
+        for c in conn.client_list()
+        if c["name"].startswith("rq_poll:push:") and str(c.get("db")) == db
+    ]
 
 
 # -- the format --------------------------------------------------------------------------
