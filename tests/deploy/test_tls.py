@@ -51,9 +51,22 @@ def certs(tmp_path_factory) -> Path:
         "1",
         "-subj",
         "/CN=rq-poll test CA",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
         cwd=tmp_path,
     )
-    (tmp_path / "san").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    # Python 3.13 verifies strictly (VERIFY_X509_STRICT): a leaf needs its key ids and
+    # usage, as real CAs issue them.
+    leaf = (
+        "basicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\n"
+        "subjectKeyIdentifier=hash\n"
+        "authorityKeyIdentifier=keyid,issuer\n"
+    )
+    (tmp_path / "server.ext").write_text(
+        leaf + "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n"
+    )
+    (tmp_path / "client.ext").write_text(leaf + "extendedKeyUsage=clientAuth\n")
     for name in ("server", "client"):
         _openssl(
             "req",
@@ -68,7 +81,7 @@ def certs(tmp_path_factory) -> Path:
             f"/CN={name}",
             cwd=tmp_path,
         )
-        extra = ("-extfile", "san") if name == "server" else ()
+        extra = ("-extfile", f"{name}.ext")
         _openssl(
             "x509", "-req", "-in", f"{name}.csr", *sign, "-out", f"{name}.crt", *extra, cwd=tmp_path
         )
