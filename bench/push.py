@@ -6,8 +6,10 @@
   poll as under WSGI), the same workers, pages released at random moments.
 - N concurrent streams on one uvicorn process: resident memory, CPU while idle, Redis
   connections, and the time for all of them to see one job's end.
-- The reading async twins: native ``redis.asyncio`` against a thread of the pool, and the
-  sync call.
+- The async twins (a lookup, a start): native ``redis.asyncio`` against a thread of the
+  pool, and the sync call.
+- The same page as a sync and as an async view under uvicorn: pages per second, finished
+  and running.
 
 Needs the ``test`` extra (uvicorn, Playwright) and Debian's Chromium; Redis at
 ``REDIS_URL`` (default redis://127.0.0.1:6379/15, a database the run may empty).
@@ -290,24 +292,101 @@ def twin_figures(conn: Any, *, calls: int) -> dict[str, Any]:
             await asyncio.gather(*(call("/twins/", result=True) for _ in range(width)))
         return (time.perf_counter() - started) / (max(1, calls // width) * width)
 
-    threaded = api.THREADED_READS["aget_process_snapshot"]
-    native = atwins.aget_process_snapshot
+    def sync_start() -> float:
+        started = time.perf_counter()
+        for n in range(starts):
+            poll.begin_process("bench.tasks.summary", (n,), polling_url=f"/s/{n}", queue="idle")
+        return (time.perf_counter() - started) / starts
+
+    async def start_loop(call: Any, tag: str) -> float:
+        started = time.perf_counter()
+        for n in range(starts):
+            await call("bench.tasks.summary", (n,), polling_url=f"/{tag}/{n}", queue="idle")
+        return (time.perf_counter() - started) / starts
 
     async def run() -> dict[str, float]:
         return {
-            "threaded_us": await async_loop(threaded),
-            "native_us": await async_loop(native),
-            "threaded_100_concurrent_us": await concurrent(threaded),
-            "native_100_concurrent_us": await concurrent(native),
+            "threaded_us": await async_loop(api.THREADED["aget_process_snapshot"]),
+            "native_us": await async_loop(atwins.aget_process_snapshot),
+            "threaded_100_concurrent_us": await concurrent(api.THREADED["aget_process_snapshot"]),
+            "native_100_concurrent_us": await concurrent(atwins.aget_process_snapshot),
+            "start_threaded_us": await start_loop(api.THREADED["abegin_process"], "t"),
+            "start_native_us": await start_loop(atwins.abegin_process, "n"),
         }
 
-    rounds = [(sync_loop(), asyncio.run(run())) for _ in range(3)]
-    sync_us = statistics.median(r[0] for r in rounds) * 1e6
-    figures = {"sync_us": round(sync_us, 1)}
-    for name in rounds[0][1]:
-        figures[name] = round(statistics.median(r[1][name] for r in rounds) * 1e6, 1)
+    starts = max(50, calls // 4)  # jobs begun on a queue no worker takes ("idle")
+    rounds = []
+    for _ in range(3):
+        rounds.append((sync_loop(), sync_start(), asyncio.run(run())))
+        conn.delete(*conn.keys("rq:job:*"), "rq:queue:idle")
+    figures = {
+        "sync_us": round(statistics.median(r[0] for r in rounds) * 1e6, 1),
+        "start_sync_us": round(statistics.median(r[1] for r in rounds) * 1e6, 1),
+    }
+    for name in rounds[0][2]:
+        figures[name] = round(statistics.median(r[2][name] for r in rounds) * 1e6, 1)
     figures["native_vs_threaded"] = round(figures["native_us"] / figures["threaded_us"], 2)
     figures["native_vs_sync"] = round(figures["native_us"] / figures["sync_us"], 2)
+    figures["start_native_vs_threaded"] = round(
+        figures["start_native_us"] / figures["start_threaded_us"], 2
+    )
+    figures["start_native_vs_sync"] = round(
+        figures["start_native_us"] / figures["start_sync_us"], 2
+    )
+    return figures
+
+
+# -- 4. an async view against a sync one, under uvicorn -----------------------------------------
+def view_figures(port: int, conn: Any, *, requests: int, clients: int) -> dict[str, Any]:
+    """Pages per second of the same page as a sync and as an async view, in one uvicorn
+    process: finished (one lookup, the result rendered) and running (a job held)."""
+    from . import loadgen, views
+
+    def ready(path: str, status: int) -> None:
+        deadline = time.monotonic() + 60
+        while loadgen.load(port, path, clients=1, requests=1, max_seconds=5, expect=status)[
+            "errors"
+        ]:
+            assert time.monotonic() < deadline, f"{path} never answered {status}"
+            time.sleep(0.1)
+
+    figures: dict[str, Any] = {}
+    for kind, n, status in (("finished", 1, 200), ("running", 2, 202)):
+        for view in ("report", "areport") if kind == "finished" else ("held", "aheld"):
+            path = f"/{view}/{n}/"
+            ready(path, status)
+            if kind == "running":  # the job is taken by a worker: the page asks no queue
+                key = views.RELEASE_KEY.format(n=n)
+                deadline = time.monotonic() + 60
+                while not conn.get(f"{key}:started") or conn.llen("rq:queue:default"):
+                    assert time.monotonic() < deadline, "the held job never started"
+                    time.sleep(0.05)
+            best = max(
+                (
+                    loadgen.load(
+                        port,
+                        path,
+                        clients=clients,
+                        requests=requests,
+                        max_seconds=60,
+                        expect=status,
+                    )
+                    for _ in range(3)
+                ),
+                key=lambda r: r["rps"],
+            )
+            assert best["errors"] == 0, best
+            figures[f"{kind}_{'async' if view.startswith('a') else 'sync'}"] = {
+                "rps": round(best["rps"], 1),
+                "p50_ms": round(best["p50_ms"], 2),
+                "p99_ms": round(best["p99_ms"], 2),
+            }
+    for kind in ("finished", "running"):
+        figures[f"{kind}_async_vs_sync_rps"] = round(
+            figures[f"{kind}_async"]["rps"] / figures[f"{kind}_sync"]["rps"], 2
+        )
+    for n in (2,):
+        conn.set(views.RELEASE_KEY.format(n=n), 1)
     return figures
 
 
@@ -318,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU sampled")
     parser.add_argument("--calls", type=int, default=2000, help="calls per async twin figure")
+    parser.add_argument("--view-requests", type=int, default=2000, help="per view figure")
+    parser.add_argument("--view-clients", type=int, default=8)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", default=str(ROOT / "artifacts" / "bench-push.json"))
     options = parser.parse_args(argv)
@@ -342,6 +423,10 @@ def main(argv: list[str] | None = None) -> int:
             _wait_http(port)
         results["twins"] = twin_figures(conn, calls=options.calls)
         print("async twins:", json.dumps(results["twins"]), flush=True)
+        results["views"] = view_figures(
+            ports["polling"], conn, requests=options.view_requests, clients=options.view_clients
+        )
+        print("views:", json.dumps(results["views"]), flush=True)
         results["browser"] = browser_figures(
             ports, conn, batches=options.batches, per_mode=options.per_mode, seed=options.seed
         )

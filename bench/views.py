@@ -56,4 +56,19 @@ def polling_views() -> dict[str, Any]:
         def get_task_args(self) -> tuple[Any, ...]:
             return (RELEASE_KEY.format(n=self.kwargs["n"]),)
 
-    return {"report": ReportView.as_view(), "held": HeldView.as_view()}
+    class AsyncReportView(ReportView):
+        """The same page as an async view: the mixin's async path (``redis.asyncio``)."""
+
+        async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            return render(request, self.template_name, {"result": self.result})
+
+    class AsyncHeldView(HeldView):
+        async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            return render(request, self.template_name, {"result": self.result})
+
+    return {
+        "report": ReportView.as_view(),
+        "held": HeldView.as_view(),
+        "areport": AsyncReportView.as_view(),
+        "aheld": AsyncHeldView.as_view(),
+    }

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from .api import (
     StatusText,
-    abegin_process,
     acancel_process,
-    acheck_status_or_begin,
     aforget_process,
     begin_process,
     cancel_process,
@@ -25,6 +23,8 @@ from .api import (
     process_is_running_or_complete,
 )
 from .atwins import (
+    abegin_process,
+    acheck_status_or_begin,
     aget_process_progress,
     aget_process_result,
     aget_process_snapshot,

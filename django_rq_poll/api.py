@@ -271,8 +271,12 @@ def check_status_or_begin(
     plan = _plan(
         task_method, task_args, task_kwargs, polling_url, cache_results, job_options, visitor
     )
-    lookup_id = task_id if plan.polling_url is None else None
+    return _check_or_begin(plan, task_id)
+
+
+def _check_or_begin(plan: _Plan, task_id: str | None) -> StatusText:
     found = None
+    lookup_id = task_id if plan.polling_url is None else None
     if plan.polling_url is not None or lookup_id is not None:
         found = _snapshot(plan.polling_url, lookup_id, "check_status_or_begin")
     if found is not None and store.keeps(found):
@@ -495,15 +499,17 @@ def _twin(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     return twin
 
 
-acheck_status_or_begin = _twin(check_status_or_begin)
-astart_unless_active = _twin(start_unless_active)
-abegin_process = _twin(begin_process)
+# The twins that change jobs without starting one run their synchronous function in a
+# thread: rq's Job.delete and stop command read as they write, through its sync API.
 aforget_process = _twin(forget_process)
 acancel_process = _twin(cancel_process)
 
-# The reading twins, in a thread as the ones above: kept to compare with (bench) the
-# native ones that replace them here.
-_READS: tuple[Callable[..., Any], ...] = (
+# Every twin in a thread, kept to compare with (bench) the native ones that replace
+# them below: the readers, and the starters (acheck_status_or_begin ...).
+_NATIVE: tuple[Callable[..., Any], ...] = (
+    check_status_or_begin,
+    start_unless_active,
+    begin_process,
     get_process_status,
     process_is_running_or_complete,
     process_is_running,
@@ -516,7 +522,7 @@ _READS: tuple[Callable[..., Any], ...] = (
     get_taskid_from_url,
     get_url_from_taskid,
 )
-THREADED_READS = {twin.__name__: twin for twin in map(_twin, _READS)}
+THREADED = {twin.__name__: twin for twin in map(_twin, _NATIVE)}
 
-# The reading twins await redis.asyncio natively, without a thread.
+# The reading and starting twins await redis.asyncio natively, without a thread.
 from .atwins import *  # noqa: E402, F403

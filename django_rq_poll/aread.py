@@ -10,8 +10,10 @@ loop that opened them, so there is one reader per loop and queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 import redis
@@ -87,22 +89,44 @@ class Reader:
         self.backend = backend
         self.client = async_client(backend.connection, max_connections=max_connections, **overrides)
 
-    async def _run_lookup(self, polling_url: str | None, task_id: str | None, flags: bytes) -> Any:
-        backend = self.backend
+    @contextlib.asynccontextmanager
+    async def errors(self, source: str | None = None) -> AsyncIterator[None]:
+        """Any redis-py error sorted by :func:`store.failure`, as the sync side's are."""
+        try:
+            yield
+        except redis.RedisError as exc:
+            raise store.failure(exc, self.backend.where, source) from exc
+        except OSError as exc:
+            raise RedisUnavailable(self.backend.where) from exc
+
+    async def evalsha(self, client: Any, sha: bytes | str, source: str, *args: Any) -> Any:
+        """``EVALSHA`` on ``client`` (this reader's, or one of its pipelines), loading the
+        script once when the server has forgotten it."""
+        async with self.errors(source):
+            try:
+                return await client.execute_command("EVALSHA", sha, *args)
+            except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
+                await client.script_load(source)  # on a pipeline's own connection
+                return await client.execute_command("EVALSHA", sha, *args)
+
+    async def queue_facts(self, backend: store.Backend, task_id: str) -> tuple[int | None, int]:
+        """What :meth:`store.Backend.queue_position` and ``worker_count`` answer."""
+        async with self.errors():
+            index = await self.client.lpos(backend.queue.key, task_id)
+            count = backend.remembered_worker_count()
+            if count is None:
+                count = backend.remember_worker_count(await self.client.scard(backend.workers_key))
+        return (index + 1 if isinstance(index, int) else None), count
+
+    async def _run_lookup(
+        self, polling_url: str | None, task_id: str | None, flags: bytes, client: Any = None
+    ) -> Any:
         call = store.lookup_args(polling_url, task_id, flags)
         if call is None:
             return None
-        execute: Any = self.client.execute_command
-        try:
-            try:
-                return await execute("EVALSHA", backend._lookup_sha, *call)
-            except NoScriptError:  # a restarted or flushed server forgot it: load, retry once
-                await self.client.script_load(backend._lookup_source)
-                return await execute("EVALSHA", backend._lookup_sha, *call)
-        except redis.RedisError as exc:  # sorted in one place, as the sync lookups are
-            raise store.failure(exc, backend.where) from exc
-        except OSError as exc:
-            raise RedisUnavailable(backend.where) from exc
+        backend = self.backend
+        client = self.client if client is None else client
+        return await self.evalsha(client, backend._lookup_sha, backend._lookup_source, *call)
 
     async def lookup(
         self,
@@ -111,17 +135,19 @@ class Reader:
         *,
         result: bool = False,
         meta: bool = False,
+        client: Any = None,
     ) -> store.Snapshot | None:
-        """What :meth:`store.Backend.lookup` answers, in one awaited script call."""
+        """What :meth:`store.Backend.lookup` answers, in one awaited script call
+        (``client``: a pipeline watching keys, as in :func:`.awrite.start`)."""
         flags = {(False, False): b"", (True, False): b"r", (False, True): b"m"}.get(
             (result, meta), b"rm"
         )
-        raw = await self._run_lookup(polling_url, task_id, flags)
+        raw = await self._run_lookup(polling_url, task_id, flags, client)
         if raw is None or b"\0" not in raw:
             return None
         snap = self.backend._decode(raw, meta)
         if not result and snap.rq_status == "finished" and not store._was_read_back(raw):
-            return await self._read_back(snap.task_id, meta)
+            return await self._read_back(snap.task_id, meta, client)
         return snap
 
     async def state(self, polling_url: str | None, task_id: str | None) -> State | None:
@@ -136,10 +162,12 @@ class Reader:
             return snap.state if snap is not None else None
         return from_rq_status(head[1].decode())
 
-    async def _read_back(self, task_id: str, meta: bool) -> store.Snapshot | None:
+    async def _read_back(
+        self, task_id: str, meta: bool, client: Any = None
+    ) -> store.Snapshot | None:
         """As :meth:`store.Backend._read_back`: a result this process cannot read makes
         the job failed for every function, not only for the result's reader."""
-        snap = await self.lookup(None, task_id, result=True, meta=meta)
+        snap = await self.lookup(None, task_id, result=True, meta=meta, client=client)
         return snap._replace(return_value=None) if snap is not None else None
 
     async def aclose(self) -> None:

@@ -1,22 +1,28 @@
-"""The reading async twins, awaiting ``redis.asyncio`` instead of a thread of the pool.
+"""The async twins that read and start, awaiting ``redis.asyncio`` instead of a thread.
 
 Each answers what its synchronous function in :mod:`django_rq_poll.api` answers (same
-checks, same lookup script, same decoding; ``tests/test_atwins.py`` compares them). The
-twins that write (``acheck_status_or_begin``, ``abegin_process``, ``aforget_process``,
-``acancel_process``) still run their synchronous function in a thread: they build rq jobs
-with rq's synchronous API.
+checks, same lookup script, same decoding, the same start transaction with the same
+commands; ``tests/test_atwins.py`` compares them). Two cases go to the synchronous
+function in a thread, as they must: a queue with ``is_async=False`` (rq runs the job
+while enqueuing it) and a start inside a transaction whose commit django-rq waits for.
+``aforget_process`` and ``acancel_process`` always do: rq's ``Job.delete`` and its stop
+command read as they write, through its synchronous API.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import api, aread, pending, store
+from asgiref.sync import sync_to_async
+
+from . import api, aread, awrite, pending, store, tasks
 from .exceptions import ProcessFailed
 from .progress import Progress
 from .states import State
 
 __all__ = [
+    "abegin_process",
+    "acheck_status_or_begin",
     "aget_process_progress",
     "aget_process_result",
     "aget_process_snapshot",
@@ -28,6 +34,7 @@ __all__ = [
     "aprocess_is_pending",
     "aprocess_is_running",
     "aprocess_is_running_or_complete",
+    "astart_unless_active",
 ]
 
 
@@ -139,3 +146,95 @@ async def aget_url_from_taskid(task_id: str | None = None) -> str | None:
     snap = await _asnapshot(None, task_id, "get_url_from_taskid", meta=True)
     url = (snap.meta or {}).get(store.META_URL) if snap is not None else None
     return url if isinstance(url, str) else None
+
+
+# -- starting --------------------------------------------------------------------------
+def _needs_thread(plan: api._Plan) -> bool:
+    """An ``is_async=False`` queue runs the job inside the enqueue, and django-rq's
+    on-commit modes wait for the caller's transaction: both stay on the sync side."""
+    return not plan.queue.is_async or api._deferred_to_commit()
+
+
+async def _astart(plan: api._Plan, *, replace: bool) -> tuple[store.Snapshot | None, Any]:
+    return await awrite.start(
+        aread.reader(),  # the mappings' Redis: every queue a plan names shares it
+        plan.queue,
+        plan.make_job,
+        plan.polling_url,
+        replace=replace,
+        gate=plan.gate,
+    )
+
+
+async def _abegin_unless_active(plan: api._Plan) -> api.StatusText:
+    current, job = await _astart(plan, replace=plan.polling_url is None)
+    if current is not None:
+        return api.found_status(current)
+    assert job is not None
+    return api._status_text(str(job.id), State.PENDING, started=True)
+
+
+async def abegin_process(
+    task_method: tasks.TaskRef,
+    task_args: tuple[Any, ...] | list[Any] = (),
+    task_kwargs: dict[str, Any] | None = None,
+    polling_url: str | None = None,
+    cache_results: bool = True,
+    *,
+    visitor: str | None = None,
+    **job_options: Any,
+) -> str:
+    """Async twin of :func:`begin_process`, for async views."""
+    plan = api._plan(
+        task_method, task_args, task_kwargs, polling_url, cache_results, job_options, visitor
+    )
+    if _needs_thread(plan):
+        return await sync_to_async(api._start, thread_sensitive=False)(plan)
+    _, job = await _astart(plan, replace=True)
+    assert job is not None
+    return str(job.id)
+
+
+async def acheck_status_or_begin(
+    task_method: tasks.TaskRef,
+    task_args: tuple[Any, ...] | list[Any] = (),
+    task_kwargs: dict[str, Any] | None = None,
+    polling_url: str | None = None,
+    task_id: str | None = None,
+    cache_results: bool = True,
+    *,
+    visitor: str | None = None,
+    **job_options: Any,
+) -> api.StatusText:
+    """Async twin of :func:`check_status_or_begin`, for async views."""
+    api._require(polling_url, task_id, "check_status_or_begin")
+    plan = api._plan(
+        task_method, task_args, task_kwargs, polling_url, cache_results, job_options, visitor
+    )
+    if _needs_thread(plan):
+        return await sync_to_async(api._check_or_begin, thread_sensitive=False)(plan, task_id)
+    found = None
+    lookup_id = task_id if plan.polling_url is None else None
+    if plan.polling_url is not None or lookup_id is not None:
+        found = await _asnapshot(plan.polling_url, lookup_id, "check_status_or_begin")
+    if found is not None and store.keeps(found):
+        return api.found_status(found)
+    return await _abegin_unless_active(plan)
+
+
+async def astart_unless_active(
+    task_method: tasks.TaskRef,
+    task_args: tuple[Any, ...] | list[Any] = (),
+    task_kwargs: dict[str, Any] | None = None,
+    polling_url: str | None = None,
+    *,
+    visitor: str | None = None,
+    **job_options: Any,
+) -> api.StatusText:
+    """Async twin of :func:`start_unless_active`, for async views."""
+    if polling_url is None:
+        raise ValueError("start_unless_active() needs a polling_url.")
+    plan = api._plan(task_method, task_args, task_kwargs, polling_url, True, job_options, visitor)
+    if _needs_thread(plan):
+        return await sync_to_async(api._begin_unless_active, thread_sensitive=False)(plan)
+    return await _abegin_unless_active(plan)

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -297,7 +296,7 @@ class Poller:
             found = self._wait_args(status, snap)
             wait = None
             if found is not None:
-                wait = await sync_to_async(workers.wait_of, thread_sensitive=False)(*found)
+                wait = await workers.await_of(*found)
         except RedisUnavailable as exc:
             return self._unavailable(exc)
         except (TooManyJobs, QueueFull) as exc:

@@ -25,6 +25,7 @@ from rq.queue import Queue
 from rq.registry import StartedJobRegistry
 from rq.results import Result
 from rq.worker import Worker
+from rq.worker_registration import WORKERS_BY_QUEUE_KEY
 
 from . import acl, keys, limits, scripts
 from .conf import RQ_DEFAULT_RESULT_TTL, conf
@@ -479,13 +480,23 @@ class Backend:
     def worker_count(self) -> int:
         """Workers registered on this queue, remembered for WORKER_COUNT_TTL seconds:
         pages polled by many visitors ask once per process, not once per poll."""
-        now = time.monotonic()
-        cached = self._workers
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self.remembered_worker_count()
+        if cached is not None:
+            return cached
         with self.errors():
-            count = Worker.count(queue=self.queue)
-        self._workers = (now + WORKER_COUNT_TTL, count)
+            return self.remember_worker_count(Worker.count(queue=self.queue))
+
+    @property
+    def workers_key(self) -> str:
+        """rq's set of the workers registered on this queue (what ``Worker.count`` reads)."""
+        return WORKERS_BY_QUEUE_KEY % self.queue.name
+
+    def remembered_worker_count(self) -> int | None:
+        cached = self._workers
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+    def remember_worker_count(self, count: int) -> int:
+        self._workers = (time.monotonic() + WORKER_COUNT_TTL, count)
         return count
 
     def mapped_task_id(self, polling_url: str) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext
 
-from . import store
+from . import aread, store
 from .conf import conf
 from .exceptions import ImproperlyConfigured
 
@@ -56,6 +56,17 @@ def wait_of(task_id: str, queue_name: str | None, rq_status: str) -> Wait | None
     if backend is None:
         return None
     return Wait(backend.queue.name, backend.queue_position(task_id), backend.worker_count())
+
+
+async def await_of(task_id: str, queue_name: str | None, rq_status: str) -> Wait | None:
+    """:func:`wait_of`, awaited on the event loop's ``redis.asyncio`` connection."""
+    if rq_status != "queued":
+        return None
+    backend = _backend(queue_name)
+    if backend is None:
+        return None
+    position, count = await aread.reader().queue_facts(backend, task_id)
+    return Wait(backend.queue.name, position, count)
 
 
 def serializer_path(queue_name: str | None) -> str:

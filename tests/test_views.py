@@ -592,6 +592,27 @@ class TestWaitingJobs:
         assert running["status"] == "This process is currently running in the background."
         redis_db.set(key, 1)
 
+    def test_async_pages_tell_the_wait_natively(
+        self, client, transactional_db, django_user_model, monkeypatch
+    ):
+        from django_rq_poll import workers
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("an async page asked the queue through the sync side")
+
+        monkeypatch.setattr(workers, "wait_of", refuse)
+        for x in (1, 2):
+            poll.begin_process(tasks.add, (x, 0), polling_url=f"/other-{x}/")
+        staff_client(client, django_user_model)
+        first = client.get("/async/")
+        assert first.status_code == 202
+        page = client.get("/async/").content.decode()
+        assert "This process is waiting to start: it is number 3 in the queue." in page
+        assert "Start one with: python manage.py rqworker default" in page
+        # a worker registered on the queue (counted afresh: the count is kept 2 s)
+        store.backend().remember_worker_count(1)
+        assert "No worker is listening" not in client.get("/async/").content.decode()
+
     def test_worker_count_is_reused_briefly(self, client, monkeypatch):
         from rq import Worker
 
