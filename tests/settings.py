@@ -3,6 +3,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import django
+
 from tests import redis_server
 
 # The docs' example apps (docs/examples) import as a project's apps would; "porting"
@@ -61,3 +63,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 ROOT_URLCONF = "tests.urls"
 STATIC_URL = "/static/"
 TEMPLATES[0]["DIRS"] = [Path(__file__).parent / "templates"]
+
+# Django 6.1 sends mail through MAILERS (its EMAIL_BACKEND fallback is deprecated); the
+# test runner's outbox is the locmem backend either way.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import django
 import pytest
 from django.core import mail
 from django.test import Client
@@ -28,7 +29,9 @@ urlpatterns = [*site_urlpatterns, path("crash/", crash)]
 
 @pytest.fixture
 def admins(settings):
-    settings.ADMINS = [("Admin", "admin@example.com")]
+    # Django 6 takes plain addresses (its name-and-address pairs are deprecated).
+    pair = ("Admin", "admin@example.com")
+    settings.ADMINS = [pair[1]] if django.VERSION >= (6, 0) else [pair]
     settings.DEBUG = False
     mail.outbox.clear()
 
