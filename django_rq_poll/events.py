@@ -27,7 +27,7 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
-from . import aread, keys, listen, pages, push, store, views
+from . import aread, keys, listen, pages, push, store, views, workers
 from .conf import conf
 from .exceptions import RedisUnavailable
 from .states import State
@@ -38,11 +38,19 @@ _RANK = {State.PENDING: 1, State.RUNNING: 2}
 _GONE = 4
 
 
-def event_id(snap: store.Snapshot | None) -> int:
-    """Grows with each change a page can see: state first, then the progress counter."""
+# Places in the queue told apart by event ids (a job further back reads as this far).
+_FAR = (1 << 31) - 1
+
+
+def event_id(snap: store.Snapshot | None, wait: workers.Wait | None = None) -> int:
+    """Grows with each change a page can see: state first, then the progress counter
+    (while queued: the place in the queue, which shrinks as the job moves up)."""
     if snap is None:
         return _GONE << 32
     rank = _RANK.get(snap.state, 3)
+    if snap.state is State.PENDING:
+        place = wait.position if wait is not None and wait.position is not None else 0
+        return rank << 32 | (_FAR - min(place, _FAR))
     progress = (snap.meta or {}).get(store.META_PROGRESS)
     seq = progress.get("seq", 0) if isinstance(progress, dict) else 0
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 1 << 32:
@@ -56,10 +64,13 @@ def parse_last_event_id(value: str | None) -> int | None:
     return int(value)
 
 
-def event_data(snap: store.Snapshot | None) -> dict[str, Any]:
+def event_data(
+    snap: store.Snapshot | None, wait: workers.Wait | None = None, *, details: bool = False
+) -> dict[str, Any]:
+    """What the status endpoint says (``details`` as there: for staff and under DEBUG)."""
     if snap is None:  # gone (its result expired or was forgotten): the page knows what next
         return {"state": None, "done": True, "failed": False, "status": "", "progress": None}
-    return views.status_data(snap)
+    return views.status_data(snap, wait, details=details)
 
 
 def format_event(name: str, event: int, data: dict[str, Any]) -> str:
@@ -70,9 +81,12 @@ def format_event(name: str, event: int, data: dict[str, Any]) -> str:
 HEARTBEAT = ": keep-alive\n\n"
 
 
-async def stream(task_id: str, last_seen: int | None) -> AsyncIterator[str]:
+async def stream(
+    task_id: str, last_seen: int | None, *, details: bool = False
+) -> AsyncIterator[str]:
     """The events of one job until it is done; ends (and lets go of the job's topic) when
-    the client disconnects, since Django then cancels the response."""
+    the client disconnects, since Django then cancels the response. ``details``: the
+    workers and the staff notice, as the status endpoint shows them."""
     hub = listen.hub()
     topic = hub.watch(task_id)
     try:
@@ -85,12 +99,13 @@ async def stream(task_id: str, last_seen: int | None) -> AsyncIterator[str]:
             changed = topic.changed
             if topic.version != version:
                 version = topic.version
-                snap = topic.snapshot
+                snap, wait = topic.snapshot, topic.wait
                 done = snap is None or snap.state.done
-                current = event_id(snap)
+                current = event_id(snap, wait)
                 if current != last_seen:
                     last_seen = current
-                    yield format_event("done" if done else "state", current, event_data(snap))
+                    data = event_data(snap, wait, details=details)
+                    yield format_event("done" if done else "state", current, data)
                 if done:
                     return
             try:
@@ -113,10 +128,12 @@ async def events(request: HttpRequest, job_id: str) -> HttpResponseBase:
         response = JsonResponse({"error": gettext("Try again in a moment.")}, status=503)
         response["Retry-After"] = str(conf.RETRY_AFTER)
         return pages.no_store(response)
-    if snap is None or not await _may_read(request, snap.meta or {}):
+    user = await _user(request)
+    if snap is None or not _may_read(user, snap.meta or {}):
         return _not_found()
     last_seen = parse_last_event_id(request.headers.get("Last-Event-ID"))
-    streaming = StreamingHttpResponse(stream(job_id, last_seen), content_type="text/event-stream")
+    events = stream(job_id, last_seen, details=pages.shows_details(user))
+    streaming = StreamingHttpResponse(events, content_type="text/event-stream")
     streaming["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return pages.no_store(streaming)
 
@@ -125,10 +142,13 @@ def _not_found() -> HttpResponseBase:
     return pages.no_store(JsonResponse({"error": gettext("No such process.")}, status=404))
 
 
-async def _may_read(request: HttpRequest, meta: dict[str, Any]) -> bool:
+async def _user(request: HttpRequest) -> Any:
+    auser = getattr(request, "auser", None)
+    return await auser() if auser is not None else None
+
+
+def _may_read(user: Any, meta: dict[str, Any]) -> bool:
     owner = meta.get(store.META_OWNER)
     if owner is None:
         return True  # shared or anonymous: the unguessable id is the secret
-    auser = getattr(request, "auser", None)
-    user = await auser() if auser is not None else None
     return pages.owner_of(user) == str(owner)

@@ -22,7 +22,7 @@ from typing import Any
 import redis
 from django.core.signals import setting_changed
 
-from . import aread, keys, publish, store
+from . import aread, keys, publish, store, workers
 from .conf import conf
 from .exceptions import RedisUnavailable
 
@@ -47,6 +47,9 @@ class Topic:
         self.refs = 0
         #: The last snapshot (``None``: the job is gone), valid once ``ready`` is set.
         self.snapshot: store.Snapshot | None = None
+        #: While the job is queued: its place and its queue's workers (checked again at
+        #: each recheck, as other jobs leave the queue without a word to this one).
+        self.wait: workers.Wait | None = None
         #: Grows by one whenever ``snapshot`` changes.
         self.version = 0
         #: The lookups fail (Redis unreachable); the snapshot is the last one known.
@@ -83,6 +86,11 @@ class Topic:
     async def _refresh(self) -> None:
         try:
             snap = await self.hub.reader.lookup(None, self.task_id, meta=True)
+            wait = None
+            if snap is not None:
+                wait = await workers.await_of(
+                    snap.task_id, snap.origin, snap.rq_status, self.hub.reader
+                )
         except (RedisUnavailable, redis.RedisError) as exc:
             if not self.unavailable:
                 logger.warning(
@@ -91,9 +99,9 @@ class Topic:
             self.unavailable = True
             return
         self.unavailable = False
-        if self.version and snap == self.snapshot:
+        if self.version and (snap, wait) == (self.snapshot, self.wait):
             return
-        self.snapshot = snap
+        self.snapshot, self.wait = snap, wait
         self.version += 1
         changed, self.changed = self.changed, asyncio.Event()
         changed.set()

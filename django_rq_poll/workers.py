@@ -58,14 +58,18 @@ def wait_of(task_id: str, queue_name: str | None, rq_status: str) -> Wait | None
     return Wait(backend.queue.name, backend.queue_position(task_id), backend.worker_count())
 
 
-async def await_of(task_id: str, queue_name: str | None, rq_status: str) -> Wait | None:
-    """:func:`wait_of`, awaited on the event loop's ``redis.asyncio`` connection."""
+async def await_of(
+    task_id: str, queue_name: str | None, rq_status: str, reader: aread.Reader | None = None
+) -> Wait | None:
+    """:func:`wait_of`, awaited on ``redis.asyncio`` (``reader``: default, the event
+    loop's; push's hub passes its own, to keep to its one lookup connection)."""
     if rq_status != "queued":
         return None
     backend = _backend(queue_name)
     if backend is None:
         return None
-    position, count = await aread.reader().queue_facts(backend, task_id)
+    reader = reader if reader is not None else aread.reader()
+    position, count = await reader.queue_facts(backend, task_id)
     return Wait(backend.queue.name, position, count)
 
 

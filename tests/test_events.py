@@ -101,6 +101,18 @@ def test_event_ids_grow_with_the_state_then_the_progress_counter() -> None:
     assert events.event_id(snap(State.FAILED, 2)) == events.event_id(snap(State.COMPLETE, 2))
 
 
+def test_a_queued_jobs_ids_grow_as_it_moves_up_the_queue() -> None:
+    from django_rq_poll.workers import Wait
+
+    queued = store.Snapshot("x", "queued", State.PENDING, False, meta={})
+    running = store.Snapshot("x", "started", State.RUNNING, False, meta={})
+    ids = [events.event_id(queued, Wait("default", place, 0)) for place in (3, 2, 1)]
+    ids += [events.event_id(queued, None), events.event_id(running)]
+    assert ids[:3] == sorted(ids[:3]) and len(set(ids)) == len(ids)
+    assert max(ids[:4]) < ids[-1]  # any place in the queue comes before running
+    assert events.event_id(queued, Wait("default", 10**12, 0)) > 0  # far back: still valid
+
+
 @pytest.mark.parametrize("value", [None, "", "-1", "1e3", "abc", "9" * 21, " 12"])
 def test_a_hostile_last_event_id_is_ignored(value) -> None:
     assert events.parse_last_event_id(value) is None
@@ -282,6 +294,37 @@ def test_a_lost_pubsub_connection_falls_back_to_lookups_then_recovers(
     end_first, end_second, reconnects = async_to_sync(main)()
     assert end_first["data"]["state"] == end_second["data"]["state"] == "complete"
     assert reconnects >= 1
+
+
+def test_a_queued_jobs_stream_tells_its_place_and_staff_the_missing_worker(redis_db) -> None:
+    ahead = [api.begin_process(tasks.add, (n, n)) for n in range(2)]
+    task_id = api.begin_process(tasks.add, (1, 2))
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        visitor = events.stream(task_id, None)
+        staff = events.stream(task_id, None, details=True)
+        first, for_staff = await next_event(visitor), await next_event(staff)
+        # a job ahead leaves the queue: the next recheck tells the new place
+        await asyncio.to_thread(store.backend().queue.remove, ahead[0])
+        listen.hub().topics[task_id].poke()
+        moved = await next_event(visitor)
+        await visitor.aclose()
+        await staff.aclose()
+        await close_hub()
+        return first, for_staff, moved
+
+    first, for_staff, moved = async_to_sync(main)()
+    assert (
+        first["data"]["status"] == "This process is waiting to start: it is number 3 in the queue."
+    )
+    assert (first["data"]["position"], first["data"]["workers"], first["data"]["notice"]) == (
+        3,
+        None,
+        None,
+    )
+    assert for_staff["data"]["workers"] == 0
+    assert "Start one with: python manage.py rqworker default" in for_staff["data"]["notice"]
+    assert moved["data"]["position"] == 2 and moved["id"] > first["id"]
 
 
 # -- the endpoint --------------------------------------------------------------------------

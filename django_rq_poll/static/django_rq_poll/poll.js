@@ -218,11 +218,7 @@
     });
     source.addEventListener("state", function (event) {
       self.streamErrors = 0;
-      var data = JSON.parse(event.data);
-      // Streams carry no staff notice: keep the one the page was rendered with.
-      var notice = self.root.querySelector("[data-rq-poll-notice]");
-      data.notice = notice && !notice.hidden ? notice.textContent : null;
-      self.update(data);
+      self.update(JSON.parse(event.data)); // what the status endpoint would answer
     });
     source.addEventListener("done", function () {
       source.close();
