@@ -96,26 +96,29 @@ class RedisServer:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def server_args(workdir: str | os.PathLike[str], port: int) -> list[str]:
+    """A private server's options: loopback only, nothing kept on disk, files in ``workdir``."""
+    return [
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+    ]
+
+
 def start_redis_server(binary: str, port: int | None = None, *extra: str) -> RedisServer:
     """A throw-away redis-server on loopback that keeps nothing on disk (unless ``extra``
     says otherwise, e.g. its own ``--dir``); stop it with :meth:`RedisServer.stop`."""
     port = port or _free_port()
     workdir = tempfile.mkdtemp(prefix="rq-poll-redis-")
     proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-            *extra,
-        ],
+        [binary, *server_args(workdir, port), *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

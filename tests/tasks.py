@@ -46,6 +46,11 @@ def wait_for(key: str, timeout: float = 30) -> str:
     """
     conn = _redis()
     conn.mset({f"{key}:started": 1, f"{key}:pid": os.getpid()})
+    return until_set(conn, key, timeout)
+
+
+def until_set(conn: Any, key: str, timeout: float) -> str:
+    """Wait (in a job) until the test sets ``key`` through ``conn``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if conn.get(key):

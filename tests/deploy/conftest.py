@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -64,21 +63,6 @@ def servers() -> Iterator[Servers]:
     found = Servers()
     yield found
     found.close()
-
-
-def base_args(workdir: Path, port: int) -> list[str]:
-    return [
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(workdir),
-    ]
 
 
 def free_port() -> int:

@@ -18,9 +18,10 @@ from rq import Queue
 import django_rq_poll as poll
 from django_rq_poll import State, store
 from tests import tasks
-from tests.deploy.conftest import base_args, free_port
+from tests.deploy.conftest import free_port
 from tests.deploy.sentinel_settings import SENTINEL_QUEUE
 from tests.faults.helpers import wait_until
+from tests.redis_server import server_args
 
 MASTER_NAME = SENTINEL_QUEUE["MASTER_NAME"]
 
@@ -32,9 +33,9 @@ def _answers(port: int) -> bool:
 @pytest.fixture
 def sentinel_setup(servers, tmp_path):
     master, replica, sentinel = free_port(), free_port(), free_port()
-    servers.start(*base_args(tmp_path, master), ready=lambda: _answers(master))
+    servers.start(*server_args(tmp_path, master), ready=lambda: _answers(master))
     servers.start(
-        *base_args(tmp_path, replica),
+        *server_args(tmp_path, replica),
         "--replicaof",
         "127.0.0.1",
         str(master),

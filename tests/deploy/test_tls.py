@@ -23,8 +23,9 @@ from rq import Queue
 import django_rq_poll as poll
 from django_rq_poll import store
 from tests import tasks
-from tests.deploy.conftest import base_args, free_port
+from tests.deploy.conftest import free_port
 from tests.faults.helpers import wait_until
+from tests.redis_server import server_args
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -101,7 +102,7 @@ def _tls_server(servers, certs: Path) -> int:
 
     try:
         servers.start(
-            *base_args(certs, 0),
+            *server_args(certs, 0),
             "--tls-port",
             str(port),
             "--tls-cert-file",

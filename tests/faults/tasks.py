@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import redis
 
-from tests.tasks import _redis, wait_for
+from tests.tasks import _redis, until_set, wait_for
 
 
 def hold(key: str, timeout: float = 120) -> str:
@@ -48,9 +47,4 @@ def hold_as_admin(key: str, timeout: float = 120) -> str:
     """
     conn = redis.Redis.from_url(os.environ["RQ_POLL_TEST_ADMIN_URL"])
     conn.set(f"{key}:started", 1)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if conn.get(key):
-            return "released"
-        time.sleep(0.02)
-    raise TimeoutError(f"{key} was never set")
+    return until_set(conn, key, timeout)
