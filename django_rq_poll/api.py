@@ -173,11 +173,11 @@ def _start(plan: _Plan) -> str:
         )
         assert job is not None
         return str(job.id)
-    # Enqueued on commit: the limits are checked now (a visitor's jobs begun in one
-    # transaction are not counted until it commits; pages are rarely there).
-    if plan.gate is not None:
-        plan.backend.admit(plan.queue, plan.polling_url, plan.gate)
+    # Enqueued on commit: the limits are checked now, and the job holds its visitor's
+    # slot from now on (until the commit enqueues it, or for RESERVED_SLOT seconds).
     job = plan.make_job()
+    if plan.gate is not None:
+        plan.backend.reserve(plan.queue, plan.polling_url, plan.gate, job.id)
 
     def enqueue_on_commit() -> None:
         pending.discard(job.id)

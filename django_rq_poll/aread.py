@@ -115,7 +115,9 @@ class Reader:
             index = await self.client.lpos(backend.queue.key, task_id)
             count = backend.remembered_worker_count()
             if count is None:
-                count = backend.remember_worker_count(await self.client.scard(backend.workers_key))
+                # SMEMBERS, as rq's Worker.count: the ACL set the docs give covers it
+                members = await self.client.smembers(backend.workers_key)
+                count = backend.remember_worker_count(len(members))
         return (index + 1 if isinstance(index, int) else None), count
 
     async def _run_lookup(

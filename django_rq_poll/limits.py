@@ -20,6 +20,11 @@ from .conf import conf
 UNBOUNDED_SLOT = 24 * 60 * 60
 # rq keeps a running job's heartbeat for its monitoring interval (30 s) plus 60 s.
 HEARTBEAT_GRACE = 90
+# How long a job begun inside a database transaction (enqueued on commit) holds its
+# visitor's slot before the commit: a rolled-back transaction's slot lapses then.
+RESERVED_SLOT = 60
+# Marks a visitor's entry as held for a job not enqueued yet (job ids never hold it).
+RESERVATION = "~"
 
 
 class Limits(NamedTuple):
@@ -37,6 +42,11 @@ def for_visitor(visitor: str | None) -> Limits | None:
     if not isinstance(visitor, str):
         raise TypeError(f"visitor must be a string, not {type(visitor).__name__}.")
     return Limits(visitor, conf.MAX_ACTIVE_JOBS, conf.MAX_QUEUE_LENGTH)
+
+
+def reserved(job_id: str) -> str:
+    """The visitor's entry holding a slot for ``job_id`` until its transaction commits."""
+    return RESERVATION + job_id
 
 
 def check_url(polling_url: str | None) -> None:

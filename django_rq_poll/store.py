@@ -531,11 +531,34 @@ class Backend:
                 self._write(pipe, queue, job, key, gate, None)
                 pipe.execute()
 
-    def admit(self, queue: Queue, polling_url: str | None, gate: limits.Limits) -> None:
-        """Check the limits outside a transaction (a job that will be enqueued on commit)."""
+    def reserve(
+        self, queue: Queue, polling_url: str | None, gate: limits.Limits, job_id: str
+    ) -> None:
+        """Check the limits and hold the visitor's slot for a job that will be enqueued
+        when the caller's database transaction commits: counted at once, so racing
+        requests in transactions of their own cannot pass the cap together.
+
+        The slot counts for ``limits.RESERVED_SLOT`` seconds, or until the commit's enqueue
+        replaces it with the job's own entry; a rolled-back transaction's slot lapses.
+        """
         key = keys.url_key(polling_url) if polling_url is not None else ""
-        with self.errors():
-            self._admission(self.connection, key, queue, gate).check(gate, queue.name)
+        visitor = keys.visitor_key(gate.visitor)
+        with self.errors(), self.connection.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(visitor)  # type: ignore[no-untyped-call]
+                    seen = self._admission(pipe, key, queue, gate)
+                    seen.check(gate, queue.name)
+                    pipe.multi()
+                    if seen.stale:
+                        pipe.zrem(visitor, *seen.stale)
+                    deadline = seen.now + limits.RESERVED_SLOT
+                    pipe.zadd(visitor, {limits.reserved(job_id): deadline})
+                    pipe.expireat(visitor, max(deadline, seen.latest_deadline))
+                    pipe.execute()
+                    return
+                except WatchError:
+                    continue
 
     def start(
         self,
@@ -615,6 +638,8 @@ class Backend:
         now = seen.now if seen is not None else int(time.time())
         deadline = now + (lifetime or limits.UNBOUNDED_SLOT)
         pipe.zadd(visitor, {job.id: deadline})
+        if seen is None:  # enqueued on commit: the job's entry replaces its reservation
+            pipe.zrem(visitor, limits.reserved(job.id))
         latest = max(deadline, seen.latest_deadline if seen is not None else 0)
         pipe.expireat(visitor, latest)
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
 
 import django_rq_poll as poll
-from django_rq_poll import keys, store
+from django_rq_poll import keys, limits, store
 from tests import tasks
 from tests.redis_server import written
 from tests.views import FailView
@@ -257,6 +257,68 @@ class TestApi:
         assert len(active_jobs(redis_db, "v")) == 1
         with pytest.raises(poll.TooManyJobs), transaction.atomic():
             poll.begin_process(tasks.add, (1, 2), polling_url=url + "2", visitor="v")
+
+    def test_jobs_begun_in_one_open_transaction_count_at_once(
+        self, cap, url, redis_db, transactional_db
+    ):
+        from django.db import transaction
+
+        cap(2)
+
+        def three_in_one_transaction() -> None:
+            with transaction.atomic():
+                for n in range(3):  # before the commit: no job is enqueued yet
+                    poll.begin_process(tasks.add, (n, n), polling_url=f"{url}{n}", visitor="v")
+
+        with pytest.raises(poll.TooManyJobs):
+            three_in_one_transaction()
+        assert jobs(redis_db) == []  # rolled back: nothing enqueued
+        with transaction.atomic():
+            task_id = poll.begin_process(tasks.add, (1, 1), polling_url=url, visitor="w")
+            assert active_jobs(redis_db, "w") == [b"~" + task_id.encode()]  # a held slot
+        assert active_jobs(redis_db, "w") == [task_id.encode()]  # the job's own entry
+        assert jobs(redis_db) == [f"rq:job:{task_id}".encode()]
+
+    def test_racing_transactions_never_pass_the_cap(self, cap, url, redis_db):
+        cap(3)
+        backend = store.backend()
+        gate = limits.for_visitor("racer")
+        barrier, answers = threading.Barrier(10), []
+
+        def begin_in_a_transaction(n: int) -> None:  # what each request does before commit
+            barrier.wait()
+            try:
+                backend.reserve(backend.queue, f"{url}{n}", gate, store.new_job_id())
+                answers.append(True)
+            except poll.TooManyJobs as exc:
+                answers.append(exc)
+
+        threads = [threading.Thread(target=begin_in_a_transaction, args=(n,)) for n in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert answers.count(True) == 3
+
+    def test_a_rolled_back_transactions_slot_lapses(
+        self, cap, url, redis_db, transactional_db, monkeypatch
+    ):
+        from django.db import transaction
+
+        cap(1)
+        monkeypatch.setattr(limits, "RESERVED_SLOT", 1)
+
+        def rolled_back() -> None:
+            with transaction.atomic():
+                poll.begin_process(tasks.add, (1, 1), polling_url=url, visitor="v")
+                raise RuntimeError("the view failed: rolled back")
+
+        with pytest.raises(RuntimeError):
+            rolled_back()
+        with pytest.raises(poll.TooManyJobs):
+            poll.begin_process(tasks.add, (2, 2), polling_url=url + "2", visitor="v")
+        time.sleep(1.2)
+        assert poll.begin_process(tasks.add, (2, 2), polling_url=url + "2", visitor="v")
 
 
 class TestLoadShedding:

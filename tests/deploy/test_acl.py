@@ -14,8 +14,9 @@ import uuid
 from io import StringIO
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.management import call_command
-from django.test import Client
+from django.test import AsyncClient, Client
 
 import django_rq_poll as poll
 from django_rq_poll import State, acl, store
@@ -75,6 +76,13 @@ def _flow(site_url, admin_url, killable_worker, use_redis, admin):
     wait_until(lambda: browser.get("/sum/?x=2&y=3").status_code == 200, timeout=30)
     status = browser.get(f"/rq-poll/status/{first.task_id}/")
     assert status.status_code == 200 and status.json()["state"] == "complete"
+    # an async page: the native start, the queue place, the lookup (redis.asyncio)
+    assert async_to_sync(AsyncClient().get)("/async/").status_code == 202
+    wait_until(lambda: async_to_sync(AsyncClient().get)("/async/").status_code == 200, timeout=30)
+    native = async_to_sync(poll.acheck_status_or_begin)(
+        tasks.add, (4, 4), polling_url=f"/acl/{uuid.uuid4().hex}", visitor="v"
+    )
+    assert native.started
     # the operators' command
     for args in (("list",), ("show", done_url), ("cleanup",), ("forget", done_url)):
         call_command("rqpoll", *args, "--json", stdout=StringIO())
