@@ -176,17 +176,25 @@ def limited(
     request: HttpRequest, exc: TooManyJobs | QueueFull, templates: Templates
 ) -> HttpResponseBase:
     """429 (this visitor has enough jobs running) or 503 (the queue is full), with
-    Retry-After; the page reloads itself then. Nothing was started."""
+    Retry-After; the page reloads itself then. Nothing was started.
+
+    An htmx request gets its fragment with 200 (and Retry-After), as in an outage: htmx
+    swaps no error response, so a 429 would leave the old content and never ask again.
+    """
     too_many = isinstance(exc, TooManyJobs)
-    logger.info("Polling page %s answered %s: %s", request.path, 429 if too_many else 503, exc)
+    status = 429 if too_many else 503
+    logger.info("Polling page %s answered %s: %s", request.path, status, exc)
     context = {
         "retry_after": conf.RETRY_AFTER,
         "page_url": own_url(request),
         "too_many": too_many,
         "limit": exc.limit,
     }
-    template = templates.htmx_limited if is_htmx(request) else templates.limited
-    response = TemplateResponse(request, template, context, status=429 if too_many else 503)
+    if is_htmx(request):
+        template, status = templates.htmx_limited, 200
+    else:
+        template = templates.limited
+    response = TemplateResponse(request, template, context, status=status)
     response["Retry-After"] = str(conf.RETRY_AFTER)
     return no_store(response)
 

@@ -164,3 +164,23 @@ def test_htmx_2_follows_a_redirect_result_once(site: str, browser: Any, rqworker
     assert requests.count(f"{site}/done/42/") == 1
     assert requests.count(f"{site}/redirect/?rq_poll_deliver=1") == 1
     context.close()
+
+
+def test_htmx_2_shows_the_cap_and_starts_once_a_slot_is_free(
+    site: str, browser: Any, settings: Any
+) -> None:
+    import django_rq_poll as poll
+
+    settings.RQ_POLL = {**settings.RQ_POLL, "MAX_ACTIVE_JOBS": 1}
+    context = browser.new_context()
+    first = context.new_page()
+    first.goto(f"{site}/sum/?x=1")  # the visitor's one slot: queued, no worker
+    page = context.new_page()
+    page.goto(f"{site}/htmx-host/?target=/sum/%3Fx%3D2")
+    page.get_by_text("You already have 1 piece of work running.").wait_for(timeout=30_000)
+    assert page.locator("h1").inner_text() == "htmx host"  # swapped in place
+    assert poll.get_taskid_from_url("/sum/?x=2") is None  # nothing started
+    assert poll.cancel_process("/sum/?x=1")  # the slot is free again
+    page.get_by_text(WAITING).wait_for(timeout=30_000)  # asked again, and started
+    assert poll.get_taskid_from_url("/sum/?x=2") is not None
+    context.close()
