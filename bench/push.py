@@ -3,7 +3,8 @@
 - Latency from a job's end (rq's ``ended_at``) to its result on screen in Chromium
   (``domContentLoadedEventEnd`` of the result page), p50 and p99, and the requests each
   waiting browser sends per minute: one uvicorn process offering push, one not (pages
-  poll as under WSGI), the same workers, pages released at random moments.
+  poll as under WSGI), the same workers, pages released at random moments; then one
+  page per mode held a whole minute, its requests counted.
 - N concurrent streams on one uvicorn process: resident memory, CPU while idle, Redis
   connections, and the time for all of them to see one job's end.
 - The async twins (a lookup, a start): native ``redis.asyncio`` against a thread of the
@@ -182,6 +183,40 @@ def browser_figures(
             ),
             "mean_wait_s": round(statistics.mean(r["waited_s"] for r in rows), 1),
         }
+    return figures
+
+
+def minute_figures(ports: dict[str, int], conn: Any, *, seconds: float) -> dict[str, Any]:
+    """Requests one browser sends while its page waits ``seconds`` (a minute by default),
+    per mode: the issue's "requests per waiting browser per minute", counted directly."""
+    from playwright.sync_api import sync_playwright
+
+    from . import views
+
+    figures: dict[str, Any] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        pages = []
+        for n, (mode, port) in enumerate(ports.items(), start=2 * 10**7):
+            context = browser.new_context()
+            page = context.new_page()
+            seen: list[str] = []
+            page.on("request", lambda r, seen=seen: seen.append(r.url))
+            page.goto(f"http://127.0.0.1:{port}/held/{n}/")
+            pages.append((mode, n, context, page, seen))
+        time.sleep(seconds)
+        for mode, n, context, page, seen in pages:
+            waiting = [u for u in seen if "/rq-poll/" in u]
+            figures[mode] = {"seconds": seconds, "requests_while_waiting": len(waiting)}
+            conn.set(views.RELEASE_KEY.format(n=n), 1)
+            page.wait_for_function(
+                "() => !document.querySelector('[data-rq-poll]')", polling=50, timeout=90_000
+            )
+            context.close()
+        browser.close()
     return figures
 
 
@@ -409,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=2000, help="calls per async twin figure")
     parser.add_argument("--view-requests", type=int, default=2000, help="per view figure")
     parser.add_argument("--view-clients", type=int, default=8)
+    parser.add_argument("--minute", type=float, default=60.0, help="seconds of one long wait")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", default=str(ROOT / "artifacts" / "bench-push.json"))
     options = parser.parse_args(argv)
@@ -441,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
             ports, conn, batches=options.batches, per_mode=options.per_mode, seed=options.seed
         )
         print("browser:", json.dumps(results["browser"]), flush=True)
+        results["minute"] = minute_figures(ports, conn, seconds=options.minute)
+        print("one long wait:", json.dumps(results["minute"]), flush=True)
         results["streams"] = stream_figures(
             ports["push"], servers["push"], conn, streams=options.streams, idle=options.idle
         )
