@@ -28,9 +28,12 @@ from .exceptions import RedisUnavailable
 
 logger = logging.getLogger("django_rq_poll")
 
-# After an "end" announcement rq still has to store the status and the result: look
-# again after these pauses (seconds) until the lookup says the job is done.
-END_FOLLOW_UP = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+# After an "end" announcement rq still has to store the status and the result (its
+# callbacks run first, then one WATCH/MULTI round trip): look again after these pauses
+# (seconds) until the lookup says the job is done. Small steps first: that write takes
+# a few milliseconds, and each look is one script call on the hub's connection.
+END_FOLLOW_UP: tuple[float, ...] = (0.002, 0.002, 0.002, 0.003, 0.003, 0.005, 0.005)
+END_FOLLOW_UP += (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 # How long a new topic waits for Redis to confirm its subscription before its first
 # lookup (after which no announcement can be missed); longer only while Redis is slow.
 SUBSCRIBE_WAIT = 2.0
