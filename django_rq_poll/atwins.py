@@ -2,9 +2,10 @@
 
 Each answers what its synchronous function in :mod:`django_rq_poll.api` answers (same
 checks, same lookup script, same decoding, the same start transaction with the same
-commands; ``tests/test_atwins.py`` compares them). Two cases go to the synchronous
-function in a thread, as they must: a queue with ``is_async=False`` (rq runs the job
-while enqueuing it) and a start inside a transaction whose commit django-rq waits for.
+commands; ``tests/test_atwins.py`` and ``tests/test_awrite.py`` compare them). A start
+on a queue with ``is_async=False`` goes to the synchronous function in a thread, as it
+must: rq runs the job while enqueuing it (so would a start that found itself inside a
+transaction whose commit django-rq waits for, which async code does not open).
 ``aforget_process`` and ``acancel_process`` always do: rq's ``Job.delete`` and its stop
 command read as they write, through its synchronous API.
 """
