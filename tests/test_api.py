@@ -10,7 +10,7 @@ from django.db import transaction
 from rq.job import Job
 
 import django_rq_poll as poll
-from django_rq_poll import State, keys, store
+from django_rq_poll import State, api, keys, store
 from django_rq_poll.conf import conf
 from tests import tasks
 from tests.redis_server import written
@@ -578,7 +578,7 @@ class TestMutationSurvivors:
         while poll.get_process_status(url) is not State.FAILED:
             assert time.monotonic() < deadline, "the worker never stopped the job"
             time.sleep(0.05)
-        assert Job.fetch(task_id, connection=redis_db).get_status() == "stopped"
+        assert redis_db.hget(Job.key_for(task_id), "status") == b"stopped"
         assert poll.cancel_process(url) is False  # already stopped: nothing to do
 
 
@@ -607,14 +607,6 @@ class TestStatusTextPromises:
         poll.check_status_or_begin(tasks.add, (1,), {"y": 4}, polling_url=url)
         run_jobs()
         assert poll.get_process_result(url) == 5
-
-    def test_the_url_decides_which_job_answers(self, url, run_jobs):
-        """With a URL and the id of another job, the text speaks of the URL's job."""
-        other = poll.begin_process(tasks.add, (5, 5), polling_url=url + "other")
-        run_jobs()
-        mine = poll.begin_process(tasks.add, (1, 2), polling_url=url)
-        text = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url, task_id=other)
-        assert (text.task_id, text.state, text.started) == (mine, State.PENDING, False)
 
     def test_without_cache_results_every_call_starts_a_job(self, url, redis_db):
         first = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url, cache_results=False)
@@ -686,6 +678,116 @@ class TestStatusTextPromises:
         assert poll.forget_process(url) is False
         assert racer == [True]
         assert poll.get_process_status(url) is None
+
+
+class TestOptionsAndLookups:
+    """Found by the second mutation run (api.py): what the arguments, job options and
+    lookups promise beyond the first run's known gaps."""
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda: poll.begin_process(tasks.add, (1, 2), polling_url=b"/x"),
+            lambda: poll.check_status_or_begin(tasks.add, (1, 2), polling_url=b"/x"),
+            lambda: poll.get_process_status(polling_url=b"/x"),
+        ],
+        ids=["begin_process", "check_status_or_begin", "get_process_status"],
+    )
+    def test_a_polling_url_that_is_not_a_string_is_refused(self, call, redis_db):
+        with pytest.raises(TypeError, match=r"^polling_url must be a string, not bytes\.$"):
+            call()
+        assert written(redis_db) == []
+
+    def test_bad_arguments_name_their_type(self, url):
+        with pytest.raises(TypeError, match=r"^task_args must be a tuple or list, not str\.$"):
+            poll.begin_process(tasks.add, "12", polling_url=url)
+        with pytest.raises(TypeError, match=r"^task_kwargs must be a dict, not list\.$"):
+            poll.begin_process(tasks.add, (1,), [2], polling_url=url)
+
+    def test_unknown_options_are_named_with_the_known_ones(self, url, redis_db):
+        known = ", ".join(sorted(api.JOB_OPTIONS))
+        with pytest.raises(TypeError) as info:
+            poll.begin_process(tasks.add, (1, 2), polling_url=url, colour="red", size=3)
+        assert str(info.value) == f"Unknown job option(s) colour, size; known: queue, {known}."
+        with pytest.raises(TypeError, match=r"^queue= takes the name of a queue in RQ_QUEUES\.$"):
+            poll.begin_process(tasks.add, (1, 2), polling_url=url, queue=3)
+        assert written(redis_db) == []
+
+    def test_a_url_over_the_length_limit_is_refused(self, redis_db, settings):
+        settings.RQ_POLL = {**settings.RQ_POLL, "MAX_URL_LENGTH": 20}
+        with pytest.raises(ValueError, match="MAX_URL_LENGTH"):
+            poll.begin_process(tasks.add, (1, 2), polling_url="/" + "a" * 30)
+        assert written(redis_db) == []
+
+    def test_failure_ttl_and_ttl_reach_the_job(self, url, redis_db, run_jobs):
+        own = poll.begin_process(tasks.fail, polling_url=url + "own", failure_ttl=77)
+        default = poll.begin_process(tasks.fail, polling_url=url + "default")
+        queued = poll.begin_process(tasks.add, (1, 2), polling_url=url, ttl=50)
+        assert 0 < redis_db.ttl(Job.key_for(queued)) <= 50  # the caller's ttl, not QUEUED_TTL
+        run_jobs()
+        assert 0 < redis_db.ttl(Job.key_for(own)) <= 77
+        assert conf.FAILURE_TTL - 10 < redis_db.ttl(Job.key_for(default)) <= conf.FAILURE_TTL
+
+    def test_result_ttl_defaults_to_django_rqs(self, url, redis_db, run_jobs, settings):
+        settings.RQ = {"DEFAULT_RESULT_TTL": 321}
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        run_jobs()
+        assert 300 < redis_db.ttl(Job.key_for(task_id)) <= 321
+        assert 300 < redis_db.ttl(keys.url_key(url)) <= 321
+
+    @pytest.mark.django_db(transaction=True)
+    def test_auto_commit_mode_enqueues_at_once(self, url, redis_db, settings):
+        settings.RQ = {"COMMIT_MODE": "auto"}
+        with transaction.atomic():
+            poll.begin_process(tasks.add, (1, 2), polling_url=url)
+            assert job_count(redis_db) == 1
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_job_begun_in_a_transaction(self, url, redis_db, run_jobs):
+        """Seen as queued by the thread that began it, by URL and by id; enqueued on
+        commit, and from then on read from Redis like any job."""
+        with transaction.atomic():
+            task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+            found = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+            other = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url + "other")
+            assert job_count(redis_db) == 0  # nothing before the commit
+            assert (found.task_id, found.started) == (task_id, False)
+            assert other.started and other.state is State.PENDING
+            assert poll.get_process_status(task_id=task_id) is State.PENDING
+            snap = poll.get_process_snapshot(url)
+            assert (snap.task_id, snap.rq_status, snap.abandoned) == (task_id, "queued", False)
+        assert job_count(redis_db) == 2
+        run_jobs()
+        assert poll.get_process_status(url) is State.COMPLETE
+        assert poll.get_process_result(task_id=task_id) == 3
+
+    def test_the_task_id_wins_over_the_url(self, url, run_jobs):
+        """reference.rst: where a function takes both, the task id wins."""
+        poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        run_jobs()
+        queued = poll.begin_process(tasks.add, (3, 4), polling_url=url + "queued")
+        assert poll.get_process_status(url, queued) is State.PENDING
+        assert poll.process_is_pending(url, queued)
+        assert not poll.process_is_complete(url, queued)
+        assert poll.get_process_result(url, queued) is None
+
+    def test_start_unless_active(self, url, run_jobs, settings):
+        with pytest.raises(ValueError, match=r"^start_unless_active\(\) needs a polling_url\.$"):
+            api.start_unless_active(tasks.add, (1, 2))
+        started = api.start_unless_active(tasks.add, (1,), {"y": 4}, url)
+        assert started.started
+        run_jobs()
+        assert poll.get_process_result(url) == 5
+        settings.RQ_POLL = {**settings.RQ_POLL, "MAX_ACTIVE_JOBS": 1}
+        api.start_unless_active(tasks.add, (1, 2), polling_url=url + "1", visitor="v")
+        with pytest.raises(poll.TooManyJobs):
+            api.start_unless_active(tasks.add, (1, 2), polling_url=url + "2", visitor="v")
+
+    def test_cancel_gives_the_mapping_the_jobs_lifetime(self, url, redis_db):
+        poll.begin_process(tasks.add, (1, 2), polling_url=url, failure_ttl=60)
+        assert redis_db.ttl(keys.url_key(url)) > 60  # a queued job's bound
+        assert poll.cancel_process(url)
+        assert 0 < redis_db.ttl(keys.url_key(url)) <= 60
 
 
 def remember_job(job, connection, result, *args, **kwargs):
