@@ -10,13 +10,14 @@ from django.db import transaction
 from rq.job import Job
 
 import django_rq_poll as poll
-from django_rq_poll import State, keys, store
+from django_rq_poll import State, api, keys, store
 from django_rq_poll.conf import conf
 from tests import tasks
 from tests.redis_server import written
 
 BEGUN = "This process has begun and will be running in the background."
 RUNNING = "This process is currently running in the background."
+COMPLETE = "This process is complete."
 
 
 def job_count(redis_db, queue: str = "default") -> int:
@@ -532,6 +533,14 @@ class TestMutationSurvivors:
         assert (snap.state, snap.return_value, snap.meta["mine"]) == (State.COMPLETE, None, 1)
         assert poll.get_process_snapshot(url, result=True).return_value == 4
 
+    def test_a_status_newer_rq_adds_reads_running(self, url, redis_db):
+        """State.RUNNING's promise: a status this rq does not know reads as running."""
+        task_id = poll.begin_process(tasks.add, (1, 1), polling_url=url)
+        redis_db.hset(Job.key_for(task_id), "status", "some-future-status")
+        assert poll.get_process_status(url) is State.RUNNING
+        assert poll.process_is_running(task_id=task_id)
+        assert not poll.check_status_or_begin(tasks.add, (1, 1), polling_url=url).started
+
     def test_url_from_taskid_is_only_ever_a_string(self, url, redis_db):
         task_id = poll.begin_process(tasks.add, (1, 1), polling_url=url)
         assert poll.get_url_from_taskid(task_id) == url
@@ -569,8 +578,292 @@ class TestMutationSurvivors:
         while poll.get_process_status(url) is not State.FAILED:
             assert time.monotonic() < deadline, "the worker never stopped the job"
             time.sleep(0.05)
-        assert Job.fetch(task_id, connection=redis_db).get_status() == "stopped"
+        assert redis_db.hget(Job.key_for(task_id), "status") == b"stopped"
         assert poll.cancel_process(url) is False  # already stopped: nothing to do
+
+
+class TestStatusTextPromises:
+    """What a StatusText says (its text, task_id, state, started) and what forget_process
+    and cancel_process do with URLs and ids: the known gaps of the first mutation run."""
+
+    def test_started_found_queued_and_found_complete(self, url, redis_db, run_jobs):
+        started = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        assert (started, started.started, started.state) == (BEGUN, True, State.PENDING)
+        assert started.task_id == poll.get_taskid_from_url(url)
+        queued = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        assert (queued, queued.started, queued.state) == (RUNNING, False, State.PENDING)
+        assert queued.task_id == started.task_id
+        run_jobs()
+        done = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        assert (done, done.started, done.state) == (COMPLETE, False, State.COMPLETE)
+        assert done.task_id == started.task_id
+        assert job_count(redis_db) == 0  # the result is served, nothing runs again
+
+    def test_started_by_id_alone_is_pending(self, redis_db):
+        started = poll.check_status_or_begin(tasks.add, (1, 2), task_id="never-seen")
+        assert (started, started.started, started.state) == (BEGUN, True, State.PENDING)
+
+    def test_task_kwargs_reach_the_job(self, url, run_jobs):
+        poll.check_status_or_begin(tasks.add, (1,), {"y": 4}, polling_url=url)
+        run_jobs()
+        assert poll.get_process_result(url) == 5
+
+    def test_without_cache_results_every_call_starts_a_job(self, url, redis_db):
+        first = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url, cache_results=False)
+        again = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url, cache_results=False)
+        assert first.started and again.started and first.task_id != again.task_id
+        assert first.state is again.state is State.PENDING
+        assert not redis_db.exists(keys.url_key(url))  # the jobs stay out of the URL
+        assert job_count(redis_db) == 2
+
+    def test_check_status_or_begin_on_a_sync_queue(self, url, redis_db):
+        counter = f"runs-{url}"
+        first = poll.check_status_or_begin(
+            tasks.counted_add, (counter, 2, 5), polling_url=url, queue="sync"
+        )
+        assert first.started and first == BEGUN
+        assert poll.get_process_result(url) == 7
+        assert poll.get_taskid_from_url(url) == first.task_id
+        assert redis_db.ttl(keys.url_key(url)) > 0  # no mapping without expiry
+        again = poll.check_status_or_begin(
+            tasks.counted_add, (counter, 2, 5), polling_url=url, queue="sync"
+        )
+        assert (again.task_id, again.state, again.started) == (
+            first.task_id,
+            State.COMPLETE,
+            False,
+        )
+        assert int(redis_db.get(counter)) == 1
+
+    def test_forget_a_url_whose_job_vanished(self, url, redis_db):
+        """The mapping of an evicted or deleted job is forgotten by its URL."""
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        redis_db.delete(Job.key_for(task_id))
+        assert poll.forget_process(url) is True
+        assert not redis_db.exists(keys.url_key(url))
+
+    def test_forget_an_id_no_job_has(self, redis_db):
+        assert poll.forget_process(task_id="no-such-job") is False
+
+    def test_a_url_in_meta_that_is_not_a_string(self, url, redis_db, run_jobs):
+        """Meta written by someone else: forget and cancel by id still answer."""
+        connection = store.backend().connection
+        finished = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        run_jobs()
+        queued = poll.begin_process(tasks.add, (1, 2), polling_url=url + "queued")
+        for task_id in (queued, finished):
+            job = Job.fetch(task_id, connection=connection)
+            job.meta[store.META_URL] = 42
+            job.save_meta()
+        assert poll.cancel_process(task_id=queued) is True
+        assert poll.get_process_status(task_id=queued) is State.CANCELED
+        assert poll.forget_process(task_id=finished) is True
+        assert poll.get_process_status(task_id=finished) is None
+
+    def test_forget_that_loses_a_race_to_another_forget(self, url, run_jobs, monkeypatch):
+        """A racer deletes the finished job between this call's read and its delete: no
+        error, and only the racer answers that it forgot (the changelog's promise)."""
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        run_jobs()
+        fetch = store.Backend.fetch_job
+        racer: list[bool] = []
+
+        def fetch_then_race(self, wanted):
+            job = fetch(self, wanted)
+            monkeypatch.setattr(store.Backend, "fetch_job", fetch)
+            racer.append(poll.forget_process(task_id=task_id))
+            return job
+
+        monkeypatch.setattr(store.Backend, "fetch_job", fetch_then_race)
+        assert poll.forget_process(url) is False
+        assert racer == [True]
+        assert poll.get_process_status(url) is None
+
+
+class TestOptionsAndLookups:
+    """Found by the second mutation run (api.py): what the arguments, job options and
+    lookups promise beyond the first run's known gaps."""
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda: poll.begin_process(tasks.add, (1, 2), polling_url=b"/x"),
+            lambda: poll.check_status_or_begin(tasks.add, (1, 2), polling_url=b"/x"),
+            lambda: poll.get_process_status(polling_url=b"/x"),
+        ],
+        ids=["begin_process", "check_status_or_begin", "get_process_status"],
+    )
+    def test_a_polling_url_that_is_not_a_string_is_refused(self, call, redis_db):
+        with pytest.raises(TypeError, match=r"^polling_url must be a string, not bytes\.$"):
+            call()
+        assert written(redis_db) == []
+
+    def test_bad_arguments_name_their_type(self, url):
+        with pytest.raises(TypeError, match=r"^task_args must be a tuple or list, not str\.$"):
+            poll.begin_process(tasks.add, "12", polling_url=url)
+        with pytest.raises(TypeError, match=r"^task_kwargs must be a dict, not list\.$"):
+            poll.begin_process(tasks.add, (1,), [2], polling_url=url)
+
+    def test_unknown_options_are_named_with_the_known_ones(self, url, redis_db):
+        known = ", ".join(sorted(api.JOB_OPTIONS))
+        with pytest.raises(TypeError) as info:
+            poll.begin_process(tasks.add, (1, 2), polling_url=url, colour="red", size=3)
+        assert str(info.value) == f"Unknown job option(s) colour, size; known: queue, {known}."
+        with pytest.raises(TypeError, match=r"^queue= takes the name of a queue in RQ_QUEUES\.$"):
+            poll.begin_process(tasks.add, (1, 2), polling_url=url, queue=3)
+        assert written(redis_db) == []
+
+    def test_a_url_over_the_length_limit_is_refused(self, redis_db, settings):
+        settings.RQ_POLL = {**settings.RQ_POLL, "MAX_URL_LENGTH": 20}
+        with pytest.raises(ValueError, match="MAX_URL_LENGTH"):
+            poll.begin_process(tasks.add, (1, 2), polling_url="/" + "a" * 30)
+        assert written(redis_db) == []
+
+    def test_failure_ttl_and_ttl_reach_the_job(self, url, redis_db, run_jobs):
+        own = poll.begin_process(tasks.fail, polling_url=url + "own", failure_ttl=77)
+        default = poll.begin_process(tasks.fail, polling_url=url + "default")
+        queued = poll.begin_process(tasks.add, (1, 2), polling_url=url, ttl=50)
+        assert 0 < redis_db.ttl(Job.key_for(queued)) <= 50  # the caller's ttl, not QUEUED_TTL
+        run_jobs()
+        assert 0 < redis_db.ttl(Job.key_for(own)) <= 77
+        assert conf.FAILURE_TTL - 10 < redis_db.ttl(Job.key_for(default)) <= conf.FAILURE_TTL
+
+    def test_result_ttl_defaults_to_django_rqs(self, url, redis_db, run_jobs, settings):
+        settings.RQ = {"DEFAULT_RESULT_TTL": 321}
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        run_jobs()
+        assert 300 < redis_db.ttl(Job.key_for(task_id)) <= 321
+        assert 300 < redis_db.ttl(keys.url_key(url)) <= 321
+
+    @pytest.mark.django_db(transaction=True)
+    def test_auto_commit_mode_enqueues_at_once(self, url, redis_db, settings):
+        settings.RQ = {"COMMIT_MODE": "auto"}
+        with transaction.atomic():
+            poll.begin_process(tasks.add, (1, 2), polling_url=url)
+            assert job_count(redis_db) == 1
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_job_begun_in_a_transaction(self, url, redis_db, run_jobs):
+        """Seen as queued by the thread that began it, by URL and by id; enqueued on
+        commit, and from then on read from Redis like any job."""
+        with transaction.atomic():
+            task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+            found = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+            other = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url + "other")
+            assert job_count(redis_db) == 0  # nothing before the commit
+            assert (found.task_id, found.started) == (task_id, False)
+            assert other.started and other.state is State.PENDING
+            assert poll.get_process_status(task_id=task_id) is State.PENDING
+            snap = poll.get_process_snapshot(url)
+            assert (snap.task_id, snap.rq_status, snap.abandoned) == (task_id, "queued", False)
+        assert job_count(redis_db) == 2
+        run_jobs()
+        assert poll.get_process_status(url) is State.COMPLETE
+        assert poll.get_process_result(task_id=task_id) == 3
+
+    def test_the_task_id_wins_over_the_url(self, url, run_jobs):
+        """reference.rst: where a function takes both, the task id wins."""
+        poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        run_jobs()
+        queued = poll.begin_process(tasks.add, (3, 4), polling_url=url + "queued")
+        assert poll.get_process_status(url, queued) is State.PENDING
+        assert poll.process_is_pending(url, queued)
+        assert not poll.process_is_complete(url, queued)
+        assert poll.get_process_result(url, queued) is None
+
+    def test_start_unless_active(self, url, run_jobs, settings):
+        with pytest.raises(ValueError, match=r"^start_unless_active\(\) needs a polling_url\.$"):
+            api.start_unless_active(tasks.add, (1, 2))
+        started = api.start_unless_active(tasks.add, (1,), {"y": 4}, url)
+        assert started.started
+        run_jobs()
+        assert poll.get_process_result(url) == 5
+        settings.RQ_POLL = {**settings.RQ_POLL, "MAX_ACTIVE_JOBS": 1}
+        api.start_unless_active(tasks.add, (1, 2), polling_url=url + "1", visitor="v")
+        with pytest.raises(poll.TooManyJobs):
+            api.start_unless_active(tasks.add, (1, 2), polling_url=url + "2", visitor="v")
+
+    def test_cancel_gives_the_mapping_the_jobs_lifetime(self, url, redis_db):
+        poll.begin_process(tasks.add, (1, 2), polling_url=url, failure_ttl=60)
+        assert redis_db.ttl(keys.url_key(url)) > 60  # a queued job's bound
+        assert poll.cancel_process(url)
+        assert 0 < redis_db.ttl(keys.url_key(url)) <= 60
+
+
+def remember_job(job, connection, result, *args, **kwargs):
+    connection.set("callback-saw", f"{job.id}:{result}")
+
+
+def remember_failure(job, connection, exc_type, exc_value, traceback):
+    connection.set("failure-saw", f"{job.id}:{exc_type.__name__}:{exc_value}")
+
+
+def slow_success(job, connection, result):
+    time.sleep(3)
+    connection.set("slow-callback-finished", 1)
+
+
+class TestJobEndCallbacks:
+    """What callbacks.py promises: the caller's own callbacks run as rq would run them
+    (same arguments, same timeout), the end is announced, a result over the limit fails."""
+
+    def test_their_success_callback_gets_the_job_and_result(self, url, redis_db, run_jobs):
+        task_id = poll.begin_process(
+            tasks.add, (2, 3), polling_url=url, on_success="tests.test_api.remember_job"
+        )
+        run_jobs()
+        assert redis_db.get("callback-saw") == f"{task_id}:5".encode()
+
+    def test_their_failure_callback_gets_the_job_and_the_error(self, url, redis_db, run_jobs):
+        task_id = poll.begin_process(
+            tasks.fail, ("kaput",), polling_url=url, on_failure="tests.test_api.remember_failure"
+        )
+        run_jobs()
+        assert redis_db.get("failure-saw") == f"{task_id}:RuntimeError:kaput".encode()
+        assert poll.process_has_failed(url)
+        assert redis_db.ttl(keys.url_key(url)) > 0
+
+    def test_their_callback_keeps_its_timeout(self, url, redis_db, run_jobs):
+        """rq stops a callback at its own timeout; wrapped, it still is (rq's default
+        callback timeout is 60 s)."""
+        from rq import Callback
+
+        poll.begin_process(
+            tasks.add,
+            (2, 3),
+            polling_url=url,
+            on_success=Callback("tests.test_api.slow_success", timeout=1),
+        )
+        run_jobs()
+        assert redis_db.get("slow-callback-finished") is None
+        assert poll.process_has_failed(url)
+
+    def test_the_end_is_announced_on_the_jobs_channel(self, url, redis_db, run_jobs):
+        task_id = poll.begin_process(tasks.add, (2, 3), polling_url=url)
+        pubsub = redis_db.pubsub()
+        pubsub.subscribe(keys.events_channel(task_id))
+        assert pubsub.get_message(timeout=5)["type"] == "subscribe"
+        run_jobs()
+        seen = []
+        while (message := pubsub.get_message(timeout=1)) is not None:
+            seen.append(message["data"])
+        pubsub.close()
+        assert seen == [b"end"]
+
+    def test_a_result_of_exactly_the_limit_is_kept(self, url, run_jobs, settings):
+        value = "x" * 500
+        size = len(store.backend().serializer.dumps(value))
+        settings.RQ_POLL = {**settings.RQ_POLL, "MAX_RESULT_BYTES": size}
+        poll.begin_process(tasks.echo, (value,), polling_url=url)
+        run_jobs()
+        assert poll.get_process_result(url) == value
+        settings.RQ_POLL = {**settings.RQ_POLL, "MAX_RESULT_BYTES": size - 1}
+        poll.begin_process(tasks.echo, (value,), polling_url=url + "over")
+        run_jobs()
+        with pytest.raises(poll.ProcessFailed) as info:
+            poll.get_process_result(url + "over")
+        assert f"returned a str of {size:,} bytes" in info.value.error
+        assert f"({size - 1:,})" in info.value.error
 
 
 def test_simultaneous_forgets_of_one_finished_job_never_raise(url, run_jobs):

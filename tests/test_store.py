@@ -199,3 +199,16 @@ def test_a_connection_lost_while_watching_is_an_outage_not_a_refusal():
     assert not isinstance(lost, RedisRefused)
     # A plain WatchError that reaches the sorter is still no outage.
     assert isinstance(store.failure(WatchError("Watched variable changed."), "here"), RedisRefused)
+
+
+def test_keys_follow_a_prefix_changed_at_run_time(url, redis_db, settings):
+    """RQ_POLL['PREFIX'] changed by override_settings (a project's tests) takes effect."""
+    digest = keys.url_digest(url)
+    settings.RQ_POLL = {**settings.RQ_POLL, "PREFIX": "elsewhere"}
+    task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    assert redis_db.get(f"elsewhere:url:{digest}") == task_id.encode()
+    assert keys.url_key_bytes(url) == f"elsewhere:url:{digest}".encode()
+    assert poll.get_taskid_from_url(url) == task_id
+    settings.RQ_POLL = {**settings.RQ_POLL, "PREFIX": "rq_poll"}
+    assert keys.url_key_bytes(url) == f"rq_poll:url:{digest}".encode()
+    assert poll.get_taskid_from_url(url) is None
