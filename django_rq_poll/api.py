@@ -275,10 +275,11 @@ def check_status_or_begin(
 
 
 def _check_or_begin(plan: _Plan, task_id: str | None) -> StatusText:
+    # The job named by the task id when one is given (the id wins, as everywhere),
+    # else the URL's; a job started is mapped to the URL either way.
     found = None
-    lookup_id = task_id if plan.polling_url is None else None
-    if plan.polling_url is not None or lookup_id is not None:
-        found = _snapshot(plan.polling_url, lookup_id, "check_status_or_begin")
+    if plan.polling_url is not None or task_id is not None:
+        found = _snapshot(plan.polling_url, task_id, "check_status_or_begin")
     if found is not None and store.keeps(found):
         return found_status(found)
     return _begin_unless_active(plan)

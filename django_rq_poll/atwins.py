@@ -214,10 +214,9 @@ async def acheck_status_or_begin(
     )
     if _needs_thread(plan):
         return await sync_to_async(api._check_or_begin, thread_sensitive=False)(plan, task_id)
-    found = None
-    lookup_id = task_id if plan.polling_url is None else None
-    if plan.polling_url is not None or lookup_id is not None:
-        found = await _asnapshot(plan.polling_url, lookup_id, "check_status_or_begin")
+    found = None  # by the task id when one is given, else by the URL (as the sync one)
+    if plan.polling_url is not None or task_id is not None:
+        found = await _asnapshot(plan.polling_url, task_id, "check_status_or_begin")
     if found is not None and store.keeps(found):
         return api.found_status(found)
     return await _abegin_unless_active(plan)

@@ -241,7 +241,9 @@ def owner_in(meta: dict[str, Any]) -> str | None:
 def describe(connection: redis.Redis, queue_name: str | None = None) -> str:
     """Where a client connects, for error messages: never its password."""
     kwargs = connection.connection_pool.connection_kwargs
-    location = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+    # redis-py's defaults when the URL names no host or port
+    host, port = kwargs.get("host") or "localhost", kwargs.get("port") or 6379
+    location = kwargs.get("path") or f"{host}:{port}"
     queue = f", queue {queue_name!r}" if queue_name is not None else ""
     return f"{location} (db {kwargs.get('db', 0)}{queue})"
 

@@ -771,6 +771,23 @@ class TestOptionsAndLookups:
         assert not poll.process_is_complete(url, queued)
         assert poll.get_process_result(url, queued) is None
 
+    def test_check_status_or_begin_asks_the_task_id_first(self, url, run_jobs):
+        """The same rule for check_status_or_begin, sync and async: the job named by the
+        id answers; when it is gone or failed, a new one starts, mapped to the URL."""
+        done = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url).task_id
+        run_jobs()
+        queued = poll.begin_process(tasks.add, (3, 4), polling_url=url + "other")
+        by_id = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url, task_id=queued)
+        assert (by_id.task_id, by_id.state, by_id.started) == (queued, State.PENDING, False)
+        native = asyncio.run(
+            poll.acheck_status_or_begin(tasks.add, (1, 2), polling_url=url, task_id=queued)
+        )
+        assert (native.task_id, native.state, native.started) == (queued, State.PENDING, False)
+        assert poll.get_taskid_from_url(url) == done  # the URL's own job is left alone
+        gone = "f" * 32  # an id no job has: the URL's finished job answers the start
+        again = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url, task_id=gone)
+        assert (again.task_id, again.started) == (done, False)
+
     def test_start_unless_active(self, url, run_jobs, settings):
         with pytest.raises(ValueError, match=r"^start_unless_active\(\) needs a polling_url\.$"):
             api.start_unless_active(tasks.add, (1, 2))

@@ -1,0 +1,192 @@
+"""store's small promises, each checked without a server: every redis-py error sorted into
+"not now" (:class:`RedisUnavailable`) or a named refusal (:class:`RedisRefused`) with the
+reason and advice the docs give; where a client connects, never its password; an owner
+read from meta; the limits a start is checked against. (The fault suite provokes the
+same errors from real servers: these pin each branch, as the mutation run asked.)"""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from redis.exceptions import WatchError
+
+from django_rq_poll import limits, store
+from django_rq_poll.exceptions import (
+    QueueFull,
+    RedisPermissionDenied,
+    RedisRefused,
+    RedisUnavailable,
+    TooManyJobs,
+)
+
+WHERE = "127.0.0.1:6379 (db 0, queue 'default')"
+
+
+def sorted_as(exc: redis.RedisError) -> RedisUnavailable:
+    found = store.failure(exc, WHERE)
+    assert found.where == WHERE and WHERE in str(found)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "words"),
+    [
+        (redis.exceptions.OutOfMemoryError("command not allowed"), "OOM", "out of memory"),
+        (redis.exceptions.ReadOnlyError("You can't write"), "READONLY", "read-only replica"),
+        (redis.exceptions.BusyLoadingError("loading"), "LOADING", "loading its dataset"),
+        (redis.exceptions.MasterDownError("link down"), "MASTERDOWN", "lost its master"),
+        (redis.exceptions.TryAgainError("slot"), "TRYAGAIN", "slot being migrated"),
+        (redis.exceptions.ClusterDownError("down"), "CLUSTERDOWN", "cluster that is down"),
+        (redis.ResponseError("BUSY Redis is busy running a script."), "BUSY", "busy running"),
+        (
+            redis.ResponseError("Command # 2 (SET k v) of pipeline caused error: MISCONF x"),
+            "MISCONF",
+            "unable to persist",
+        ),
+        (redis.ResponseError("NOREPLICAS Not enough good replicas"), "NOREPLICAS", "replicas"),
+    ],
+)
+def test_not_now_errors_are_unavailable_with_redis_own_code(error, code, words) -> None:
+    found = sorted_as(error)
+    assert type(found) is RedisUnavailable
+    assert found.reason.startswith(f"{code}: the server is ")
+    assert words in found.reason
+    assert "Try again later; nothing was started or changed." in str(found)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        redis.ConnectionError("Error 111 connecting"),
+        redis.TimeoutError("Timeout reading from socket"),
+        WatchError("ConnectionError: the connection dropped while watching"),
+    ],
+)
+def test_lost_connections_are_unreachable(error) -> None:
+    found = sorted_as(error)
+    assert type(found) is RedisUnavailable and found.reason == ""
+    assert str(found).startswith(f"Redis is unreachable at {WHERE}.")
+
+
+@pytest.mark.parametrize(
+    ("error", "reason", "advice"),
+    [
+        (
+            redis.AuthenticationError("invalid username-password pair"),
+            "authentication failed (invalid username-password pair)",
+            "Check the user name and password in RQ_QUEUES.",
+        ),
+        (
+            redis.ResponseError("WRONGTYPE Operation against a key holding the wrong kind"),
+            "a key holds another kind of value than expected "
+            "(WRONGTYPE Operation against a key holding the wrong kind)",
+            "Another program writes keys under the same names: give django-rq-poll its own "
+            "RQ_POLL['PREFIX'] or its own Redis database.",
+        ),
+        (
+            redis.ResponseError("ERR Error running script (call to f_abc): bad"),
+            "a server-side script failed (ERR Error running script (call to f_abc): bad)",
+            "Check that the server is Redis 6.2 or later with Lua scripting allowed; if it "
+            "is, please report this error.",
+        ),
+        (  # redis-py strips the code; a wording the ACL parser does not know
+            redis.exceptions.NoPermissionError("something a new version words differently"),
+            "the connection's ACL user lacks a permission: "
+            "something a new version words differently",
+            "Grant that user the commands and keys that rq and django-rq-poll use (see the "
+            "deployment docs), or connect as another user in RQ_QUEUES.",
+        ),
+        (
+            redis.ResponseError("ERR unknown command 'FOO'"),
+            "ResponseError: ERR unknown command 'FOO'",
+            "Check the Redis server's log and configuration.",
+        ),
+        (WatchError("Watched variable changed."), None, None),
+        (redis.ResponseError(""), "ResponseError: ResponseError", None),
+    ],
+)
+def test_what_waiting_will_not_fix_is_a_refusal_that_says_what_to_do(error, reason, advice) -> None:
+    found = sorted_as(error)
+    assert type(found) is RedisRefused
+    if reason is not None:
+        assert found.reason == reason
+    if advice is not None:
+        assert found.advice == advice
+    assert str(found) == f"Redis at {WHERE} refused a command: {found.reason}. {found.advice}"
+
+
+def test_a_refused_permission_names_what_was_refused() -> None:
+    error = redis.exceptions.NoPermissionError(
+        "this user has no permissions to run the 'get' command"
+    )
+    found = sorted_as(error)
+    assert type(found) is RedisPermissionDenied
+    assert found.missing == "the command GET"
+    assert isinstance(found, RedisRefused) and isinstance(found, RedisUnavailable)
+
+
+@pytest.mark.parametrize(
+    ("url", "queue", "expected"),
+    [
+        ("redis://127.0.0.1:6390/3", "default", "127.0.0.1:6390 (db 3, queue 'default')"),
+        ("redis://:secret@example.org:7000/0", None, "example.org:7000 (db 0)"),
+        ("redis://u:pw@h/5", "q", "h:6379 (db 5, queue 'q')"),
+        ("unix:///run/redis.sock?db=2", "default", "/run/redis.sock (db 2, queue 'default')"),
+    ],
+)
+def test_where_names_the_server_and_never_the_password(url, queue, expected) -> None:
+    described = store.describe(redis.Redis.from_url(url), queue)
+    assert described == expected
+    assert "secret" not in described and "pw" not in described
+
+
+@pytest.mark.parametrize(
+    ("owner", "expected"),
+    [
+        (None, None),
+        ("42", "42"),
+        (42, "42"),
+        ("x" * 256, "x" * 256),
+        ("x" * 257, store.UNREADABLE_OWNER),
+        (10**64 - 1, str(10**64 - 1)),
+        (10**64, store.UNREADABLE_OWNER),
+        (-(10**64), store.UNREADABLE_OWNER),
+        (True, store.UNREADABLE_OWNER),
+        (["42"], store.UNREADABLE_OWNER),
+        (4.2, store.UNREADABLE_OWNER),
+    ],
+)
+def test_an_owner_is_short_text_or_a_whole_number_else_nobody(owner, expected) -> None:
+    meta = {} if owner is None else {store.META_OWNER: owner}
+    assert store.owner_in(meta) == expected
+
+
+def admission(active: int, queued: int) -> store.Admission:
+    return store.Admission.parse([1, queued, 1_700_000_000, active, 1_700_000_600, b"old"])
+
+
+def test_an_admission_reads_the_scripts_reply() -> None:
+    seen = admission(2, 5)
+    assert seen == store.Admission(True, 5, 1_700_000_000, 2, 1_700_000_600, [b"old"])
+
+
+@pytest.mark.parametrize(
+    ("active", "queued", "max_active", "max_queue", "raised"),
+    [
+        (2, 0, 3, None, None),
+        (3, 0, 3, None, TooManyJobs),
+        (4, 0, 3, None, TooManyJobs),
+        (99, 0, None, None, None),
+        (0, 9, None, 10, None),
+        (0, 10, None, 10, QueueFull),
+        (3, 10, 3, 10, TooManyJobs),  # the visitor's own cap is named first
+    ],
+)
+def test_the_limits_a_start_is_checked_against(active, queued, max_active, max_queue, raised):
+    gate = limits.Limits("v", max_active, max_queue)
+    if raised is None:
+        admission(active, queued).check(gate, "default")
+        return
+    with pytest.raises(raised) as caught:
+        admission(active, queued).check(gate, "default")
+    assert caught.value.limit == (max_active if raised is TooManyJobs else max_queue)
