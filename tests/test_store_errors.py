@@ -115,6 +115,25 @@ def test_what_waiting_will_not_fix_is_a_refusal_that_says_what_to_do(error, reas
     assert str(found) == f"Redis at {WHERE} refused a command: {found.reason}. {found.advice}"
 
 
+def test_a_status_code_redis_py_attaches_counts_and_any_other_is_ignored() -> None:
+    tagged = redis.ResponseError("persistence is failing")
+    tagged.status_code = "MISCONF"  # type: ignore[attr-defined]
+    assert sorted_as(tagged).reason.startswith("MISCONF: ")
+    numbered = redis.ResponseError("BUSY Redis is busy running a script.")
+    numbered.status_code = 503  # type: ignore[attr-defined]  # not a Redis code: the words decide
+    assert sorted_as(numbered).reason.startswith("BUSY: ")
+
+
+def test_a_refusal_inside_a_script_names_the_scripts_command() -> None:
+    source = "local a = 1\nlocal b = redis.call('HGET', KEYS[1], 'x')\n"
+    error = redis.ResponseError(
+        "The user executing the script can't run this command or subcommand script: "
+        "abc, on @user_script:2."
+    )
+    found = store.failure(error, WHERE, source)
+    assert type(found) is RedisPermissionDenied and found.missing == "the command HGET"
+
+
 def test_a_refused_permission_names_what_was_refused() -> None:
     error = redis.exceptions.NoPermissionError(
         "this user has no permissions to run the 'get' command"
@@ -138,6 +157,11 @@ def test_where_names_the_server_and_never_the_password(url, queue, expected) -> 
     described = store.describe(redis.Redis.from_url(url), queue)
     assert described == expected
     assert "secret" not in described and "pw" not in described
+
+
+def test_where_fills_in_redis_pys_defaults() -> None:
+    client = redis.Redis(connection_pool=redis.ConnectionPool(port=7000))
+    assert store.describe(client) == "localhost:7000 (db 0)"
 
 
 @pytest.mark.parametrize(
@@ -190,3 +214,7 @@ def test_the_limits_a_start_is_checked_against(active, queued, max_active, max_q
     with pytest.raises(raised) as caught:
         admission(active, queued).check(gate, "default")
     assert caught.value.limit == (max_active if raised is TooManyJobs else max_queue)
+    named = (
+        "Visitor 'v' already has" if raised is TooManyJobs else f"Queue 'default' holds {queued}"
+    )
+    assert str(caught.value).startswith(named)
