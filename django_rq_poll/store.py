@@ -454,7 +454,8 @@ class Backend:
         if origin == self._origin:
             return self.serializer
         try:
-            return backend(origin.decode()).serializer
+            # A name that is not UTF-8 (a hand-written or corrupt hash) names no queue.
+            return backend(origin.decode(errors="replace")).serializer
         except ImproperlyConfigured:
             return self.serializer
 

@@ -212,3 +212,62 @@ def test_keys_follow_a_prefix_changed_at_run_time(url, redis_db, settings):
     settings.RQ_POLL = {**settings.RQ_POLL, "PREFIX": "rq_poll"}
     assert keys.url_key_bytes(url) == f"rq_poll:url:{digest}".encode()
     assert poll.get_taskid_from_url(url) is None
+
+
+class TestDecodedSnapshot:
+    """What each snapshot field says, for the paths the state checks above do not read
+    (found by the mutation run: origin, meta when not asked, odd meta, odd bytes)."""
+
+    def test_a_finished_jobs_fields(self, url, run_jobs):
+        poll.begin_process(tasks.echo, (5,), polling_url=url)
+        run_jobs()
+        backend = store.backend()
+        full = backend.lookup(url, None, result=True, meta=True)
+        assert (full.origin, full.abandoned, full.rq_status) == ("default", False, "finished")
+        assert full.meta[store.META_URL] == url
+        assert backend.lookup(url, None, result=True).meta is None  # meta only when asked
+        assert backend.lookup(url, None).meta is None
+
+    def test_a_finished_result_is_read_back_once_per_process(self, url, run_jobs, monkeypatch):
+        """The finished page, the hot path, costs one script call once its result has been
+        read back here (docs/performance.rst)."""
+        task_id = poll.begin_process(tasks.echo, (5,), polling_url=url)
+        run_jobs()
+        backend = store.backend()
+        calls = []
+        real = store.Backend._run_lookup
+
+        def counted(self, *args):
+            calls.append(args)
+            return real(self, *args)
+
+        monkeypatch.setattr(store.Backend, "_run_lookup", counted)
+        assert backend.state(url, None) is State.COMPLETE
+        first = len(calls)
+        assert backend.state(url, None) is State.COMPLETE
+        assert (first, len(calls) - first) == (2, 1)  # read back once, then one call
+        assert backend.lookup(None, task_id).state is State.COMPLETE
+
+    def test_an_unreadable_result_is_failed_and_keeps_its_fields(self, url, run_jobs):
+        from tests.faults import tasks as fault_tasks
+
+        task_id = poll.begin_process(fault_tasks.unloadable, polling_url=url)
+        run_jobs()
+        snap = store.backend().lookup(url, None, result=True)
+        assert (snap.task_id, snap.state, snap.rq_status) == (task_id, State.FAILED, "finished")
+        assert (snap.abandoned, snap.origin) == (False, "default")
+        assert "cannot be unpickled" in snap.error
+
+    @pytest.mark.parametrize("stored", [[1, 2], "text", 7])
+    def test_meta_that_is_not_a_dict_reads_as_empty(self, url, redis_db, stored):
+        import pickle
+
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        redis_db.hset(f"rq:job:{task_id}", "meta", pickle.dumps(stored))
+        assert store.backend().lookup(url, None, meta=True).meta == {}
+
+    def test_an_origin_that_is_not_utf8_does_not_break_a_lookup(self, url, redis_db):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        redis_db.hset(f"rq:job:{task_id}", "origin", b"\xffq")
+        snap = store.backend().lookup(url, None, meta=True)
+        assert snap.origin == "\ufffdq" and snap.state is State.PENDING
