@@ -16,13 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import redis
 from redis.exceptions import WatchError
 from rq.job import Job
 from rq.queue import Queue
 
 from . import aread, keys, limits, store
-from .exceptions import RedisUnavailable
 
 
 def recorded_writes(
@@ -75,7 +73,7 @@ async def start(
     visitor = keys.visitor_key(gate.visitor) if gate is not None else None
     watched = [k for k in (None if replace else key, visitor) if k is not None]
     job: Job | None = None
-    try:
+    async with reader.errors():  # sorted by store.failure, as the sync start's errors
         await _server_version(reader, queue)
         if not watched:  # begin_process without limits: nothing to check
             job = make_job()
@@ -103,13 +101,9 @@ async def start(
                     await pipe.execute()
                     return None, job
                 except WatchError as exc:
-                    if "ConnectionError" in str(exc):  # the connection dropped under WATCH
-                        raise RedisUnavailable(backend.where) from exc
+                    if "ConnectionError" in str(exc):  # dropped under WATCH: an outage
+                        raise
                     continue
-    except redis.RedisError as exc:
-        raise store.failure(exc, backend.where) from exc
-    except OSError as exc:
-        raise RedisUnavailable(backend.where) from exc
 
 
 def _replay(pipe: Any, writes: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
@@ -120,7 +114,7 @@ def _replay(pipe: Any, writes: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> 
 async def _admission(
     reader: aread.Reader, pipe: Any, key: str, queue: Queue, gate: limits.Limits | None
 ) -> store.Admission:
-    keys_ = [key, queue.key] + ([keys.visitor_key(gate.visitor)] if gate else [])
+    keys_ = store.admission_keys(key, queue, gate)
     name = "admit"
     reply = await reader.evalsha(pipe, store._SHAS[name], store._SOURCES[name], len(keys_), *keys_)
     return store.Admission.parse(reply)

@@ -218,8 +218,8 @@ if #KEYS > 2 then
   for i = 1, #entries, 2 do
     local id, deadline = entries[i], tonumber(entries[i + 1])
     local counts = deadline > now
-    -- '~<id>': a slot held for a job enqueued on commit; it counts until its deadline
-    if counts and string.sub(id, 1, 1) ~= '~' then
+    -- @RESERVATION@ .. id: a slot held for a job enqueued on commit, counted until its deadline
+    if counts and string.sub(id, 1, #@RESERVATION@) ~= @RESERVATION@ then
       local f = redis.call('HMGET', @JOB@ .. id, 'status', 'origin')
       if not f[1] or ended[f[1]] then
         counts = false

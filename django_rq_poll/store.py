@@ -168,7 +168,7 @@ _RQ_PREFIXES = {
 _SOURCES = {
     "settle": scripts.SETTLE,
     "forget": scripts.FORGET,
-    "admit": scripts.with_prefixes(scripts.ADMIT, **_RQ_PREFIXES),
+    "admit": scripts.with_prefixes(scripts.ADMIT, **_RQ_PREFIXES, reservation=limits.RESERVATION),
 }
 _SHAS = {name: _sha(source) for name, source in _SOURCES.items()}
 # Arguments of the hot path are passed as bytes: redis-py sends bytes as they are.
@@ -553,11 +553,8 @@ class Backend:
                     seen = self._admission(pipe, key, queue, gate)
                     seen.check(gate, queue.name)
                     pipe.multi()
-                    if seen.stale:
-                        pipe.zrem(visitor, *seen.stale)
                     deadline = seen.now + limits.RESERVED_SLOT
-                    pipe.zadd(visitor, {limits.reserved(job_id): deadline})
-                    pipe.expireat(visitor, max(deadline, seen.latest_deadline))
+                    _hold_slot(pipe, visitor, limits.reserved(job_id), deadline, seen)
                     pipe.execute()
                     return
                 except WatchError:
@@ -614,7 +611,7 @@ class Backend:
     def _admission(
         self, client: Any, key: str, queue: Queue, gate: limits.Limits | None
     ) -> Admission:
-        keys_ = [key, queue.key] + ([keys.visitor_key(gate.visitor)] if gate else [])
+        keys_ = admission_keys(key, queue, gate)
         reply = self._evalsha(client, _SHAS["admit"], _SOURCES["admit"], len(keys_), *keys_)
         return Admission.parse(reply)
 
@@ -636,15 +633,10 @@ class Backend:
         if gate is None:
             return
         visitor = keys.visitor_key(gate.visitor)
-        if seen is not None and seen.stale:
-            pipe.zrem(visitor, *seen.stale)
         now = seen.now if seen is not None else int(time.time())
-        deadline = now + (lifetime or limits.UNBOUNDED_SLOT)
-        pipe.zadd(visitor, {job.id: deadline})
+        _hold_slot(pipe, visitor, job.id, now + (lifetime or limits.UNBOUNDED_SLOT), seen)
         if seen is None:  # enqueued on commit: the job's entry replaces its reservation
             pipe.zrem(visitor, limits.reserved(job.id))
-        latest = max(deadline, seen.latest_deadline if seen is not None else 0)
-        pipe.expireat(visitor, latest)
 
     def _enqueue_sync(self, queue: Queue, job: Job, key: str | None) -> None:
         # An is_async=False queue runs the job inside enqueue_job, before any
@@ -699,6 +691,20 @@ class Backend:
             pipe.delete(_RQ_PREFIXES["results"] + job.id)
             replies = pipe.execute()
         return bool(replies[hash_deleted])
+
+
+def admission_keys(key: str, queue: Queue, gate: limits.Limits | None) -> list[str]:
+    """The admit script's keys: the URL's mapping, the queue, the visitor's set if any."""
+    return [key, queue.key] + ([keys.visitor_key(gate.visitor)] if gate else [])
+
+
+def _hold_slot(pipe: Any, visitor: str, member: str, deadline: int, seen: Admission | None) -> None:
+    """Count ``member`` against the visitor until ``deadline`` (in MULTI), dropping the
+    entries the admit script found stale; the set lives as long as its last deadline."""
+    if seen is not None and seen.stale:
+        pipe.zrem(visitor, *seen.stale)
+    pipe.zadd(visitor, {member: deadline})
+    pipe.expireat(visitor, max(deadline, seen.latest_deadline if seen is not None else 0))
 
 
 def _bytes(value: bytes | str) -> bytes:
