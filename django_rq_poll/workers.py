@@ -45,14 +45,18 @@ def _backend(queue_name: str | None) -> store.Backend | None:
         return None
 
 
+def _queued_on(queue_name: str | None, rq_status: str) -> store.Backend | None:
+    """The backend of a queued job's queue; ``None`` for any other status, or a queue
+    this site does not configure."""
+    return _backend(queue_name) if rq_status == "queued" else None
+
+
 def wait_of(task_id: str, queue_name: str | None, rq_status: str) -> Wait | None:
     """The queue's view of a job in rq status ``queued``; ``None`` for any other status.
 
     Raises :class:`~django_rq_poll.exceptions.RedisUnavailable` like every Redis read.
     """
-    if rq_status != "queued":
-        return None
-    backend = _backend(queue_name)
+    backend = _queued_on(queue_name, rq_status)
     if backend is None:
         return None
     return Wait(backend.queue.name, backend.queue_position(task_id), backend.worker_count())
@@ -63,9 +67,7 @@ async def await_of(
 ) -> Wait | None:
     """:func:`wait_of`, awaited on ``redis.asyncio`` (``reader``: default, the event
     loop's; push's hub passes its own, to keep to its one lookup connection)."""
-    if rq_status != "queued":
-        return None
-    backend = _backend(queue_name)
+    backend = _queued_on(queue_name, rq_status)
     if backend is None:
         return None
     reader = reader if reader is not None else aread.reader()
