@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from .aapi import (
+    abegin_process,
+    acancel_process,
+    acheck_status_or_begin,
+    aforget_process,
+    aget_process_progress,
+    aget_process_result,
+    aget_process_snapshot,
+    aget_process_status,
+    aget_taskid_from_url,
+    aget_url_from_taskid,
+    aprocess_has_failed,
+    aprocess_is_complete,
+    aprocess_is_pending,
+    aprocess_is_running,
+    aprocess_is_running_or_complete,
+)
 from .api import (
     StatusText,
-    acancel_process,
-    aforget_process,
     begin_process,
     cancel_process,
     check_status_or_begin,
@@ -22,21 +37,7 @@ from .api import (
     process_is_running,
     process_is_running_or_complete,
 )
-from .atwins import (
-    abegin_process,
-    acheck_status_or_begin,
-    aget_process_progress,
-    aget_process_result,
-    aget_process_snapshot,
-    aget_process_status,
-    aget_taskid_from_url,
-    aget_url_from_taskid,
-    aprocess_has_failed,
-    aprocess_is_complete,
-    aprocess_is_pending,
-    aprocess_is_running,
-    aprocess_is_running_or_complete,
-)
+from .core.states import State
 from .exceptions import (
     ImproperlyConfigured,
     ProcessFailed,
@@ -48,7 +49,6 @@ from .exceptions import (
     TooManyJobs,
 )
 from .progress import Progress, set_progress
-from .states import State
 
 __version__ = "0.1.0"
 

@@ -9,7 +9,7 @@ class RQPollConfig(AppConfig):
     verbose_name = "RQ polling"
 
     def ready(self) -> None:
-        from .checks import check_apps, check_settings, check_urls
+        from .ops.checks import check_apps, check_settings, check_urls
 
         checks.register(check_settings)
         checks.register(check_apps)

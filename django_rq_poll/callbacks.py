@@ -3,50 +3,34 @@
 They give the URL mapping the job's remaining lifetime (so no mapping outlives its
 result) and refuse results the queue's serializer cannot store. A caller's own
 ``on_success``/``on_failure``/``on_stopped`` callbacks are kept in meta and called first.
+Their paths are stored in every job's hash (:mod:`.core.plan`): this module never moves.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rq.job import Callback, Job
+from rq.job import Job
 from rq.utils import import_attribute
 
-from . import keys, publish, store
 from .conf import conf
-
-_EVENTS = ("success", "failure", "stopped")
-
-
-def wrap(job_options: dict[str, Any], meta: dict[str, Any]) -> dict[str, Callback]:
-    """Our three callbacks, remembering the caller's in ``meta``."""
-    chained: dict[str, list[Any]] = {}
-    ours: dict[str, Callback] = {}
-    for event in _EVENTS:
-        theirs = job_options.pop(f"on_{event}", None)
-        timeout = None
-        if theirs is not None:
-            if not isinstance(theirs, Callback):
-                theirs = Callback(theirs)
-            chained[event] = [theirs.name, theirs.timeout]
-            timeout = theirs.timeout
-        ours[f"on_{event}"] = Callback(f"{__name__}.on_{event}", timeout=timeout)
-    if chained:
-        meta[store.META_CALLBACKS] = chained
-    return ours
+from .core import keys, writes
+from .core.meta import META_CALLBACKS, url_in
+from .drivers import backends
+from .push import publish
 
 
 def _call_theirs(event: str, job: Job, *args: Any) -> None:
-    entry = (job.meta.get(store.META_CALLBACKS) or {}).get(event)
+    entry = (job.meta.get(META_CALLBACKS) or {}).get(event)
     if entry:
         import_attribute(entry[0])(job, *args)
 
 
 def _settle(job: Job) -> None:
     try:
-        url = job.meta.get(store.META_URL)
-        if isinstance(url, str):
-            store.backend().settle(keys.url_key(url), job.id, store.settle_ttl(job))
+        url = url_in(job.meta)
+        if url is not None:
+            backends.backend().run(writes.settle(keys.url_key(url), job.id, writes.settle_ttl(job)))
     finally:
         publish.announce(job.connection, job.id, publish.END)
 

@@ -13,20 +13,21 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 
-from . import pages, store
+from .core.errors import failure
 from .exceptions import RedisRefused, RedisUnavailable
+from .web.responses import unavailable
 
 
 def outage(exception: Exception) -> RedisUnavailable | None:
     """The outage an exception means, or ``None``: ours (from django_rq_poll's own calls,
     :class:`~django_rq_poll.RedisRefused` included) as it is, and redis-py's (from code
-    that talks to Redis itself) sorted as :func:`django_rq_poll.store.failure` sorts
+    that talks to Redis itself) sorted as :func:`django_rq_poll.core.errors.failure` sorts
     them: a lost connection, OOM, READONLY, BUSY, LOADING ... Other redis-py errors
     (a wrong command, a missing permission in code of your own) stay 500s."""
     if isinstance(exception, RedisUnavailable):
         return exception
     if isinstance(exception, redis.RedisError):
-        mapped = store.failure(exception, "the site's Redis")
+        mapped = failure(exception, "the site's Redis")
         if not isinstance(mapped, RedisRefused):
             return mapped
     return None
@@ -41,4 +42,4 @@ class RedisUnavailableMiddleware(MiddlewareMixin):
         found = outage(exception)
         if found is None:
             return None
-        return pages.unavailable(request, found)
+        return unavailable(request, found)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import events, views
+from .web import endpoints
 
 app_name = "django_rq_poll"
 
 urlpatterns = [
-    path("status/<str:job_id>/", views.status, name="status"),
-    path("events/<str:job_id>/", events.events, name="events"),
+    path("status/<str:job_id>/", endpoints.status, name="status"),
+    path("events/<str:job_id>/", endpoints.events, name="events"),
 ]

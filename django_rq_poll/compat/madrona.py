@@ -28,8 +28,8 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from .. import api
+from ..core.states import State
 from ..exceptions import ProcessFailed
-from ..states import State
 
 __all__ = [
     "CELERY_STATES",

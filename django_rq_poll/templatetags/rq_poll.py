@@ -7,7 +7,9 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from .. import api, html, texts
+from .. import api
+from ..core import texts
+from ..web import html
 
 register = template.Library()
 

@@ -8,11 +8,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import acl, api, doctor, inventory, keys, store
+from ... import api
 from ...conf import conf
+from ...core import keys, writes
+from ...core.states import State
+from ...drivers.backends import backend
 from ...exceptions import ProcessFailed, RQPollError
-from ...inventory import Process
-from ...states import State
+from ...ops import acl, doctor, inventory
+from ...ops.inventory import Process
 
 _RESULT_CHARS = 300
 _STATUSES = ("ok", "warning", "problem", "unknown")
@@ -197,7 +200,8 @@ class Command(BaseCommand):
 
     def _forget_orphan(self, reference: str, as_json: bool) -> None:
         stale = inventory.orphan_keys(reference) if keys.is_valid_job_id(reference) else []
-        removed = sum(store.backend().forget_mapping(key, reference) for key in stale)
+        home = backend()
+        removed = sum(home.run(writes.forget_mapping(key, reference)) for key in stale)
         if not removed:
             self._find(reference)  # raises the "unknown" error
         if as_json:

@@ -1,9 +1,19 @@
 """Server-side Lua scripts: each answers or changes one thing in one round trip.
 
-They read rq's keys, whose prefixes :mod:`django_rq_poll.store` passes in from rq itself.
+They read rq's keys, whose prefixes :mod:`.rqlayout` takes from rq itself. A program
+sends one as an :class:`~.ops.Script` operation (:func:`call`); drivers load a script a
+server has forgotten.
 """
 
 from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any
+
+from . import rqlayout
+from .limits import RESERVATION
+from .ops import Script
 
 IS_ABANDONED = r"""
 -- Whether a started job is abandoned, on evidence that eviction cannot remove only: an
@@ -237,3 +247,32 @@ if #KEYS > 2 then
 end
 return reply
 """
+
+
+def sha(source: str) -> bytes:
+    return hashlib.sha1(source.encode()).hexdigest().encode()
+
+
+SOURCES = {
+    "settle": SETTLE,
+    "forget": FORGET,
+    "admit": with_prefixes(ADMIT, **rqlayout.PREFIXES, reservation=RESERVATION),
+}
+_SHAS = {name: sha(source) for name, source in SOURCES.items()}
+
+
+def call(name: str, keys: list[str], args: list[Any]) -> Script:
+    """The operation running script ``name`` (settle, forget, admit) on these keys."""
+    return Script(_SHAS[name], SOURCES[name], (len(keys), *keys, *args))
+
+
+@functools.cache
+def lookup(abandoned_ttl: int) -> tuple[bytes, str]:
+    """The lookup script's SHA and source for a ``FAILURE_TTL`` (written into it)."""
+    source = lookup_source(**rqlayout.PREFIXES, abandoned_ttl=abandoned_ttl)
+    return sha(source), source
+
+
+def all_sources(abandoned_ttl: int) -> dict[str, str]:
+    """Every script by name, the lookup first (``rqpoll doctor`` loads them all)."""
+    return {"lookup": lookup(abandoned_ttl)[1], **SOURCES}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from . import keys
+from ..core import keys
 
 logger = logging.getLogger("django_rq_poll")
 

@@ -1,6 +1,6 @@
 """Every Redis key name this app writes, built from one prefix.
 
-rq's own key layout (``rq:job:<id>`` ...) is known only to :mod:`django_rq_poll.store`.
+rq's own key layout (``rq:job:<id>`` ...) is known only to :mod:`.rqlayout`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.signals import setting_changed
 
-from .conf import conf
+from ..conf import conf
 
 # rq's rule for custom job ids; anything else can never name a job of ours.
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")

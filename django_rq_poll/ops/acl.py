@@ -7,10 +7,6 @@ doctor`` checks a live user against them with ``ACL DRYRUN``.
 
 from __future__ import annotations
 
-import re
-
-from .exceptions import RedisPermissionDenied
-
 # Each command with arguments that name keys and channels the way rq and this app do, so
 # that ACL DRYRUN checks the key patterns too. ``{p}`` is RQ_POLL['PREFIX'].
 SAMPLES: dict[str, tuple[str, ...]] = {
@@ -95,59 +91,3 @@ def setuser_line(prefix: str, user: str = "site") -> str:
 def sample(command: str, prefix: str) -> list[str]:
     """``command`` split in words, with sample arguments, as ACL DRYRUN takes it."""
     return [*command.split("|"), *(arg.replace("{p}", prefix) for arg in SAMPLES[command])]
-
-
-# Redis' words for a refusal: at top level "NOPERM this user has no permissions to run the
-# 'get' command" (or "to access one of the keys/channels ..."); inside a script "The user
-# executing the script can't run this command or subcommand script: <sha>, on
-# @user_script:5." (or "can't access at least one of the keys ..."), which names no command.
-_REFUSED = re.compile(
-    r"NOPERM|no permissions to|user executing the script can't|No permissions to", re.IGNORECASE
-)
-_COMMAND = re.compile(r"run the '([^']+)' command")
-_OBJECT = re.compile(r"(?:access|publish to) (?:at least )?(?:one of )?the (key|channel)")
-_SCRIPT_LINE = re.compile(r"@user_script:(\d+)")
-_CALL = re.compile(r"redis\.call\('(\w+)'")
-
-
-def permission_error(
-    exc: Exception, where: str, source: str | None = None
-) -> RedisPermissionDenied | None:
-    """The error to raise for a Redis error that is a refused permission, else ``None``."""
-    missing = describe_refusal(exc, source)
-    if missing is None:
-        return None
-    return RedisPermissionDenied(where, missing, str(exc).splitlines()[0][:300])
-
-
-def describe_refusal(exc: Exception, source: str | None = None) -> str | None:
-    """What an ACL refusal refused ("the command GET", "a key used by HGET in a script"),
-    or ``None`` when ``exc`` is not a refusal.
-
-    ``source`` is the Lua source of the script that ran, if one did: Redis names only the
-    script's line, and that line names the command.
-    """
-    text = str(exc)
-    if not _REFUSED.search(text):
-        return None
-    command = _COMMAND.search(text)
-    thing = _OBJECT.search(text)
-    line = _SCRIPT_LINE.search(text)
-    called: list[str] = []
-    if line is not None and source is not None:
-        lines = source.splitlines()
-        number = int(line.group(1))
-        called = _CALL.findall(lines[number - 1]) if 0 < number <= len(lines) else []
-    if command is not None:
-        missing = f"the command {command.group(1).upper()}"
-    elif thing is not None:
-        missing = f"a {thing.group(1)}"
-        if called:
-            missing += f" used by {' or '.join(called)} in a script"
-    elif len(called) == 1:
-        missing = f"the command {called[0]}"
-    elif called:
-        missing = f"one of the commands {', '.join(called)}"
-    else:
-        missing = "a command, key or channel"
-    return missing

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from .progress import Progress
+from ..core.progress import Progress
 
 SCRIPT = "django_rq_poll/poll.js"
 

@@ -16,7 +16,7 @@ from django.core.checks import Warning as CheckWarning
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS
+from ..conf import DEFAULTS
 
 
 def _error(msg: str, hint: str, number: int) -> Error:

@@ -17,14 +17,19 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from django.core.signals import setting_changed
 
-from . import aread, keys, publish, store, workers
-from .conf import conf
-from .exceptions import RedisUnavailable
+from ..conf import conf
+from ..core import keys, reads
+from ..core.ops import Program
+from ..core.snapshot import Snapshot
+from ..core.wait import Wait
+from ..drivers import aio, backends
+from ..exceptions import RedisUnavailable
+from . import publish
 
 logger = logging.getLogger("django_rq_poll")
 
@@ -39,6 +44,17 @@ END_FOLLOW_UP += (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 SUBSCRIBE_WAIT = 2.0
 MAX_BACKOFF = 5.0
 
+T = TypeVar("T")
+
+
+def _looking(home: backends.Backend, task_id: str) -> Program[tuple[Snapshot | None, Wait | None]]:
+    """The job, and while it is queued its place (other jobs leave the queue silently)."""
+    snap = yield from reads.lookup(home, None, task_id, meta=True)
+    wait = None
+    if snap is not None:
+        wait = yield from reads.wait(home, snap.task_id, snap.origin, snap.rq_status)
+    return snap, wait
+
 
 class Topic:
     """One job watched by this process's streams: one lookup serves them all."""
@@ -49,10 +65,10 @@ class Topic:
         self.channel = keys.events_channel(task_id).encode()
         self.refs = 0
         #: The last snapshot (``None``: the job is gone), valid once ``ready`` is set.
-        self.snapshot: store.Snapshot | None = None
+        self.snapshot: Snapshot | None = None
         #: While the job is queued: its place and its queue's workers (checked again at
         #: each recheck, as other jobs leave the queue without a word to this one).
-        self.wait: workers.Wait | None = None
+        self.wait: Wait | None = None
         #: Grows by one whenever ``snapshot`` changes.
         self.version = 0
         #: The lookups fail (Redis unreachable); the snapshot is the last one known.
@@ -88,12 +104,7 @@ class Topic:
 
     async def _refresh(self) -> None:
         try:
-            snap = await self.hub.reader.lookup(None, self.task_id, meta=True)
-            wait = None
-            if snap is not None:
-                wait = await workers.await_of(
-                    snap.task_id, snap.origin, snap.rq_status, self.hub.reader
-                )
+            snap, wait = await self.hub.run(_looking(self.hub.backend, self.task_id))
         except (RedisUnavailable, redis.RedisError) as exc:
             if not self.unavailable:
                 logger.warning(
@@ -116,16 +127,22 @@ class Topic:
 class Hub:
     """The process's (event loop's) one pub/sub connection and the topics it serves."""
 
-    def __init__(self, backend: store.Backend) -> None:
+    def __init__(self, backend: backends.Backend) -> None:
         self.backend = backend
         # Lookups share one connection: a thousand streams never open a thousand.
-        self.reader = aread.Reader(backend, max_connections=1, client_name=self.name("lookups"))
+        self.client = aio.async_client(
+            backend.connection, max_connections=1, client_name=self.name("lookups")
+        )
         self.topics: dict[str, Topic] = {}
         self.prefix = keys.events_channel_prefix().encode()
         self.pubsub: Any = None
         self.connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.reconnects = 0
+
+    async def run(self, program: Program[T]) -> T:
+        """Run a program on the hub's own lookup connection."""
+        return await aio.run(program, self.client, self.backend.where)
 
     @staticmethod
     def name(role: str) -> str:
@@ -172,7 +189,7 @@ class Hub:
     async def _listen(self) -> None:
         backoff = 0.1
         while True:
-            self.pubsub = aread.async_client(
+            self.pubsub = aio.async_client(
                 self.backend.connection,
                 max_connections=1,
                 socket_timeout=None,
@@ -235,7 +252,7 @@ class Hub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        await self.reader.aclose()
+        await self.client.aclose()
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
@@ -244,7 +261,7 @@ _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakK
 def hub() -> Hub:
     """This event loop's hub, for ``RQ_POLL['QUEUE']``'s Redis."""
     loop = asyncio.get_running_loop()
-    backend = store.backend()
+    backend = backends.backend()
     found = _hubs.get(loop)
     if found is None or found.backend is not backend:
         found = _hubs[loop] = Hub(backend)

@@ -18,9 +18,12 @@ from rq import Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from . import acl, store
-from .conf import conf
-from .exceptions import RQPollError
+from ..conf import conf
+from ..core import reads
+from ..drivers.backends import Backend
+from ..drivers.backends import backend as queue_backend
+from ..exceptions import RQPollError
+from . import acl
 
 # The Redis version the suite runs against; others are not known to work or not to.
 TESTED_REDIS = (7, 0)
@@ -55,7 +58,7 @@ def examine(*, probe: float | None = None) -> list[Finding]:
 
     home = conf.QUEUE
     names = [home, *sorted(name for name in QUEUES if name != home)]
-    backends = {name: store.backend(name) for name in names}
+    backends = {name: queue_backend(name) for name in names}
     findings: list[Finding] = []
     reachable: set[Any] = set()
     seen: set[Any] = set()
@@ -75,7 +78,7 @@ def examine(*, probe: float | None = None) -> list[Finding]:
 
 
 # -- one Redis server ------------------------------------------------------------
-def _server(backend: store.Backend) -> list[Finding]:
+def _server(backend: Backend) -> list[Finding]:
     conn: Any = backend.connection  # redis-py leaves execute_command untyped
     where = backend.where.split(", queue", 1)[0] + ")"
     try:
@@ -123,7 +126,7 @@ def _eviction(info: dict[str, Any], where: str) -> Finding:
     )
 
 
-def _acl(backend: store.Backend, where: str) -> Finding:
+def _acl(backend: Backend, where: str) -> Finding:
     conn: Any = backend.connection  # redis-py leaves execute_command untyped
     user = backend.connection.connection_pool.connection_kwargs.get("username") or "default"
     try:
@@ -151,11 +154,13 @@ def _acl(backend: store.Backend, where: str) -> Finding:
     return Finding("acl", "ok", f"{where}: ACL user {user!r} has every permission needed")
 
 
-def _acl_by_probing(backend: store.Backend, where: str, user: str) -> Finding:
+def _acl_by_probing(backend: Backend, where: str, user: str) -> Finding:
     """Without ACL DRYRUN (a restricted user should not have it), try what is harmless."""
     conn: Any = backend.connection  # redis-py leaves execute_command untyped
     probes: dict[str, Callable[[], object]] = {
-        "the lookup script": lambda: backend.lookup(f"rqpoll-doctor-{uuid.uuid4().hex}", None),
+        "the lookup script": lambda: backend.run(
+            reads.lookup(backend, f"rqpoll-doctor-{uuid.uuid4().hex}", None)
+        ),
         "SCAN": lambda: conn.scan(0, match=f"{conf.PREFIX}:url:*", count=1),
         "PUBLISH to rq:pubsub:*": lambda: conn.publish("rq:pubsub:rqpoll-doctor", "{}"),
     }
@@ -176,7 +181,11 @@ def _acl_by_probing(backend: store.Backend, where: str, user: str) -> Finding:
     )
 
 
-def _scripts(backend: store.Backend, where: str) -> Finding:
+def _canary_url() -> str:
+    return f"rqpoll-doctor-{uuid.uuid4().hex}"
+
+
+def _scripts(backend: Backend, where: str) -> Finding:
     try:
         names = backend.load_scripts()
     except (redis.RedisError, RQPollError) as exc:
@@ -185,7 +194,7 @@ def _scripts(backend: store.Backend, where: str) -> Finding:
 
 
 # -- one queue ---------------------------------------------------------------------
-def _queue(backend: store.Backend, *, is_home: bool, probe: float | None) -> list[Finding]:
+def _queue(backend: Backend, *, is_home: bool, probe: float | None) -> list[Finding]:
     queue = backend.queue
     if not queue.is_async:
         return [Finding("workers", "ok", "ASYNC is off: jobs run in the web process", queue.name)]
@@ -215,7 +224,7 @@ def _queue(backend: store.Backend, *, is_home: bool, probe: float | None) -> lis
     return found
 
 
-def _serializer_evidence(backend: store.Backend) -> Finding:
+def _serializer_evidence(backend: Backend) -> Finding:
     queue = backend.queue
     serializer = _name(backend.serializer)
     registry = FailedJobRegistry(queue=queue)
@@ -247,7 +256,7 @@ def _serializer_evidence(backend: store.Backend) -> Finding:
     )
 
 
-def _failure_text(backend: store.Backend, task_id: str) -> str:
+def _failure_text(backend: Backend, task_id: str) -> str:
     try:
         job = Job.fetch(task_id, connection=backend.connection, serializer=backend.serializer)
         result = job.latest_result()
@@ -256,7 +265,7 @@ def _failure_text(backend: store.Backend, task_id: str) -> str:
     return str(result.exc_string or "") if result is not None else ""
 
 
-def _probe(backend: store.Backend, seconds: float) -> Finding:
+def _probe(backend: Backend, seconds: float) -> Finding:
     queue = backend.queue
     job = queue.enqueue(canary, result_ttl=60, failure_ttl=300, description="rqpoll doctor")
     deadline = time.monotonic() + seconds

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import keys, store
-from .progress import Progress
-from .states import State
+from ..core import keys, reads, writes
+from ..core.meta import owner_in, url_in
+from ..core.progress import Progress
+from ..core.snapshot import Snapshot
+from ..core.states import State
+from ..drivers.backends import backend as home
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
@@ -57,14 +60,14 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def describe(task_id: str, snapshot: store.Snapshot | None = None) -> Process:
+def describe(task_id: str, snapshot: Snapshot | None = None) -> Process:
     """The row for one job id; pass a snapshot already read to save a round trip."""
-    backend = store.backend()
-    snap = snapshot or backend.lookup(None, task_id, meta=True)
+    backend = home()
+    snap = snapshot or backend.run(reads.lookup(backend, None, task_id, meta=True))
     if snap is None:
         return Process(task_id=task_id, url=None, state=None)
     meta = snap.meta or {}
-    url = meta.get(store.META_URL)
+    url = url_in(meta)
     job = backend.fetch_job(snap.task_id)  # timestamps and origin; None if it just vanished
     return Process(
         task_id=snap.task_id,
@@ -73,7 +76,7 @@ def describe(task_id: str, snapshot: store.Snapshot | None = None) -> Process:
         rq_status=snap.rq_status,
         abandoned=snap.abandoned,
         progress=Progress.from_meta(meta),
-        owner=store.owner_in(meta),
+        owner=owner_in(meta),
         queue=job.origin if job is not None else None,
         enqueued_at=_aware(job.enqueued_at) if job is not None else None,
         ended_at=_aware(job.ended_at) if job is not None else None,
@@ -88,7 +91,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def processes() -> list[Process]:
     """Every mapped process, newest first; gone ones last."""
-    backend = store.backend()
+    backend = home()
     rows = [describe(task_id) for _key, task_id in backend.iter_mappings()]
     rows.sort(key=lambda p: (not p.gone, p.enqueued_at or _EPOCH), reverse=True)
     return rows
@@ -100,31 +103,31 @@ def find(reference: str) -> Process | None:
     Looking a URL up heals its mapping if the job has vanished, so a URL whose job is
     gone answers ``None``.
     """
-    backend = store.backend()
+    backend = home()
     if keys.is_valid_job_id(reference):
-        snap = backend.lookup(None, reference, meta=True)
+        snap = backend.run(reads.lookup(backend, None, reference, meta=True))
         if snap is not None:
             return describe(snap.task_id, snap)
-    snap = backend.lookup(reference, None, meta=True)
+    snap = backend.run(reads.lookup(backend, reference, None, meta=True))
     return describe(snap.task_id, snap) if snap is not None else None
 
 
 def orphan_keys(task_id: str) -> list[str]:
     """Mapping keys that still point at ``task_id`` although its job is gone."""
-    backend = store.backend()
-    if backend.lookup(None, task_id) is not None:
+    backend = home()
+    if backend.run(reads.lookup(backend, None, task_id)) is not None:
         return []
     return [key for key, value in backend.iter_mappings() if value == task_id]
 
 
 def remove_orphans(*, dry_run: bool = False) -> tuple[int, int]:
     """Delete mappings whose jobs are gone; returns (removed, checked)."""
-    backend = store.backend()
+    backend = home()
     removed = checked = 0
     for key, task_id in backend.iter_mappings():
         checked += 1
-        if backend.lookup(None, task_id) is not None:
+        if backend.run(reads.lookup(backend, None, task_id)) is not None:
             continue
-        if dry_run or backend.forget_mapping(key, task_id):
+        if dry_run or backend.run(writes.forget_mapping(key, task_id)):
             removed += 1
     return removed, checked

@@ -6,7 +6,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from .conf import conf
+from ..conf import conf
 
 
 def available(request: HttpRequest) -> bool:

@@ -1,18 +1,16 @@
 """What one visitor may make the site do: active jobs, queue length, URL length.
 
-Pages ask this module before they start work; the counting itself is done atomically
-in Redis by :mod:`django_rq_poll.store`, in the transaction that enqueues the job. The
-API uses the same rules when given a ``visitor``, so they hold without the web layer.
+The counting itself is done atomically in Redis, in the transaction that enqueues the
+job (:func:`.writes.start`): the admit script reads, :class:`Admission` decides. The API
+uses the same rules when given a ``visitor``, so they hold without the web layer.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from django.http import HttpRequest
-from django.utils.module_loading import import_string
-
-from .conf import conf
+from ..conf import conf
+from ..exceptions import QueueFull, TooManyJobs
 
 # A visitor's slot stops counting this long after its job's last possible moment when
 # that moment cannot be known (no queue lifetime, no timeout, rq retries): a backstop,
@@ -63,29 +61,32 @@ def is_too_long(url: str) -> bool:
     return len(url) > conf.MAX_URL_LENGTH
 
 
-def visitor_of(request: HttpRequest, user: Any) -> str:
-    """Whom a page's job counts against: the logged-in user, else ``VISITOR_KEY``'s answer
-    (``REMOTE_ADDR`` by default)."""
-    if user is not None and getattr(user, "is_authenticated", False):
-        return f"user:{user.pk}"
-    path = conf.VISITOR_KEY
-    if path is not None:
-        key = import_string(path)(request)
-        if key:
-            return f"anonymous:{key}"
-    return f"anonymous:{request.META.get('REMOTE_ADDR') or 'unknown'}"
-
-
-def job_defaults(user: Any) -> dict[str, Any]:
-    """Job options a page adds unless its view set them: anonymous failures go soon."""
-    if user is not None and getattr(user, "is_authenticated", False):
-        return {}
-    return {"failure_ttl": conf.ANONYMOUS_FAILURE_TTL}
-
-
 def active_lifetime(ttl: int | None, timeout: int | None, retries: bool) -> int | None:
     """Seconds a job can stay queued or running: its queue lifetime plus its timeout (and
     the heartbeat grace of a killed worker); ``None`` when nothing bounds it."""
     if ttl is None or ttl <= 0 or timeout is None or timeout <= 0 or retries:
         return None
     return ttl + timeout + HEARTBEAT_GRACE
+
+
+class Admission(NamedTuple):
+    """What the admit script saw, inside the transaction that may start a job."""
+
+    mapped: bool
+    queue_length: int
+    now: int
+    active: int
+    latest_deadline: int
+    stale: list[bytes]
+
+    @classmethod
+    def parse(cls, reply: list[Any]) -> Admission:
+        mapped, length, now, active, latest, *stale = reply
+        return cls(bool(mapped), int(length), int(now), int(active), int(latest), stale)
+
+    def check(self, gate: Limits, queue_name: str) -> None:
+        """Raise when starting one more job would break a limit."""
+        if gate.max_active is not None and self.active >= gate.max_active:
+            raise TooManyJobs(gate.visitor, gate.max_active)
+        if gate.max_queue is not None and self.queue_length >= gate.max_queue:
+            raise QueueFull(queue_name, self.queue_length, gate.max_queue)
