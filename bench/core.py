@@ -13,7 +13,8 @@ from rq.job import Job
 from rq.results import Result
 
 import django_rq_poll as poll
-from django_rq_poll import keys, store
+from django_rq_poll.core import keys, meta
+from django_rq_poll.drivers import backends
 
 from . import tasks
 from .timing import Figure, interleaved, ratio_figure
@@ -24,7 +25,7 @@ LIVE_SECONDS = 3600  # TTL of the synthetic entries: they outlive the run, then 
 BATCH = 2_000
 
 
-def _finish_one(backend: store.Backend, url: str, task: Any = tasks.summary) -> str:
+def _finish_one(backend: backends.Backend, url: str, task: Any = tasks.summary) -> str:
     task_id = poll.begin_process(task, (1,), polling_url=url)
     Worker([backend.queue], connection=backend.connection, serializer=backend.serializer).work(
         burst=True, logging_level="WARNING", with_scheduler=False
@@ -41,7 +42,7 @@ class Population:
     meta, written with pipelines: 100,000 of them take seconds, not minutes.
     """
 
-    def __init__(self, backend: store.Backend, template_id: str) -> None:
+    def __init__(self, backend: backends.Backend, template_id: str) -> None:
         self.backend = backend
         conn = backend.connection
         self.job_fields = conn.hgetall(Job.key_for(template_id))
@@ -58,7 +59,7 @@ class Population:
                     task_id = uuid.uuid4().hex
                     url = f"/reports/{task_id[:12]}/?page=1"
                     fields = dict(self.job_fields)
-                    fields[b"meta"] = serializer.dumps({**self.meta, store.META_URL: url})
+                    fields[b"meta"] = serializer.dumps({**self.meta, meta.META_URL: url})
                     pipe.hset(Job.key_for(task_id), mapping=fields)
                     pipe.expire(Job.key_for(task_id), LIVE_SECONDS)
                     results_key = Result.get_key(task_id)  # type: ignore[no-untyped-call]
@@ -103,7 +104,7 @@ def _celery_op(redis_url: str) -> tuple[Any, Any]:
 def run(
     redis_url: str, *, rounds: int, iterations: int, sizes: tuple[int, ...] = SIZES
 ) -> tuple[list[Figure], dict[str, Any]]:
-    backend = store.backend()
+    backend = backends.backend()
     conn = backend.connection
     figures: list[Figure] = []
     data: dict[str, Any] = {"rounds": rounds, "iterations": iterations}

@@ -16,6 +16,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from django_rq_poll.drivers import backends
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,9 +25,8 @@ def _finish(count: int, task: Any, arg: int) -> list[tuple[str, str]]:
     from rq import Worker
 
     import django_rq_poll as poll
-    from django_rq_poll import store
 
-    backend = store.backend()
+    backend = backends.backend()
     started = []
     for _ in range(count):
         url = f"/result/{uuid.uuid4().hex}/"

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.generic import TemplateView
 
-from django_rq_poll import store
+from django_rq_poll.drivers import backends
 
 PLAIN_KEY = "rq_poll_bench:plain:{n}"
 RELEASE_KEY = "rq_poll_bench:release:{n}"
@@ -30,7 +30,7 @@ def mixin_class() -> type | None:
 
 def plain(request: HttpRequest, n: int) -> HttpResponse:
     """What the mixin competes with: one Redis GET, then the same template."""
-    raw = store.backend().connection.get(PLAIN_KEY.format(n=n))
+    raw = backends.backend().connection.get(PLAIN_KEY.format(n=n))
     result = pickle.loads(raw) if raw is not None else None
     return render(request, "bench/result.html", {"result": result})
 

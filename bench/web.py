@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from rq.job import Job
 
-from django_rq_poll import store
+from django_rq_poll.drivers import backends
 
 from . import loadgen, tasks, views
 from .timing import Figure, interleaved
@@ -77,7 +77,7 @@ def _answers(port: int, path: str) -> bool:
 
 
 def _held_task_id() -> str | None:
-    backend = store.backend()
+    backend = backends.backend()
     for _, task_id in backend.iter_mappings():
         job = backend.fetch_job(task_id)
         if job is not None and job.func_name == "bench.tasks.hold":
@@ -91,7 +91,7 @@ def run(
     if views.mixin_class() is None:
         print(SKIPPED, flush=True)
         return [], {"skipped": SKIPPED}
-    conn = store.backend().connection
+    conn = backends.backend().connection
     conn.set(views.PLAIN_KEY.format(n=1), pickle.dumps(tasks.report(1)))
     release = views.RELEASE_KEY.format(n=1)
     figures: list[Figure] = []

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.generic import TemplateView
 
-from django_rq_poll import inventory
+from django_rq_poll.ops import inventory
 from django_rq_poll.views import PollingMixin
 
 from . import charts, tasks

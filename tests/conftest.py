@@ -10,7 +10,7 @@ import pytest
 import redis
 from rq import SimpleWorker, Worker
 
-from django_rq_poll import store
+from django_rq_poll.drivers import backends
 from tests.redis_server import TEST_MARKER, DatabaseInUse, claim_database, reset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,9 +33,9 @@ def redis_db(claimed_redis_url) -> Iterator[redis.Redis]:
     """A clean Redis database for each test: the claimed one, emptied but for its marker."""
     conn = redis.Redis.from_url(claimed_redis_url)
     reset(conn, TEST_MARKER)
-    store.clear_cache()
+    backends.clear_cache()
     yield conn
-    store.clear_cache()
+    backends.clear_cache()
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def run_jobs() -> Callable[..., None]:
     worker_class = SimpleWorker if os.environ.get("RQ_POLL_TEST_WORKER") == "simple" else Worker
 
     def run(*queue_names: str) -> None:
-        queues = [store.backend(name).queue for name in (queue_names or ("default",))]
+        queues = [backends.backend(name).queue for name in (queue_names or ("default",))]
         worker = worker_class(
             queues,
             connection=queues[0].connection,

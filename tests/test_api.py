@@ -10,8 +10,11 @@ from django.db import transaction
 from rq.job import Job
 
 import django_rq_poll as poll
-from django_rq_poll import State, api, keys, store
+from django_rq_poll import State, api
 from django_rq_poll.conf import conf
+from django_rq_poll.core import keys, meta, writes
+from django_rq_poll.core.plan import JOB_OPTIONS
+from django_rq_poll.drivers import backends
 from tests import tasks
 from tests.redis_server import written
 
@@ -461,7 +464,7 @@ class TestRedisDown:
         from rq import Queue
 
         dead = Queue("default", connection=redis.Redis(port=1, socket_connect_timeout=0.2))
-        monkeypatch.setitem(store._backends, "default", store.Backend(dead))
+        monkeypatch.setitem(backends._backends, "default", backends.Backend(dead))
         with pytest.raises(poll.RedisUnavailable, match="unreachable") as info:
             poll.process_is_complete(url)
         assert isinstance(info.value.__cause__, redis.ConnectionError)
@@ -544,8 +547,8 @@ class TestMutationSurvivors:
     def test_url_from_taskid_is_only_ever_a_string(self, url, redis_db):
         task_id = poll.begin_process(tasks.add, (1, 1), polling_url=url)
         assert poll.get_url_from_taskid(task_id) == url
-        job = Job.fetch(task_id, connection=store.backend().connection)
-        job.meta[store.META_URL] = 42  # written by someone else
+        job = Job.fetch(task_id, connection=backends.backend().connection)
+        job.meta[meta.META_URL] = 42  # written by someone else
         job.save_meta()
         assert poll.get_url_from_taskid(task_id) is None
 
@@ -560,11 +563,11 @@ class TestMutationSurvivors:
         ],
     )
     def test_settle_ttl(self, status, ttls, expected):
-        job = Job.create(tasks.add, (1, 1), connection=store.backend().connection)
+        job = Job.create(tasks.add, (1, 1), connection=backends.backend().connection)
         job.result_ttl, job.failure_ttl = ttls
         job.set_status(status, pipeline=None)
         want = conf.FAILURE_TTL if expected is None else expected
-        assert store.settle_ttl(job) == want
+        assert writes.settle_ttl(job) == want
 
     def test_cancel_a_running_job_stops_it(self, url, redis_db, rqworker):
         key = f"never-{url}"
@@ -647,13 +650,13 @@ class TestStatusTextPromises:
 
     def test_a_url_in_meta_that_is_not_a_string(self, url, redis_db, run_jobs):
         """Meta written by someone else: forget and cancel by id still answer."""
-        connection = store.backend().connection
+        connection = backends.backend().connection
         finished = poll.begin_process(tasks.add, (1, 2), polling_url=url)
         run_jobs()
         queued = poll.begin_process(tasks.add, (1, 2), polling_url=url + "queued")
         for task_id in (queued, finished):
             job = Job.fetch(task_id, connection=connection)
-            job.meta[store.META_URL] = 42
+            job.meta[meta.META_URL] = 42
             job.save_meta()
         assert poll.cancel_process(task_id=queued) is True
         assert poll.get_process_status(task_id=queued) is State.CANCELED
@@ -665,16 +668,16 @@ class TestStatusTextPromises:
         error, and only the racer answers that it forgot (the changelog's promise)."""
         task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
         run_jobs()
-        fetch = store.Backend.fetch_job
+        fetch = backends.Backend.fetch_job
         racer: list[bool] = []
 
         def fetch_then_race(self, wanted):
             job = fetch(self, wanted)
-            monkeypatch.setattr(store.Backend, "fetch_job", fetch)
+            monkeypatch.setattr(backends.Backend, "fetch_job", fetch)
             racer.append(poll.forget_process(task_id=task_id))
             return job
 
-        monkeypatch.setattr(store.Backend, "fetch_job", fetch_then_race)
+        monkeypatch.setattr(backends.Backend, "fetch_job", fetch_then_race)
         assert poll.forget_process(url) is False
         assert racer == [True]
         assert poll.get_process_status(url) is None
@@ -705,7 +708,7 @@ class TestOptionsAndLookups:
             poll.begin_process(tasks.add, (1,), [2], polling_url=url)
 
     def test_unknown_options_are_named_with_the_known_ones(self, url, redis_db):
-        known = ", ".join(sorted(api.JOB_OPTIONS))
+        known = ", ".join(sorted(JOB_OPTIONS))
         with pytest.raises(TypeError) as info:
             poll.begin_process(tasks.add, (1, 2), polling_url=url, colour="red", size=3)
         assert str(info.value) == f"Unknown job option(s) colour, size; known: queue, {known}."
@@ -869,7 +872,7 @@ class TestJobEndCallbacks:
 
     def test_a_result_of_exactly_the_limit_is_kept(self, url, run_jobs, settings):
         value = "x" * 500
-        size = len(store.backend().serializer.dumps(value))
+        size = len(backends.backend().serializer.dumps(value))
         settings.RQ_POLL = {**settings.RQ_POLL, "MAX_RESULT_BYTES": size}
         poll.begin_process(tasks.echo, (value,), polling_url=url)
         run_jobs()

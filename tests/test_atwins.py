@@ -9,7 +9,8 @@ import uuid
 import pytest
 
 import django_rq_poll as poll
-from django_rq_poll import api, atwins
+from django_rq_poll import aapi as atwins
+from django_rq_poll import api
 from tests import tasks
 
 STARTS = {"abegin_process", "acheck_status_or_begin", "astart_unless_active"}  # test_awrite

@@ -11,7 +11,9 @@ import uuid
 import pytest
 
 import django_rq_poll as poll
-from django_rq_poll import State, api, keys, store
+from django_rq_poll import State, api
+from django_rq_poll.core import keys, meta
+from django_rq_poll.drivers import backends
 from tests import tasks
 
 # What a job's hash holds that differs from one start to the next.
@@ -25,15 +27,15 @@ def no_sync_start(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the sync start ran")
 
-    monkeypatch.setattr(store.Backend, "start", refuse)
-    monkeypatch.setattr(store.Backend, "lookup", refuse)
-    monkeypatch.setattr(store.Backend, "enqueue", refuse)
+    monkeypatch.setattr(backends.Backend, "start", refuse)
+    monkeypatch.setattr(backends.Backend, "lookup", refuse)
+    monkeypatch.setattr(backends.Backend, "enqueue", refuse)
 
 
 def _written(redis_db, task_id: str, url: str, visitor: str | None) -> dict[str, object]:
     """Everything one start wrote, with what differs by nature (ids, times) left out."""
     job = redis_db.hgetall(f"rq:job:{task_id}")
-    queue = store.backend().queue
+    queue = backends.backend().queue
     return {
         "hash": {k: v for k, v in job.items() if k not in VARYING},
         "hash_ttl": redis_db.ttl(f"rq:job:{task_id}"),
@@ -44,7 +46,7 @@ def _written(redis_db, task_id: str, url: str, visitor: str | None) -> dict[str,
         "counted": (
             redis_db.zscore(keys.visitor_key(visitor), task_id) is not None if visitor else None
         ),
-        "url_in_meta": store.backend().fetch_job(task_id).meta[store.META_URL] == url,
+        "url_in_meta": backends.backend().fetch_job(task_id).meta[meta.META_URL] == url,
     }
 
 

@@ -9,9 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from django_rq_poll import api, keys, store
-from django_rq_poll.states import State
+from django_rq_poll import api
+from django_rq_poll.core import keys, meta
+from django_rq_poll.core.states import State
+from django_rq_poll.drivers import backends
 from tests import tasks
+from tests.drive import mapped as _mapped
 
 
 def rqpoll(*args: str) -> str:
@@ -26,7 +29,7 @@ def rqpoll_json(*args: str) -> object:
 
 def vanish(task_id: str) -> None:
     """The job hash disappears (expired or deleted by hand) while its mapping stays."""
-    job = store.backend().fetch_job(task_id)
+    job = backends.backend().fetch_job(task_id)
     assert job is not None
     job.delete()
 
@@ -124,7 +127,7 @@ def test_show_keeps_results_that_json_cannot_hold_readable(run_jobs) -> None:
 
 
 def test_show_owner(run_jobs) -> None:
-    api.begin_process(tasks.add, (1, 2), polling_url="/mine/", meta={store.META_OWNER: "user:7"})
+    api.begin_process(tasks.add, (1, 2), polling_url="/mine/", meta={meta.META_OWNER: "user:7"})
     assert rqpoll_json("show", "/mine/")["owner"] == "user:7"
     assert "Owner:     user:7\n" in rqpoll("show", "/mine/")
 
@@ -142,7 +145,7 @@ def test_show_heals_a_url_whose_job_vanished(run_jobs) -> None:
     vanish(task_id)
     with pytest.raises(CommandError, match="No process is known"):
         rqpoll("show", "/add/3/5/")
-    assert store.backend().mapped_task_id("/add/3/5/") is None
+    assert _mapped("/add/3/5/") is None
 
 
 def test_forget_a_finished_process_drops_mapping_and_result(run_jobs) -> None:
@@ -151,7 +154,7 @@ def test_forget_a_finished_process_drops_mapping_and_result(run_jobs) -> None:
     out = rqpoll("forget", "/add/3/5/")
     assert out == f"Forgot /add/3/5/: mapping and job {task_id} (complete) removed.\n"
     assert api.get_process_status("/add/3/5/") is None
-    assert store.backend().fetch_job(task_id) is None
+    assert backends.backend().fetch_job(task_id) is None
 
 
 def test_forget_by_id(run_jobs) -> None:
@@ -159,14 +162,14 @@ def test_forget_by_id(run_jobs) -> None:
     run_jobs()
     result = rqpoll_json("forget", task_id)
     assert (result["forgot"], result["job_left_running"]) == (True, False)
-    assert store.backend().mapped_task_id("/add/3/5/") is None
+    assert _mapped("/add/3/5/") is None
 
 
 def test_forget_a_queued_process_leaves_the_job(run_jobs) -> None:
     task_id = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
     out = rqpoll("forget", "/add/3/5/")
     assert "keeps running" in out
-    assert store.backend().mapped_task_id("/add/3/5/") is None
+    assert _mapped("/add/3/5/") is None
     assert api.get_process_status(task_id=task_id) is State.PENDING
 
 
@@ -175,7 +178,7 @@ def test_forget_an_orphan_mapping_by_job_id(run_jobs) -> None:
     run_jobs()
     vanish(task_id)
     assert rqpoll("forget", task_id) == f"Removed 1 mapping(s) pointing at gone job {task_id}.\n"
-    assert store.backend().mapped_task_id("/add/3/5/") is None
+    assert _mapped("/add/3/5/") is None
 
 
 def test_forget_unknown_is_a_command_error() -> None:
@@ -189,7 +192,7 @@ def test_cleanup_removes_only_mappings_whose_jobs_are_gone(run_jobs) -> None:
     run_jobs()
     api.begin_process(tasks.add, (3, 3), polling_url="/queued/")
     vanish(gone)
-    redis_conn = store.backend().connection
+    redis_conn = backends.backend().connection
     redis_conn.set(keys.url_key("/garbage/"), "not a job id!")
 
     assert rqpoll("cleanup", "--dry-run") == (

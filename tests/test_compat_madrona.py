@@ -9,8 +9,9 @@ import uuid
 import pytest
 
 import django_rq_poll as poll
-from django_rq_poll import keys
 from django_rq_poll.compat import madrona
+from django_rq_poll.core import keys
+from django_rq_poll.drivers import backends
 from tests import tasks
 
 BEGUN = "<p>This process has begun and will be running in the background.</p>"
@@ -137,9 +138,8 @@ class TestCheckStatusOrBegin:
 
     def test_job_options_reach_rq(self, url):
         _, task_id = madrona.check_status_or_begin(tasks.add, (1, 2), polling_url=url, timeout=42)
-        from django_rq_poll import store
 
-        assert store.backend().fetch_job(task_id).timeout == 42
+        assert backends.backend().fetch_job(task_id).timeout == 42
 
     @pytest.mark.parametrize("finished", [False, True])
     def test_racing_calls_start_one_job(self, url, redis_db, run_jobs, finished):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from django_rq_poll import pages
-from django_rq_poll.delivery import deliver_url, local, without_marker
+from django_rq_poll.web import pages
+from django_rq_poll.web.delivery import deliver_url, local, without_marker
 
 
 @pytest.mark.parametrize(

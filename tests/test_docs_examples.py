@@ -37,8 +37,8 @@ import pytest  # noqa: E402
 from django.test import Client  # noqa: E402
 
 import django_rq_poll as poll  # noqa: E402
-from django_rq_poll import store  # noqa: E402
-from django_rq_poll.checks import check_settings  # noqa: E402
+from django_rq_poll.drivers import backends  # noqa: E402
+from django_rq_poll.ops.checks import check_settings  # noqa: E402
 
 SETTINGS = os.path.join(EXAMPLES, "settings.py")
 TEMPLATES = os.path.join(EXAMPLES, "myapp", "templates")
@@ -245,7 +245,7 @@ def test_report_view_per_user_with_its_running_template(users, run_jobs):
     assert "<h1>Building your report</h1>" in page
     assert "You may leave this page and come back" in page
     assert "data-rq-poll-status-url=" in page  # the rest of running.html is kept
-    job = store.backend().fetch_job(first.context["task_id"])
+    job = backends.backend().fetch_job(first.context["task_id"])
     assert (job.timeout, job.result_ttl) == (600, 900)
     assert bob.get("/reports/3/").context["task_id"] != first.context["task_id"]
     run_jobs()
@@ -403,5 +403,7 @@ def test_reference_documents_the_web_layer():
 def test_quick_monitor_worker_example(settings):
     from quick_worker import QuickMonitorWorker
 
-    worker = QuickMonitorWorker([store.backend().queue], connection=store.backend().connection)
+    worker = QuickMonitorWorker(
+        [backends.backend().queue], connection=backends.backend().connection
+    )
     assert worker.job_monitoring_interval == 5

@@ -17,8 +17,12 @@ import redis
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
 
-from django_rq_poll import api, events, listen, store
-from django_rq_poll.states import State
+from django_rq_poll import api
+from django_rq_poll.core import meta, snapshot
+from django_rq_poll.core.states import State
+from django_rq_poll.drivers import backends
+from django_rq_poll.push import listen
+from django_rq_poll.push import stream as events
 from tests import tasks
 
 EVENTS = "/rq-poll/events/{}/"
@@ -85,9 +89,9 @@ def test_an_event_is_one_id_one_name_one_data_line() -> None:
 
 
 def test_event_ids_grow_with_the_state_then_the_progress_counter() -> None:
-    def snap(state: State, seq: int | None = None) -> store.Snapshot:
-        meta = {} if seq is None else {store.META_PROGRESS: {"current": 1, "seq": seq}}
-        return store.Snapshot("x", "started", state, False, meta=meta)
+    def snap(state: State, seq: int | None = None) -> snapshot.Snapshot:
+        found = {} if seq is None else {meta.META_PROGRESS: {"current": 1, "seq": seq}}
+        return snapshot.Snapshot("x", "started", state, False, meta=found)
 
     ids = [
         events.event_id(snap(State.PENDING)),
@@ -102,10 +106,10 @@ def test_event_ids_grow_with_the_state_then_the_progress_counter() -> None:
 
 
 def test_a_queued_jobs_ids_grow_as_it_moves_up_the_queue() -> None:
-    from django_rq_poll.workers import Wait
+    from django_rq_poll.core.wait import Wait
 
-    queued = store.Snapshot("x", "queued", State.PENDING, False, meta={})
-    running = store.Snapshot("x", "started", State.RUNNING, False, meta={})
+    queued = snapshot.Snapshot("x", "queued", State.PENDING, False, meta={})
+    running = snapshot.Snapshot("x", "started", State.RUNNING, False, meta={})
     ids = [events.event_id(queued, Wait("default", place, 0)) for place in (3, 2, 1)]
     ids += [events.event_id(queued, None), events.event_id(running)]
     assert ids[:3] == sorted(ids[:3]) and len(set(ids)) == len(ids)
@@ -121,8 +125,8 @@ def test_a_hostile_last_event_id_is_ignored(value) -> None:
 def test_set_progress_counts_up(url, run_jobs, redis_db) -> None:
     task_id = api.begin_process(tasks.report, (3,), polling_url=url)
     run_jobs()
-    meta = store.backend().fetch_job(task_id).meta
-    assert meta[store.META_PROGRESS]["seq"] == 3
+    job_meta = backends.backend().fetch_job(task_id).meta
+    assert job_meta[meta.META_PROGRESS]["seq"] == 3
 
 
 # -- streams against a real worker ---------------------------------------------------------
@@ -220,11 +224,11 @@ def test_a_stream_that_the_client_leaves_lets_go_of_its_job(redis_db, rqworker) 
         hub = listen.hub()
         stream = events.stream(task_id, None)
         await next_event(stream)
-        subscribed = dict(await hub.reader.client.pubsub_numsub(channel))[channel.encode()]
+        subscribed = dict(await hub.client.pubsub_numsub(channel))[channel.encode()]
         topic = hub.topics[task_id]
         await stream.aclose()  # what Django does when the browser goes away
         await asyncio.sleep(0.2)
-        left = dict(await hub.reader.client.pubsub_numsub(channel))[channel.encode()]
+        left = dict(await hub.client.pubsub_numsub(channel))[channel.encode()]
         tasks_left = {
             t.get_coro().__qualname__
             for t in asyncio.all_tasks()
@@ -305,7 +309,7 @@ def test_a_queued_jobs_stream_tells_its_place_and_staff_the_missing_worker(redis
         staff = events.stream(task_id, None, details=True)
         first, for_staff = await next_event(visitor), await next_event(staff)
         # a job ahead leaves the queue: the next recheck tells the new place
-        await asyncio.to_thread(store.backend().queue.remove, ahead[0])
+        await asyncio.to_thread(backends.backend().queue.remove, ahead[0])
         listen.hub().topics[task_id].poke()
         moved = await next_event(visitor)
         await visitor.aclose()

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import translation
 
-from django_rq_poll import html
+from django_rq_poll.web import html
 
 EXPECTED = {
     "de": {

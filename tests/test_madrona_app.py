@@ -9,8 +9,8 @@ import time
 import pytest
 from django.test import Client
 
-from django_rq_poll import keys
 from django_rq_poll.conf import DEFAULT_RESULT_TTL
+from django_rq_poll.core import keys
 from tests.madrona_app.models import Scenario
 
 pytestmark = pytest.mark.django_db(transaction=True)

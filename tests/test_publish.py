@@ -8,8 +8,10 @@ import time
 import pytest
 import redis
 
-from django_rq_poll import api, keys, publish
-from django_rq_poll.states import State
+from django_rq_poll import api
+from django_rq_poll.core import keys
+from django_rq_poll.core.states import State
+from django_rq_poll.push import publish
 from tests import tasks
 
 

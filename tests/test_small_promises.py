@@ -14,8 +14,8 @@ from django.urls import path
 from django.views import View
 
 import django_rq_poll as poll
-from django_rq_poll.pages import RETRY_FIELD
 from django_rq_poll.views import PollingMixin, polling_view
+from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
 from tests.test_views import status_of
 from tests.urls import urlpatterns as site_urlpatterns

@@ -1,6 +1,6 @@
 """The fast path (one script call) answers exactly what rq's own API answers.
 
-For every job state, ``store.backend().lookup(...)`` by URL and by id is compared with
+For every job state, ``_lookup(...)`` by URL and by id is compared with
 ``Job.fetch(...)``: ``get_status()``, ``return_value()``, ``latest_result()``, ``meta``.
 """
 
@@ -15,9 +15,12 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 import django_rq_poll as poll
-from django_rq_poll import State, keys, store
-from django_rq_poll.states import from_rq_status
-from tests import tasks
+from django_rq_poll import State
+from django_rq_poll.core import errors, keys, meta, reads, snapshot
+from django_rq_poll.core.states import from_rq_status
+from django_rq_poll.drivers import backends
+from tests import drive, tasks
+from tests.drive import lookup as _lookup
 
 
 def wait_until(predicate, what: str, seconds: float = 30) -> None:
@@ -30,7 +33,7 @@ def wait_until(predicate, what: str, seconds: float = 30) -> None:
 
 
 def rq_answer(task_id: str, queue: str | None = None) -> dict:
-    backend = store.backend(queue)
+    backend = backends.backend(queue)
     job = Job.fetch(task_id, connection=backend.connection, serializer=backend.serializer)
     status = job.get_status(refresh=True)
     latest = job.latest_result()
@@ -42,12 +45,12 @@ def rq_answer(task_id: str, queue: str | None = None) -> dict:
     }
 
 
-def assert_same_as_rq(url: str, task_id: str, queue: str | None = None) -> store.Snapshot:
+def assert_same_as_rq(url: str, task_id: str, queue: str | None = None) -> snapshot.Snapshot:
     """Lookups by URL and by id agree with each other and with rq; returns the snapshot."""
-    backend = store.backend()
+    backend = backends.backend()
     expected = rq_answer(task_id, queue)
-    by_url = backend.lookup(url, None, result=True, meta=True)
-    by_id = backend.lookup(None, task_id, result=True, meta=True)
+    by_url = drive.lookup(url, None, result=True, meta=True)
+    by_id = drive.lookup(None, task_id, result=True, meta=True)
     assert by_url == by_id
     snap = by_url
     assert snap is not None
@@ -64,13 +67,13 @@ def assert_same_as_rq(url: str, task_id: str, queue: str | None = None) -> store
     else:
         assert snap.error is None
     # The lighter lookups (no result, no meta) agree on the state.
-    light = backend.lookup(url, None)
+    light = drive.lookup(url, None)
     assert light is not None
     assert (light.task_id, light.rq_status, light.state) == (task_id, snap.rq_status, snap.state)
     assert poll.get_process_status(url) is snap.state
     # The state-only path of the process_is_* functions agrees too.
-    assert backend.state(url, None) is snap.state
-    assert backend.state(None, task_id) is snap.state
+    assert drive.state(url, None) is snap.state
+    assert drive.state(None, task_id) is snap.state
     assert poll.process_is_complete(url) is (snap.state is State.COMPLETE)
     assert poll.process_has_failed(task_id=task_id) is (snap.state is State.FAILED)
     return snap
@@ -117,7 +120,7 @@ def test_canceled(url):
 
 
 def test_deferred(url, redis_db):
-    queue = store.backend().queue
+    queue = backends.backend().queue
     parent = queue.enqueue(tasks.add, 1, 2)
     child = queue.enqueue(tasks.add, 3, 4, depends_on=parent)
     map_url(redis_db, url, child.id)
@@ -127,7 +130,7 @@ def test_deferred(url, redis_db):
 
 
 def test_scheduled(url, redis_db):
-    job = store.backend().queue.enqueue_in(timedelta(minutes=5), tasks.add, 1, 2)
+    job = backends.backend().queue.enqueue_in(timedelta(minutes=5), tasks.add, 1, 2)
     map_url(redis_db, url, job.id)
     snap = assert_same_as_rq(url, job.id)
     assert snap.rq_status == "scheduled"
@@ -143,7 +146,7 @@ def test_started_and_stopped(url, redis_db, rqworker):
     wait_until(lambda: rq_answer(task_id)["status"] == "started", "rq to mark the job started")
     assert assert_same_as_rq(url, task_id).state is State.RUNNING
 
-    backend = store.backend()
+    backend = backends.backend()
     send_stop_job_command(backend.connection, task_id, serializer=backend.serializer)
     wait_until(lambda: rq_answer(task_id)["status"] == "stopped", "the job to stop")
     assert assert_same_as_rq(url, task_id).state is State.FAILED
@@ -152,16 +155,16 @@ def test_started_and_stopped(url, redis_db, rqworker):
 def test_vanished(url, redis_db, run_jobs):
     task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
     run_jobs()
-    backend = store.backend()
+    backend = backends.backend()
     Job.fetch(task_id, connection=backend.connection, serializer=backend.serializer).delete()
     with pytest.raises(NoSuchJobError):
         Job.fetch(task_id, connection=backend.connection)
-    assert backend.lookup(None, task_id, result=True, meta=True) is None
-    assert backend.lookup(url, None, result=True, meta=True) is None
+    assert drive.lookup(None, task_id, result=True, meta=True) is None
+    assert drive.lookup(url, None, result=True, meta=True) is None
     assert redis_db.get(keys.url_key(url)) is None  # the dangling mapping healed itself
     assert poll.get_process_status(url) is None
-    assert backend.state(url, None) is None
-    assert backend.state(None, task_id) is None
+    assert drive.state(url, None) is None
+    assert drive.state(None, task_id) is None
 
 
 def test_an_older_job_ending_leaves_a_newer_mapping_alone(url, redis_db, run_jobs):
@@ -175,13 +178,13 @@ def test_an_older_job_ending_leaves_a_newer_mapping_alone(url, redis_db, run_job
     run_jobs()  # the older job ends first (FIFO), then the newer one
     assert poll.get_taskid_from_url(url) == newer
     assert poll.get_process_result(url) == 4
-    backend = store.backend()
+    backend = backends.backend()
     key = keys.url_key(url)
     for ttl in (0, -1, 60):
-        assert backend.settle(key, older, ttl) is False
+        assert backend.run(writes.settle(key, older, ttl)) is False
         assert redis_db.get(key) == newer.encode()
     assert redis_db.ttl(key) > 0  # as the newer job's settle left it: it expires
-    assert backend.settle(key, newer, 0) is True
+    assert backend.run(writes.settle(key, newer, 0)) is True
     assert redis_db.get(key) is None
 
 
@@ -192,13 +195,13 @@ def test_a_connection_lost_while_watching_is_an_outage_not_a_refusal():
 
     from django_rq_poll.exceptions import RedisRefused, RedisUnavailable
 
-    lost = store.failure(
+    lost = errors.failure(
         WatchError("A ConnectionError occurred on while watching one or more keys"), "here"
     )
     assert isinstance(lost, RedisUnavailable)
     assert not isinstance(lost, RedisRefused)
     # A plain WatchError that reaches the sorter is still no outage.
-    assert isinstance(store.failure(WatchError("Watched variable changed."), "here"), RedisRefused)
+    assert isinstance(errors.failure(WatchError("Watched variable changed."), "here"), RedisRefused)
 
 
 def test_keys_follow_a_prefix_changed_at_run_time(url, redis_db, settings):
@@ -221,39 +224,39 @@ class TestDecodedSnapshot:
     def test_a_finished_jobs_fields(self, url, run_jobs):
         poll.begin_process(tasks.echo, (5,), polling_url=url)
         run_jobs()
-        backend = store.backend()
-        full = backend.lookup(url, None, result=True, meta=True)
+        backend = backends.backend()
+        full = drive.lookup(url, None, result=True, meta=True)
         assert (full.origin, full.abandoned, full.rq_status) == ("default", False, "finished")
-        assert full.meta[store.META_URL] == url
-        assert backend.lookup(url, None, result=True).meta is None  # meta only when asked
-        assert backend.lookup(url, None).meta is None
+        assert full.meta[meta.META_URL] == url
+        assert drive.lookup(url, None, result=True).meta is None  # meta only when asked
+        assert drive.lookup(url, None).meta is None
 
     def test_a_finished_result_is_read_back_once_per_process(self, url, run_jobs, monkeypatch):
         """The finished page, the hot path, costs one script call once its result has been
         read back here (docs/performance.rst)."""
         task_id = poll.begin_process(tasks.echo, (5,), polling_url=url)
         run_jobs()
-        backend = store.backend()
+        backend = backends.backend()
         calls = []
-        real = store.Backend._run_lookup
+        real = reads._lookup_op
 
-        def counted(self, *args):
+        def counted(*args):
             calls.append(args)
-            return real(self, *args)
+            return real(*args)
 
-        monkeypatch.setattr(store.Backend, "_run_lookup", counted)
-        assert backend.state(url, None) is State.COMPLETE
+        monkeypatch.setattr(reads, "_lookup_op", counted)
+        assert drive.state(url, None) is State.COMPLETE
         first = len(calls)
-        assert backend.state(url, None) is State.COMPLETE
+        assert drive.state(url, None) is State.COMPLETE
         assert (first, len(calls) - first) == (2, 1)  # read back once, then one call
-        assert backend.lookup(None, task_id).state is State.COMPLETE
+        assert drive.lookup(None, task_id).state is State.COMPLETE
 
     def test_an_unreadable_result_is_failed_and_keeps_its_fields(self, url, run_jobs):
         from tests.faults import tasks as fault_tasks
 
         task_id = poll.begin_process(fault_tasks.unloadable, polling_url=url)
         run_jobs()
-        snap = store.backend().lookup(url, None, result=True)
+        snap = _lookup(url, None, result=True)
         assert (snap.task_id, snap.state, snap.rq_status) == (task_id, State.FAILED, "finished")
         assert (snap.abandoned, snap.origin) == (False, "default")
         assert "cannot be unpickled" in snap.error
@@ -264,10 +267,10 @@ class TestDecodedSnapshot:
 
         task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
         redis_db.hset(f"rq:job:{task_id}", "meta", pickle.dumps(stored))
-        assert store.backend().lookup(url, None, meta=True).meta == {}
+        assert _lookup(url, None, meta=True).meta == {}
 
     def test_an_origin_that_is_not_utf8_does_not_break_a_lookup(self, url, redis_db):
         task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
         redis_db.hset(f"rq:job:{task_id}", "origin", b"\xffq")
-        snap = store.backend().lookup(url, None, meta=True)
+        snap = _lookup(url, None, meta=True)
         assert snap.origin == "\ufffdq" and snap.state is State.PENDING

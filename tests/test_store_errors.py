@@ -10,7 +10,7 @@ import pytest
 import redis
 from redis.exceptions import WatchError
 
-from django_rq_poll import limits, store
+from django_rq_poll.core import errors, limits, meta
 from django_rq_poll.exceptions import (
     QueueFull,
     RedisPermissionDenied,
@@ -23,7 +23,7 @@ WHERE = "127.0.0.1:6379 (db 0, queue 'default')"
 
 
 def sorted_as(exc: redis.RedisError) -> RedisUnavailable:
-    found = store.failure(exc, WHERE)
+    found = errors.failure(exc, WHERE)
     assert found.where == WHERE and WHERE in str(found)
     return found
 
@@ -130,7 +130,7 @@ def test_a_refusal_inside_a_script_names_the_scripts_command() -> None:
         "The user executing the script can't run this command or subcommand script: "
         "abc, on @user_script:2."
     )
-    found = store.failure(error, WHERE, source)
+    found = errors.failure(error, WHERE, source)
     assert type(found) is RedisPermissionDenied and found.missing == "the command HGET"
 
 
@@ -154,14 +154,14 @@ def test_a_refused_permission_names_what_was_refused() -> None:
     ],
 )
 def test_where_names_the_server_and_never_the_password(url, queue, expected) -> None:
-    described = store.describe(redis.Redis.from_url(url), queue)
+    described = errors.describe(redis.Redis.from_url(url), queue)
     assert described == expected
     assert "secret" not in described and "pw" not in described
 
 
 def test_where_fills_in_redis_pys_defaults() -> None:
     client = redis.Redis(connection_pool=redis.ConnectionPool(port=7000))
-    assert store.describe(client) == "localhost:7000 (db 0)"
+    assert errors.describe(client) == "localhost:7000 (db 0)"
 
 
 @pytest.mark.parametrize(
@@ -171,27 +171,27 @@ def test_where_fills_in_redis_pys_defaults() -> None:
         ("42", "42"),
         (42, "42"),
         ("x" * 256, "x" * 256),
-        ("x" * 257, store.UNREADABLE_OWNER),
+        ("x" * 257, meta.UNREADABLE_OWNER),
         (10**64 - 1, str(10**64 - 1)),
-        (10**64, store.UNREADABLE_OWNER),
-        (-(10**64), store.UNREADABLE_OWNER),
-        (True, store.UNREADABLE_OWNER),
-        (["42"], store.UNREADABLE_OWNER),
-        (4.2, store.UNREADABLE_OWNER),
+        (10**64, meta.UNREADABLE_OWNER),
+        (-(10**64), meta.UNREADABLE_OWNER),
+        (True, meta.UNREADABLE_OWNER),
+        (["42"], meta.UNREADABLE_OWNER),
+        (4.2, meta.UNREADABLE_OWNER),
     ],
 )
 def test_an_owner_is_short_text_or_a_whole_number_else_nobody(owner, expected) -> None:
-    meta = {} if owner is None else {store.META_OWNER: owner}
-    assert store.owner_in(meta) == expected
+    job_meta = {} if owner is None else {meta.META_OWNER: owner}
+    assert meta.owner_in(job_meta) == expected
 
 
-def admission(active: int, queued: int) -> store.Admission:
-    return store.Admission.parse([1, queued, 1_700_000_000, active, 1_700_000_600, b"old"])
+def admission(active: int, queued: int) -> limits.Admission:
+    return limits.Admission.parse([1, queued, 1_700_000_000, active, 1_700_000_600, b"old"])
 
 
 def test_an_admission_reads_the_scripts_reply() -> None:
     seen = admission(2, 5)
-    assert seen == store.Admission(True, 5, 1_700_000_000, 2, 1_700_000_600, [b"old"])
+    assert seen == limits.Admission(True, 5, 1_700_000_000, 2, 1_700_000_600, [b"old"])
 
 
 @pytest.mark.parametrize(

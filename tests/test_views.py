@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 import django_rq_poll as poll
-from django_rq_poll import store
-from django_rq_poll.pages import RETRY_FIELD
+from django_rq_poll.core import meta
+from django_rq_poll.drivers import backends
+from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -32,7 +33,8 @@ def kill_redis(monkeypatch):
     from rq import Queue
 
     dead = Queue("default", connection=redis.Redis(port=1, socket_connect_timeout=0.2))
-    monkeypatch.setitem(store._backends, "default", store.Backend(dead))
+    monkeypatch.setitem(backends._backends, "default", backends.Backend(dead))
+    monkeypatch.setattr(backends, "_default", None)  # backend() must not keep the live one
 
 
 @pytest.fixture
@@ -89,10 +91,10 @@ class TestRequestCycle:
     def test_job_meta_names_page_and_owner(self, client, alice, redis_db):
         client.force_login(alice)
         task_id = client.get("/sum/?x=1").context["task_id"]
-        job = store.backend().fetch_job(task_id)
-        assert job.meta[store.META_OWNER] == str(alice.pk)
-        assert job.meta[store.META_URL] == f"/sum/?x=1#user={alice.pk}"
-        assert store.META_PAGE not in job.meta  # the key spells the page: kept once
+        job = backends.backend().fetch_job(task_id)
+        assert job.meta[meta.META_OWNER] == str(alice.pk)
+        assert job.meta[meta.META_URL] == f"/sum/?x=1#user={alice.pk}"
+        assert meta.META_PAGE not in job.meta  # the key spells the page: kept once
 
     def test_detail_view(self, client, alice, run_jobs):
         assert client.get(f"/users/{alice.pk}/").status_code == 202
@@ -169,7 +171,7 @@ class TestUsers:
     def test_shared_view_shares_one_job(self, client, alice, bob, run_jobs, redis_db):
         client.force_login(alice)
         task_id = client.get("/shared-sum/").context["task_id"]
-        assert store.backend().fetch_job(task_id).meta[store.META_OWNER] is None
+        assert backends.backend().fetch_job(task_id).meta[meta.META_OWNER] is None
         client.force_login(bob)
         assert client.get("/shared-sum/").context["task_id"] == task_id
         assert status_of(client, task_id).status_code == 200
@@ -358,8 +360,8 @@ class TestStatusEndpoint:
     )
     def test_page_that_leaves_the_site_is_never_given(self, client, page):
         """Neither from the page meta nor, failing that, from the polling URL."""
-        for meta, polling_url in (({store.META_PAGE: page}, "/x/"), ({}, page)):
-            task_id = poll.begin_process(tasks.add, (1, 2), polling_url=polling_url, meta=meta)
+        for job_meta, polling_url in (({meta.META_PAGE: page}, "/x/"), ({}, page)):
+            task_id = poll.begin_process(tasks.add, (1, 2), polling_url=polling_url, meta=job_meta)
             expected = None if polling_url == page else "/x/"
             assert status_of(client, task_id).json()["url"] == expected
 
@@ -573,7 +575,7 @@ class TestWaitingJobs:
     def test_busy_worker_counts_and_running_job_has_no_position(
         self, client, transactional_db, django_user_model, rqworker, redis_db, monkeypatch
     ):
-        monkeypatch.setattr(store, "WORKER_COUNT_TTL", 0)  # count afresh on every page
+        monkeypatch.setattr(backends, "WORKER_COUNT_TTL", 0)  # count afresh on every page
         staff_client(client, django_user_model)
         key = f"hold-{uuid.uuid4().hex}"
         held = poll.begin_process(tasks.wait_for, (key,), polling_url="/held/")
@@ -595,12 +597,12 @@ class TestWaitingJobs:
     def test_async_pages_tell_the_wait_natively(
         self, client, transactional_db, django_user_model, monkeypatch
     ):
-        from django_rq_poll import workers
+        from django_rq_poll.drivers import aio
 
         def refuse(*args, **kwargs):
-            raise AssertionError("an async page asked the queue through the sync side")
+            raise AssertionError("an async page went to a thread")
 
-        monkeypatch.setattr(workers, "wait_of", refuse)
+        monkeypatch.setattr(aio, "sync_to_async", refuse)
         for x in (1, 2):
             poll.begin_process(tasks.add, (x, 0), polling_url=f"/other-{x}/")
         staff_client(client, django_user_model)
@@ -610,26 +612,24 @@ class TestWaitingJobs:
         assert "This process is waiting to start: it is number 3 in the queue." in page
         assert "Start one with: python manage.py rqworker default" in page
         # a worker registered on the queue (counted afresh: the count is kept 2 s)
-        store.backend().remember_worker_count(1)
+        backends.backend().remember_worker_count(1)
         assert "No worker is listening" not in client.get("/async/").content.decode()
 
     def test_worker_count_is_reused_briefly(self, client, monkeypatch):
-        from rq import Worker
-
         calls = []
-        real = Worker.count.__func__
+        real = backends.Backend.remember_worker_count
 
-        def counting(cls, *args, **kwargs):
-            calls.append(kwargs.get("queue"))
-            return real(cls, *args, **kwargs)
+        def counting(self, count):
+            calls.append(count)
+            return real(self, count)
 
-        monkeypatch.setattr(Worker, "count", classmethod(counting))
+        monkeypatch.setattr(backends.Backend, "remember_worker_count", counting)
         for _ in range(3):
             client.get("/sum/")
         assert len(calls) == 1
 
     def test_finished_job_costs_no_queue_reads(self, client, run_jobs, monkeypatch):
-        from rq import Queue, Worker
+        from django_rq_poll.core import reads
 
         client.get("/sum/")
         run_jobs()
@@ -637,8 +637,7 @@ class TestWaitingJobs:
         def refuse(*args, **kwargs):
             raise AssertionError("a finished page asked the queue")
 
-        monkeypatch.setattr(Worker, "count", classmethod(refuse))
-        monkeypatch.setattr(Queue, "get_job_position", refuse)
+        monkeypatch.setattr(reads, "wait", refuse)
         assert client.get("/sum/").status_code == 200
 
 
@@ -721,7 +720,7 @@ class TestOutageWhilePolling:
         assert 'hx-get="/sum/" hx-trigger="every 10000ms" hx-swap="outerHTML"' in page
         assert "outage" in caplog.text
         monkeypatch.undo()  # Redis is back
-        store.clear_cache()
+        backends.clear_cache()
         back = client.get("/sum/", **HX)
         assert back.status_code == 202
         assert "waiting to start" in back.content.decode()

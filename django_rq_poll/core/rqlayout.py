@@ -49,6 +49,9 @@ class Recorder(CoreCommands):
     """Stands in for a pipeline in rq's enqueue: keeps each command, sends nothing."""
 
     _event_dispatcher: Any = None  # redis-py's client attribute; nothing is sent to dispatch
+    # rq checks that a pipeline it is given is in MULTI (it calls multi() otherwise):
+    # what is recorded is sent inside MULTI/EXEC by the driver.
+    explicit_transaction = True
 
     def __init__(self) -> None:
         self.commands: Commands = []

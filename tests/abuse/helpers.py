@@ -7,7 +7,7 @@ from typing import Any
 import redis
 from django.http import HttpRequest
 
-from django_rq_poll import keys
+from django_rq_poll.core import keys
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -14,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
 from django.urls import resolve
 
-from django_rq_poll import store
+from django_rq_poll.drivers import backends
 from tests.redis_server import written
 
 from .conftest import FIGURES
@@ -74,11 +74,11 @@ def test_flood_from_one_anonymous_client_leaves_the_cap_of_jobs(redis_db):
     }
     assert codes == {202: CAP, 429: REQUESTS - CAP}
     assert len(jobs) == CAP
-    assert redis_db.llen(store.backend().queue.key) == CAP
+    assert redis_db.llen(backends.backend().queue.key) == CAP
     assert key_bytes <= BOUND_BYTES
     assert used_memory(redis_db) - memory_before < 1024 * 1024  # was 15.6 MB
 
     # A real user's work waits behind at most the cap of the flood's jobs.
     other = Client(REMOTE_ADDR="203.0.113.5")
     assert other.get("/sum/?x=2").status_code == 202
-    assert redis_db.llen(store.backend().queue.key) == CAP + 1
+    assert redis_db.llen(backends.backend().queue.key) == CAP + 1

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
 
 import django_rq_poll as poll
-from django_rq_poll import keys, limits, store
+from django_rq_poll.core import keys, limits
+from django_rq_poll.drivers import backends
 from tests import tasks
 from tests.redis_server import written
 from tests.views import FailView
@@ -23,7 +25,7 @@ def jobs(redis_db) -> list[bytes]:
 
 
 def queued(redis_db) -> int:
-    return int(redis_db.llen(store.backend().queue.key))
+    return int(redis_db.llen(backends.backend().queue.key))
 
 
 @pytest.fixture
@@ -281,14 +283,14 @@ class TestApi:
 
     def test_racing_transactions_never_pass_the_cap(self, cap, url, redis_db):
         cap(3)
-        backend = store.backend()
+        backend = backends.backend()
         gate = limits.for_visitor("racer")
         barrier, answers = threading.Barrier(10), []
 
         def begin_in_a_transaction(n: int) -> None:  # what each request does before commit
             barrier.wait()
             try:
-                backend.reserve(backend.queue, f"{url}{n}", gate, store.new_job_id())
+                backend.reserve(backend.queue, f"{url}{n}", gate, uuid.uuid4().hex)
                 answers.append(True)
             except poll.TooManyJobs as exc:
                 answers.append(exc)

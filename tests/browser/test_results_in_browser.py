@@ -18,7 +18,7 @@ import pytest
 import redis
 from rq import Queue
 
-from django_rq_poll import store
+from django_rq_poll.drivers import backends
 from tests.browser.urls import PACKAGE_STATIC, files_served
 
 pytestmark = pytest.mark.urls("tests.browser.urls")
@@ -125,9 +125,9 @@ def test_without_javascript_downloads_a_file_result_once(
 def cut_redis(monkeypatch: Any) -> None:
     """The live server (a thread of this process) now finds no Redis."""
     dead = Queue("default", connection=redis.Redis(port=1, socket_connect_timeout=0.2))
-    backend = store.Backend(dead)
-    monkeypatch.setitem(store._backends, "default", backend)
-    monkeypatch.setattr(store, "_default", backend)
+    backend = backends.Backend(dead)
+    monkeypatch.setitem(backends._backends, "default", backend)
+    monkeypatch.setattr(backends, "_default", backend)
 
 
 @pytest.mark.parametrize("client", ["poll.js", "htmx"])

@@ -19,7 +19,9 @@ from django.core.management import call_command
 from django.test import AsyncClient, Client
 
 import django_rq_poll as poll
-from django_rq_poll import State, acl, store
+from django_rq_poll import State
+from django_rq_poll.drivers import backends
+from django_rq_poll.ops import acl
 from tests import tasks
 from tests.faults import tasks as fault_tasks
 from tests.faults.helpers import wait_until
@@ -148,7 +150,7 @@ def test_a_refused_permission_names_itself(taken, missing, private_redis, use_re
     logged = [r for r in caplog.records if r.name == "django_rq_poll"]
     assert [r.levelno for r in logged] == [logging.ERROR]  # someone must grant it
     assert missing in logged[0].getMessage()
-    assert store.backend().where in str(caught.value)
+    assert backends.backend().where in str(caught.value)
 
 
 def test_a_refused_permission_in_rqpoll_is_a_command_error(private_redis, use_redis):

@@ -13,7 +13,8 @@ from django_rq.settings import QUEUES
 from rq import Worker
 
 import django_rq_poll as poll
-from django_rq_poll import acl, doctor, store
+from django_rq_poll.drivers import backends
+from django_rq_poll.ops import acl, doctor
 from tests import tasks
 from tests.faults.helpers import wait_until
 
@@ -29,10 +30,10 @@ def only_queue(monkeypatch):
         for name in list(QUEUES):
             monkeypatch.delitem(QUEUES, name)
         monkeypatch.setitem(QUEUES, "default", {"URL": url, **extra})
-        store.clear_cache()
+        backends.clear_cache()
 
     yield use
-    store.clear_cache()
+    backends.clear_cache()
 
 
 def rqpoll_doctor(*args: str) -> tuple[dict, int]:
@@ -51,7 +52,7 @@ def by_check(report: dict) -> dict[str, str]:
 
 def _with_worker(url, killable_worker, *args: str):
     worker = killable_worker(*args, "default", env={"REDIS_URL": url})
-    wait_until(lambda: Worker.all(queue=store.backend().queue), timeout=60)
+    wait_until(lambda: Worker.all(queue=backends.backend().queue), timeout=60)
     return worker
 
 

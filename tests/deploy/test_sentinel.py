@@ -16,7 +16,8 @@ from django_rq.connection_utils import get_redis_connection
 from rq import Queue
 
 import django_rq_poll as poll
-from django_rq_poll import State, store
+from django_rq_poll import State
+from django_rq_poll.drivers import backends
 from tests import tasks
 from tests.deploy.conftest import free_port
 from tests.deploy.sentinel_settings import SENTINEL_QUEUE
@@ -65,8 +66,8 @@ def test_flow_through_sentinel_and_a_failover(sentinel_setup, monkeypatch, killa
     master, replica, sentinel, admin = sentinel_setup
     config = {**SENTINEL_QUEUE, "SENTINELS": [("127.0.0.1", sentinel)]}
     conn = get_redis_connection(config)  # django-rq's own builder, as RQ_QUEUES uses it
-    backend = store.Backend(Queue("default", connection=conn))
-    monkeypatch.setitem(store._backends, "default", backend)
+    backend = backends.Backend(Queue("default", connection=conn))
+    monkeypatch.setitem(backends._backends, "default", backend)
     env = {
         "DJANGO_SETTINGS_MODULE": "tests.deploy.sentinel_settings",
         "RQ_POLL_TEST_SENTINEL": f"127.0.0.1:{sentinel}",
@@ -94,7 +95,7 @@ def test_flow_through_sentinel_and_a_failover(sentinel_setup, monkeypatch, killa
     # window, which the deployment docs mention. The test waits it out.
     wait_until(lambda: redis.Redis(port=master).info("replication")["role"] == "slave", timeout=60)
 
-    assert store.backend() is backend  # the same cached client, nothing reconfigured
+    assert backends.backend() is backend  # the same cached client, nothing reconfigured
     outcomes = []
 
     def answers() -> bool:
@@ -118,7 +119,7 @@ def test_flow_through_sentinel_and_a_failover(sentinel_setup, monkeypatch, killa
     assert poll.get_process_result(after) == 10
     assert redis.Redis(port=replica).get(f"rq_poll:url:{_digest(after)}") is not None
     assert queued.task_id == poll.get_taskid_from_url(running)
-    store.clear_cache()
+    backends.clear_cache()
 
 
 def _digest(url: str) -> str:

@@ -21,7 +21,7 @@ from django_rq.connection_utils import get_redis_connection
 from rq import Queue
 
 import django_rq_poll as poll
-from django_rq_poll import store
+from django_rq_poll.drivers import backends
 from tests import tasks
 from tests.deploy.conftest import free_port
 from tests.faults.helpers import wait_until
@@ -134,8 +134,8 @@ def _url(port: int, certs: Path, **without: bool) -> str:
 
 
 def _run_flow(conn: redis.Redis, monkeypatch, killable_worker, worker_url: str) -> None:
-    backend = store.Backend(Queue("default", connection=conn))
-    monkeypatch.setitem(store._backends, "default", backend)
+    backend = backends.Backend(Queue("default", connection=conn))
+    monkeypatch.setitem(backends._backends, "default", backend)
     url = f"/tls/{uuid.uuid4().hex}"
     first = poll.check_status_or_begin(tasks.add, (20, 22), polling_url=url)
     assert first.started
@@ -153,7 +153,7 @@ def test_rediss_url_with_ca_and_client_certificate(servers, certs, monkeypatch, 
     assert kwargs["ssl_ca_certs"] == str(certs / "ca.crt")
     assert kwargs["ssl_certfile"] == str(certs / "client.crt")
     _run_flow(conn, monkeypatch, killable_worker, url)
-    store.clear_cache()
+    backends.clear_cache()
 
 
 def test_the_url_parameters_are_what_makes_it_work(servers, certs):
@@ -182,4 +182,4 @@ def test_host_port_form_with_client_kwargs(servers, certs, monkeypatch, killable
         }
     )
     _run_flow(conn, monkeypatch, killable_worker, _url(port, certs))
-    store.clear_cache()
+    backends.clear_cache()

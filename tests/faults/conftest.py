@@ -13,7 +13,7 @@ import pytest
 import redis
 from rq import Queue
 
-from django_rq_poll import store
+from django_rq_poll.drivers import backends
 from tests import needs
 from tests.redis_server import start_redis_server
 
@@ -73,16 +73,16 @@ def private_redis() -> Iterator[Callable[..., PrivateRedis]]:
 
 
 @pytest.fixture
-def use_redis(monkeypatch) -> Callable[[str], store.Backend]:
+def use_redis(monkeypatch) -> Callable[[str], backends.Backend]:
     """Point the default queue (and so every mapping) at another Redis.
 
     django-rq reads RQ_QUEUES at import, so the backend cache is the place to switch.
     """
 
-    def use(url: str) -> store.Backend:
-        backend = store.Backend(Queue("default", connection=redis.Redis.from_url(url)))
-        monkeypatch.setitem(store._backends, "default", backend)
-        monkeypatch.setattr(store, "_default", None)  # backend() must not keep the old one
+    def use(url: str) -> backends.Backend:
+        backend = backends.Backend(Queue("default", connection=redis.Redis.from_url(url)))
+        monkeypatch.setitem(backends._backends, "default", backend)
+        monkeypatch.setattr(backends, "_default", None)  # backend() must not keep the old one
         return backend
 
     return use

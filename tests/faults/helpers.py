@@ -11,7 +11,7 @@ from typing import Any
 import redis
 from rq.job import Job
 
-from django_rq_poll import keys
+from django_rq_poll.core import keys
 
 # An append-only file fsynced on every write: what the server acknowledged survives a
 # SIGKILL, as on a production server with persistence.

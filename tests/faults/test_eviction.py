@@ -17,7 +17,8 @@ import pytest
 from rq.job import Job
 
 import django_rq_poll as poll
-from django_rq_poll import State, keys
+from django_rq_poll import State
+from django_rq_poll.core import keys
 from tests.faults import tasks
 from tests.faults.helpers import wait_until
 

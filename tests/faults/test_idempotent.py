@@ -14,8 +14,9 @@ from functools import partial
 from rq.job import Job
 
 import django_rq_poll as poll
-from django_rq_poll import State, store
-from django_rq_poll.pages import RETRY_FIELD
+from django_rq_poll import State
+from django_rq_poll.drivers import backends
+from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
 from tests.faults.racers import release_together
 from tests.faults.web import client, problems
@@ -132,7 +133,7 @@ def test_forgetting_a_job_deleted_meanwhile_is_quiet(run_jobs):
     url = f"/vanish/{uuid.uuid4().hex}"
     task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
     run_jobs()
-    backend = store.backend()
+    backend = backends.backend()
     job = backend.fetch_job(task_id)
     assert job is not None
     backend.connection.delete(job.key)  # someone else deleted it after we read it

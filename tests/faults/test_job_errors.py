@@ -11,8 +11,9 @@ from asgiref.sync import async_to_sync
 from rq import Worker
 
 import django_rq_poll as poll
-from django_rq_poll import State, keys
-from django_rq_poll.pages import RETRY_FIELD
+from django_rq_poll import State
+from django_rq_poll.core import keys
+from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
 from tests.faults import tasks as fault_tasks
 from tests.faults.web import body, client, problems

@@ -18,8 +18,9 @@ import uuid
 import pytest
 
 import django_rq_poll as poll
-from django_rq_poll import State, keys
-from django_rq_poll.pages import RETRY_FIELD
+from django_rq_poll import State
+from django_rq_poll.core import keys
+from django_rq_poll.web.pages import RETRY_FIELD
 from tests.faults import tasks
 from tests.faults.helpers import wait_until
 from tests.faults.web import body, client, problems

@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 
 import django_rq_poll as poll
-from django_rq_poll import keys
-from django_rq_poll.pages import RETRY_FIELD
+from django_rq_poll.core import keys
+from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
 from tests.faults.web import body, client, problems
 

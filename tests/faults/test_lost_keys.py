@@ -13,7 +13,8 @@ from rq import Worker
 from rq.job import Job
 
 import django_rq_poll as poll
-from django_rq_poll import State, keys
+from django_rq_poll import State
+from django_rq_poll.core import keys
 from tests import tasks
 
 

@@ -19,7 +19,8 @@ from django.template import Context, Template
 from rq import SimpleWorker
 
 import django_rq_poll as poll
-from django_rq_poll import store
+from django_rq_poll.core import meta
+from django_rq_poll.drivers import backends
 from django_rq_poll.progress import MESSAGE_LIMIT
 from tests import tasks
 from tests.faults.web import client, problems
@@ -102,8 +103,8 @@ def test_every_reader_survives_garbage_in_meta(tally, settings):
         page = f"/sum/?x=1&y={uuid.uuid4().int % 10**9}"
         first = client().get(page)
         task_id = first.context["task_id"]
-        job = store.backend().fetch_job(task_id)
-        job.meta[store.META_PROGRESS] = garbage
+        job = backends.backend().fetch_job(task_id)
+        job.meta[meta.META_PROGRESS] = garbage
         job.save_meta()
         label = repr(garbage)[:60]
         for name, request in _readers(page, task_id):
@@ -133,7 +134,9 @@ def test_every_reader_survives_garbage_in_meta(tally, settings):
         )
         tally.answer(kind, sane, f"API read {progress!r:.80} from {label}")
         poll.forget_process(page)
-    SimpleWorker([store.backend().queue], connection=store.backend().connection).work(burst=True)
+    SimpleWorker([backends.backend().queue], connection=backends.backend().connection).work(
+        burst=True
+    )
     tally.assert_clean(kind)
 
 
@@ -150,11 +153,11 @@ def test_percent_of_odd_values_built_by_hand():
 
 
 OTHER_GARBAGE = [
-    {store.META_OWNER: 10**5000},  # str() of it raises ValueError
-    {store.META_OWNER: ["a", "list"]},
-    {store.META_URL: 12, store.META_PAGE: b"/bytes/"},
-    {store.META_URL: "//evil.example/x#user=1"},
-    {store.META_CALLBACKS: "not a dict"},
+    {meta.META_OWNER: 10**5000},  # str() of it raises ValueError
+    {meta.META_OWNER: ["a", "list"]},
+    {meta.META_URL: 12, meta.META_PAGE: b"/bytes/"},
+    {meta.META_URL: "//evil.example/x#user=1"},
+    {meta.META_CALLBACKS: "not a dict"},
 ]
 
 
@@ -165,7 +168,7 @@ def test_every_reader_survives_garbage_in_other_meta_keys(tally, settings):
         tally.fault(kind)
         page = f"/sum/?x=2&y={uuid.uuid4().int % 10**9}"
         task_id = client().get(page).context["task_id"]
-        job = store.backend().fetch_job(task_id)
+        job = backends.backend().fetch_job(task_id)
         job.meta.update(garbage)
         job.save_meta()
         label = f"OTHER_GARBAGE[{index}]"

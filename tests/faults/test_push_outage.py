@@ -7,7 +7,8 @@ import asyncio
 
 from asgiref.sync import async_to_sync
 
-from django_rq_poll import api, events, listen
+from django_rq_poll import api
+from django_rq_poll.push import listen, stream
 from tests import tasks
 from tests.faults.helpers import durable_server
 from tests.test_events import close_hub, last_event, next_event
@@ -22,7 +23,7 @@ def test_streams_outlive_a_redis_restart(
     ids = [api.begin_process(tasks.add, (i, i)) for i in range(5)]
 
     async def main() -> tuple[list[str], list[dict], int]:
-        streams = [events.stream(task_id, None) for task_id in ids]
+        streams = [stream.stream(task_id, None) for task_id in ids]
         await asyncio.gather(*(next_event(s) for s in streams))  # pending
         hub = listen.hub()
         await asyncio.to_thread(server.stop)
@@ -37,6 +38,6 @@ def test_streams_outlive_a_redis_restart(
         return while_down, ends, reconnects
 
     while_down, ends, reconnects = async_to_sync(main)()
-    assert set(while_down) == {events.HEARTBEAT}
+    assert set(while_down) == {stream.HEARTBEAT}
     assert [(e["event"], e["data"]["state"]) for e in ends] == [("done", "complete")] * 5
     assert reconnects >= 1

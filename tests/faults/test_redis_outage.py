@@ -22,7 +22,8 @@ from rq import Worker
 from rq.job import Job
 
 import django_rq_poll as poll
-from django_rq_poll import State, progress, store
+from django_rq_poll import State, progress
+from django_rq_poll.drivers import backends
 from tests import tasks
 from tests.faults.helpers import (
     Transition,
@@ -115,7 +116,7 @@ def test_stop_and_restart(private_redis, use_redis, tally, monkeypatch):
     tally.notes["redis stopped: milliseconds per call while down"] = round(per_call * 1000, 1)
 
     server.start()
-    assert store.backend() is backend  # the same cached clients, nothing reconfigured
+    assert backends.backend() is backend  # the same cached clients, nothing reconfigured
     for i, (url, task_id) in enumerate(zip(urls, ids, strict=True)):
         again = poll.check_status_or_begin(tasks.add, (i, i), polling_url=url)
         tally.answer("redis stopped", not again.started and again.task_id == task_id, url)
@@ -208,4 +209,4 @@ def test_lookups_work_after_script_cache_is_lost(private_redis, use_redis):
 @pytest.fixture(autouse=True)
 def _no_default_backend_leak():
     yield
-    store.clear_cache()
+    backends.clear_cache()

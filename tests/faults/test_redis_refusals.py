@@ -27,8 +27,9 @@ from django.template import Context, Template
 from rq import SimpleWorker
 
 import django_rq_poll as poll
-from django_rq_poll import keys, store
-from django_rq_poll.pages import RETRY_FIELD
+from django_rq_poll.core import errors, keys
+from django_rq_poll.drivers import backends
+from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
 from tests.faults.helpers import wait_until
 from tests.faults.web import body, client, problems
@@ -38,7 +39,7 @@ MIDDLEWARE = "django_rq_poll.middleware.RedisUnavailableMiddleware"
 FAILED_PAGE = "/fail/"
 
 
-def _prepare_site(backend: store.Backend) -> dict[str, str]:
+def _prepare_site(backend: backends.Backend) -> dict[str, str]:
     """While the server is healthy: two pages with finished jobs, one with a failed job."""
     browser = client()
     ids = {}
@@ -155,7 +156,7 @@ def check_everything(tally, kind: str, ids: dict[str, str], code: str) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_backends():
     yield
-    store.clear_cache()
+    backends.clear_cache()
 
 
 def _redis_with_site(private_redis, use_redis, *extra: str):
@@ -335,7 +336,7 @@ def test_every_redis_error_class_is_sorted():
         redis.ResponseError("Command # 1 (SET a 1) of pipeline caused error: BUSY Redis is"),
     ]
     for exc in unavailable:
-        mapped = store.failure(exc, "here")
+        mapped = errors.failure(exc, "here")
         assert type(mapped) is poll.RedisUnavailable, exc
     refused = [
         redis.exceptions.NoPermissionError("no permissions", status_code="NOPERM"),
@@ -345,4 +346,4 @@ def test_every_redis_error_class_is_sorted():
         redis.exceptions.DataError("Invalid input"),
     ]
     for exc in refused:
-        assert isinstance(store.failure(exc, "here"), poll.RedisRefused), exc
+        assert isinstance(errors.failure(exc, "here"), poll.RedisRefused), exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from rq.job import Job
 
-from django_rq_poll import keys
+from django_rq_poll.core import keys
 from tests.faults.web import body, client, problems
 
 PAGES = {

@@ -16,8 +16,8 @@ import time
 import pytest
 from rq import SimpleWorker, Worker
 
-from django_rq_poll import store
-from django_rq_poll.pages import RETRY_FIELD
+from django_rq_poll.drivers import backends
+from django_rq_poll.web.pages import RETRY_FIELD
 from tests.faults.helpers import (
     Transition,
     durable_server,
@@ -70,7 +70,7 @@ def test_pages_while_redis_is_down_and_after(private_redis, use_redis, tally):
         tally.answer(KIND, not wrong, f"{label}: {wrong}")
 
     server.start()
-    assert store.backend() is backend  # the same cached clients, nothing reconfigured
+    assert backends.backend() is backend  # the same cached clients, nothing reconfigured
     for page in PAGES:
         again = browser.get(page)
         ok = again.status_code == 202 and again.context["task_id"] == task_ids[page]
@@ -174,4 +174,4 @@ def test_other_pages_that_read_redis_answer_503_with_the_middleware(
 @pytest.fixture(autouse=True)
 def _no_default_backend_leak():
     yield
-    store.clear_cache()
+    backends.clear_cache()

@@ -1,7 +1,7 @@
 from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 
 import django_rq_poll as poll
-from django_rq_poll.store import META_OWNER
+from django_rq_poll.core.meta import META_OWNER
 from myapp import tasks
 
 
