@@ -37,7 +37,10 @@ from .api import (
     process_is_running,
     process_is_running_or_complete,
 )
+from .core.meta import META_OWNER, META_PAGE, META_PROGRESS, META_URL
+from .core.snapshot import Snapshot
 from .core.states import State
+from .core.wait import Wait
 from .exceptions import (
     ImproperlyConfigured,
     ProcessFailed,
@@ -53,6 +56,10 @@ from .progress import Progress, set_progress
 __version__ = "0.1.0"
 
 __all__ = [
+    "META_OWNER",
+    "META_PAGE",
+    "META_PROGRESS",
+    "META_URL",
     "ImproperlyConfigured",
     "ProcessFailed",
     "Progress",
@@ -61,9 +68,11 @@ __all__ = [
     "RedisPermissionDenied",
     "RedisRefused",
     "RedisUnavailable",
+    "Snapshot",
     "State",
     "StatusText",
     "TooManyJobs",
+    "Wait",
     "abegin_process",
     "acancel_process",
     "acheck_status_or_begin",

@@ -16,7 +16,7 @@ from rq.job import Job
 
 import django_rq_poll as poll
 from django_rq_poll import State
-from django_rq_poll.core import errors, keys, meta, reads, snapshot
+from django_rq_poll.core import errors, keys, meta, reads, snapshot, writes
 from django_rq_poll.core.states import from_rq_status
 from django_rq_poll.drivers import backends
 from tests import drive, tasks
@@ -47,7 +47,6 @@ def rq_answer(task_id: str, queue: str | None = None) -> dict:
 
 def assert_same_as_rq(url: str, task_id: str, queue: str | None = None) -> snapshot.Snapshot:
     """Lookups by URL and by id agree with each other and with rq; returns the snapshot."""
-    backend = backends.backend()
     expected = rq_answer(task_id, queue)
     by_url = drive.lookup(url, None, result=True, meta=True)
     by_id = drive.lookup(None, task_id, result=True, meta=True)
@@ -224,7 +223,6 @@ class TestDecodedSnapshot:
     def test_a_finished_jobs_fields(self, url, run_jobs):
         poll.begin_process(tasks.echo, (5,), polling_url=url)
         run_jobs()
-        backend = backends.backend()
         full = drive.lookup(url, None, result=True, meta=True)
         assert (full.origin, full.abandoned, full.rq_status) == ("default", False, "finished")
         assert full.meta[meta.META_URL] == url
@@ -236,7 +234,6 @@ class TestDecodedSnapshot:
         read back here (docs/performance.rst)."""
         task_id = poll.begin_process(tasks.echo, (5,), polling_url=url)
         run_jobs()
-        backend = backends.backend()
         calls = []
         real = reads._lookup_op
 

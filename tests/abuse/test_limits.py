@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
 
 import django_rq_poll as poll
-from django_rq_poll.core import keys, limits
+from django_rq_poll.core import keys, limits, plan, writes
 from django_rq_poll.drivers import backends
 from tests import tasks
 from tests.redis_server import written
@@ -290,7 +290,8 @@ class TestApi:
         def begin_in_a_transaction(n: int) -> None:  # what each request does before commit
             barrier.wait()
             try:
-                backend.reserve(backend.queue, f"{url}{n}", gate, uuid.uuid4().hex)
+                planned = plan.plan(backend, tasks.add, (), None, f"{url}{n}", True, {})
+                backend.run(writes.reserve(planned, gate, uuid.uuid4().hex))
                 answers.append(True)
             except poll.TooManyJobs as exc:
                 answers.append(exc)
