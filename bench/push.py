@@ -318,7 +318,8 @@ def stream_figures(
 # -- 3. async twins ---------------------------------------------------------------------------
 def twin_figures(conn: Any, *, calls: int) -> dict[str, Any]:
     import django_rq_poll as poll
-    from django_rq_poll import api, atwins
+    from django_rq_poll import aapi as atwins
+    from django_rq_poll import api
 
     task_id = poll.begin_process("bench.tasks.summary", (1,), polling_url="/twins/")
     deadline = time.monotonic() + 60

@@ -40,7 +40,7 @@ def _finish(count: int, task: Any, arg: int) -> list[tuple[str, str]]:
 def measure(conn: Any, task: Any, arg: int, batch: int) -> dict[str, int]:
     from rq.job import Job
 
-    from django_rq_poll import keys
+    from django_rq_poll.core import keys
 
     _finish(1, task, arg)  # registries and queue keys exist before the batch
     before = conn.info("memory")["used_memory"]

@@ -136,7 +136,7 @@ def test_model_keeps_its_result_for_ever(run_jobs, redis_db):
 def test_lifetime_settings_example(settings, url, run_jobs, redis_db):
     from porting.tasks import prioritize
 
-    from django_rq_poll import keys
+    from django_rq_poll.core import keys
 
     poll.begin_process(prioritize, ([2],), polling_url=url)
     run_jobs()
@@ -193,7 +193,7 @@ def test_simultaneous_saves_after_a_run_start_one_job(rerun, url, run_jobs, redi
 def test_django_rqs_default_result_ttl_still_wins_when_set(settings, url, run_jobs, redis_db):
     from porting.tasks import prioritize
 
-    from django_rq_poll import keys
+    from django_rq_poll.core import keys
 
     settings.RQ = {"DEFAULT_RESULT_TTL": 1_000}
     poll.begin_process(prioritize, ([2],), polling_url=url)

@@ -20,6 +20,7 @@ from django.test import AsyncClient, Client
 
 import django_rq_poll as poll
 from django_rq_poll import State
+from django_rq_poll.core import errors
 from django_rq_poll.drivers import backends
 from django_rq_poll.ops import acl
 from tests import tasks
@@ -198,4 +199,4 @@ SOURCE = "local a = 1\nlocal b = redis.call('HGET', KEYS[1], 'x')\n"
 def test_what_a_refusal_refused(message, missing):
     import redis
 
-    assert acl.describe_refusal(redis.ResponseError(message), SOURCE) == missing
+    assert errors.describe_refusal(redis.ResponseError(message), SOURCE) == missing

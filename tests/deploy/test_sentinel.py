@@ -123,6 +123,6 @@ def test_flow_through_sentinel_and_a_failover(sentinel_setup, monkeypatch, killa
 
 
 def _digest(url: str) -> str:
-    from django_rq_poll import keys
+    from django_rq_poll.core import keys
 
     return keys.url_digest(url)
