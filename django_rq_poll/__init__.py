@@ -37,7 +37,10 @@ from .api import (
     process_is_running,
     process_is_running_or_complete,
 )
-from .core.meta import META_OWNER, META_PAGE, META_PROGRESS, META_URL
+from .core.meta import META_OWNER as META_OWNER
+from .core.meta import META_PAGE as META_PAGE
+from .core.meta import META_PROGRESS as META_PROGRESS
+from .core.meta import META_URL as META_URL
 from .core.snapshot import Snapshot
 from .core.states import State
 from .core.wait import Wait
@@ -56,10 +59,6 @@ from .progress import Progress, set_progress
 __version__ = "0.1.0"
 
 __all__ = [
-    "META_OWNER",
-    "META_PAGE",
-    "META_PROGRESS",
-    "META_URL",
     "ImproperlyConfigured",
     "ProcessFailed",
     "Progress",

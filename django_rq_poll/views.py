@@ -8,9 +8,9 @@ is their public address.
 from __future__ import annotations
 
 from .web.decorator import polling_view
-from .web.delivery import DELIVER_PARAM
+from .web.delivery import DELIVER_PARAM as DELIVER_PARAM
 from .web.endpoints import events, status
 from .web.mixin import PollingMixin
 from .web.templates import Templates
 
-__all__ = ["DELIVER_PARAM", "PollingMixin", "Templates", "events", "polling_view", "status"]
+__all__ = ["PollingMixin", "Templates", "events", "polling_view", "status"]

@@ -61,7 +61,7 @@ def test_built_on_the_public_api_only():
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.level
     }
-    assert imported == {":api", "exceptions:ProcessFailed", "states:State"}
+    assert imported == {":api", "exceptions:ProcessFailed", "core.states:State"}
     assert "store" not in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 

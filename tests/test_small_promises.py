@@ -121,7 +121,7 @@ def test_an_async_hook_in_a_sync_view_is_refused_clearly():
 
 
 def test_the_reference_lists_every_check_id():
-    source = (ROOT / "django_rq_poll" / "checks.py").read_text()
+    source = (ROOT / "django_rq_poll" / "ops" / "checks.py").read_text()
     numbers = sorted({int(n) for n in re.findall(r"^\s+(\d+),?\n\s+\)", source, re.M)})
     assert {1, 8} <= set(numbers)
     reference = (ROOT / "docs" / "reference.rst").read_text()

@@ -56,7 +56,7 @@ class TestProcessProgress:
         )
 
     def test_message_is_escaped(self):
-        from django_rq_poll.html import progress_bar
+        from django_rq_poll.web.html import progress_bar
 
         bar = progress_bar(progress=poll.Progress(1, 3, '<img src=x onerror="a()">'))
         assert bar == (
@@ -66,7 +66,7 @@ class TestProcessProgress:
         )
 
     def test_unknown_total_keeps_message(self):
-        from django_rq_poll.html import progress_bar
+        from django_rq_poll.web.html import progress_bar
 
         assert progress_bar(progress=poll.Progress(7, None, "7 rows")) == (
             '<label class="rq-poll-progress"><span data-rq-poll-label>7 rows</span> '
