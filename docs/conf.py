@@ -85,5 +85,6 @@ nitpick_ignore = [
         "django.http.request.HttpRequest",
         "django.http.response.HttpResponseBase",
         "django_rq_poll.views.V",
+        "django_rq_poll.web.decorator.V",
     )
 ]

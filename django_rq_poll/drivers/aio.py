@@ -180,7 +180,7 @@ def public(
 
     call.__name__ = call.__qualname__ = f"a{program.__name__}"
     call.__doc__ = f"Async twin of :func:`{program.__name__}`, for async views."
-    call.__signature__ = without_home(program)  # type: ignore[attr-defined]
+    without_home(program, call)
     call.__module__ = "django_rq_poll.aapi"
     return call
 

@@ -97,13 +97,21 @@ def public(
         where = home()
         return run_on(program(where, *args, **kwargs), where)
 
-    call.__signature__ = without_home(program)  # type: ignore[attr-defined]
+    without_home(program, call)
     call.__module__ = "django_rq_poll.api"
     return call
 
 
-def without_home(program: Callable[..., Any]) -> inspect.Signature:
-    """The program's signature without its first parameter, which the driver fills in."""
+def without_home(program: Callable[..., Any], call: Callable[..., Any]) -> None:
+    """Give ``call`` the program's signature and annotations without its first parameter
+    (which the driver fills in), returning what the program returns (``Program[T]``: T)."""
     signature = inspect.signature(program)
-    parameters = list(signature.parameters.values())[1:]
-    return signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty)
+    home, *parameters = signature.parameters.values()
+    returns: Any = program.__annotations__.get("return", inspect.Signature.empty)
+    if isinstance(returns, str) and returns.startswith("Program[") and returns.endswith("]"):
+        returns = returns[len("Program[") : -1]
+    annotations = {k: v for k, v in program.__annotations__.items() if k != home.name}
+    call.__annotations__ = {**annotations, "return": returns}
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=returns
+    )
