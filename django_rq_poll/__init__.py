@@ -2,41 +2,9 @@
 
 from __future__ import annotations
 
-from .aapi import (
-    abegin_process,
-    acancel_process,
-    acheck_status_or_begin,
-    aforget_process,
-    aget_process_progress,
-    aget_process_result,
-    aget_process_snapshot,
-    aget_process_status,
-    aget_taskid_from_url,
-    aget_url_from_taskid,
-    aprocess_has_failed,
-    aprocess_is_complete,
-    aprocess_is_pending,
-    aprocess_is_running,
-    aprocess_is_running_or_complete,
-)
-from .api import (
-    StatusText,
-    begin_process,
-    cancel_process,
-    check_status_or_begin,
-    forget_process,
-    get_process_progress,
-    get_process_result,
-    get_process_snapshot,
-    get_process_status,
-    get_taskid_from_url,
-    get_url_from_taskid,
-    process_has_failed,
-    process_is_complete,
-    process_is_pending,
-    process_is_running,
-    process_is_running_or_complete,
-)
+from . import aapi, api
+from .aapi import *  # noqa: F403  (the names of aapi.__all__)
+from .api import *  # noqa: F403  (the names of api.__all__)
 from .core.meta import META_OWNER as META_OWNER
 from .core.meta import META_PAGE as META_PAGE
 from .core.meta import META_PROGRESS as META_PROGRESS
@@ -69,38 +37,9 @@ __all__ = [
     "RedisUnavailable",
     "Snapshot",
     "State",
-    "StatusText",
     "TooManyJobs",
     "Wait",
-    "abegin_process",
-    "acancel_process",
-    "acheck_status_or_begin",
-    "aforget_process",
-    "aget_process_progress",
-    "aget_process_result",
-    "aget_process_snapshot",
-    "aget_process_status",
-    "aget_taskid_from_url",
-    "aget_url_from_taskid",
-    "aprocess_has_failed",
-    "aprocess_is_complete",
-    "aprocess_is_pending",
-    "aprocess_is_running",
-    "aprocess_is_running_or_complete",
-    "begin_process",
-    "cancel_process",
-    "check_status_or_begin",
-    "forget_process",
-    "get_process_progress",
-    "get_process_result",
-    "get_process_snapshot",
-    "get_process_status",
-    "get_taskid_from_url",
-    "get_url_from_taskid",
-    "process_has_failed",
-    "process_is_complete",
-    "process_is_pending",
-    "process_is_running",
-    "process_is_running_or_complete",
     "set_progress",
 ]
+__all__ += api.__all__
+__all__ += aapi.__all__

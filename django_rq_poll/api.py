@@ -1,16 +1,16 @@
 """The public polling API: the functions of ``lingcod.async``, over RQ jobs.
 
-Each is a program of :mod:`django_rq_poll.core.calls` run by the synchronous driver;
-:mod:`django_rq_poll.aapi` runs the same programs awaited.
+Each line makes a function and its async twin (re-exported by :mod:`django_rq_poll.aapi`)
+out of one program of :mod:`django_rq_poll.core.calls`: the function runs it with the
+synchronous driver, the twin awaits it on ``redis.asyncio``, so the two cannot answer
+differently.
 """
 
 from __future__ import annotations
 
-import functools
-
 from .core import calls
-from .core.calls import StatusText, found_status
-from .drivers import backends, sync
+from .core.calls import StatusText
+from .drivers.twins import twins
 
 __all__ = [
     "StatusText",
@@ -18,7 +18,6 @@ __all__ = [
     "cancel_process",
     "check_status_or_begin",
     "forget_process",
-    "found_status",
     "get_process_progress",
     "get_process_result",
     "get_process_snapshot",
@@ -30,24 +29,23 @@ __all__ = [
     "process_is_pending",
     "process_is_running",
     "process_is_running_or_complete",
-    "start_unless_active",
 ]
 
-_public = functools.partial(sync.public, home=backends.backend)
-
-begin_process = _public(calls.begin_process)
-check_status_or_begin = _public(calls.check_status_or_begin)
-start_unless_active = _public(calls.start_unless_active)
-get_process_status = _public(calls.get_process_status)
-process_is_running_or_complete = _public(calls.process_is_running_or_complete)
-process_is_running = _public(calls.process_is_running)
-process_is_pending = _public(calls.process_is_pending)
-process_is_complete = _public(calls.process_is_complete)
-process_has_failed = _public(calls.process_has_failed)
-get_process_result = _public(calls.get_process_result)
-get_process_progress = _public(calls.get_process_progress)
-get_process_snapshot = _public(calls.get_process_snapshot)
-get_taskid_from_url = _public(calls.get_taskid_from_url)
-get_url_from_taskid = _public(calls.get_url_from_taskid)
-forget_process = _public(calls.forget_process)
-cancel_process = _public(calls.cancel_process)
+begin_process, abegin_process = twins(calls.begin_process)
+check_status_or_begin, acheck_status_or_begin = twins(calls.check_status_or_begin)
+start_unless_active, astart_unless_active = twins(calls.start_unless_active)
+get_process_status, aget_process_status = twins(calls.get_process_status)
+process_is_running_or_complete, aprocess_is_running_or_complete = twins(
+    calls.process_is_running_or_complete
+)
+process_is_running, aprocess_is_running = twins(calls.process_is_running)
+process_is_pending, aprocess_is_pending = twins(calls.process_is_pending)
+process_is_complete, aprocess_is_complete = twins(calls.process_is_complete)
+process_has_failed, aprocess_has_failed = twins(calls.process_has_failed)
+get_process_result, aget_process_result = twins(calls.get_process_result)
+get_process_progress, aget_process_progress = twins(calls.get_process_progress)
+get_process_snapshot, aget_process_snapshot = twins(calls.get_process_snapshot)
+get_taskid_from_url, aget_taskid_from_url = twins(calls.get_taskid_from_url)
+get_url_from_taskid, aget_url_from_taskid = twins(calls.get_url_from_taskid)
+forget_process, aforget_process = twins(calls.forget_process)
+cancel_process, acancel_process = twins(calls.cancel_process)

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 import django_rq_poll as poll
-from django_rq_poll import State, aapi
+from django_rq_poll import State
 from django_rq_poll.core import keys, meta
 from django_rq_poll.drivers import backends
 from tests import tasks
@@ -72,7 +72,7 @@ def test_the_native_twins_need_no_sync_start(redis_db, no_sync_start, run_jobs) 
         first = await poll.acheck_status_or_begin(tasks.add, (20, 22), polling_url=url)
         again = await poll.acheck_status_or_begin(tasks.add, (20, 22), polling_url=url)
         other = await poll.abegin_process(tasks.add, (1, 1), polling_url=url)
-        unless = await aapi.astart_unless_active(tasks.add, (1, 1), polling_url=url)
+        unless = await api.astart_unless_active(tasks.add, (1, 1), polling_url=url)
         return first, again, other, unless
 
     first, again, other, unless = asyncio.run(flow())
@@ -186,7 +186,7 @@ def test_bad_arguments_fail_before_anything_is_written(redis_db) -> None:
     with pytest.raises(ValueError, match="polling_url or a task_id"):
         asyncio.run(poll.acheck_status_or_begin(tasks.add, (1, 2)))
     with pytest.raises(ValueError, match="needs a polling_url"):
-        asyncio.run(aapi.astart_unless_active(tasks.add, (1, 2)))
+        asyncio.run(api.astart_unless_active(tasks.add, (1, 2)))
     assert redis_db.keys(b"rq:*") == []
 
 

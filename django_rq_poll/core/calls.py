@@ -8,6 +8,7 @@ in, and the public signatures start after it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -213,42 +214,42 @@ def get_process_status(
     return snap.state if snap is not None else None
 
 
-def process_is_running_or_complete(
-    home: Home, /, polling_url: str | None = None, task_id: str | None = None
-) -> Program[bool]:
-    """True while the job is queued or running, and once it has finished."""
-    in_progress_or_done = (State.PENDING, State.RUNNING, State.COMPLETE)
-    caller = "process_is_running_or_complete"
-    return (yield from _state_in(home, polling_url, task_id, caller, *in_progress_or_done))
+def _state_check(name: str, doc: str, *states: State) -> Callable[..., Program[bool]]:
+    """A public state check: whether the job's state is one of ``states``."""
+
+    def check(
+        home: Home, /, polling_url: str | None = None, task_id: str | None = None
+    ) -> Program[bool]:
+        return (yield from _state_in(home, polling_url, task_id, name, *states))
+
+    check.__name__ = check.__qualname__ = name
+    check.__doc__ = doc
+    return check
 
 
-def process_is_running(
-    home: Home, /, polling_url: str | None = None, task_id: str | None = None
-) -> Program[bool]:
-    """True while a live worker runs the job."""
-    return (yield from _state_in(home, polling_url, task_id, "process_is_running", State.RUNNING))
-
-
-def process_is_pending(
-    home: Home, /, polling_url: str | None = None, task_id: str | None = None
-) -> Program[bool]:
-    """True while the job waits: queued, deferred or scheduled."""
-    return (yield from _state_in(home, polling_url, task_id, "process_is_pending", State.PENDING))
-
-
-def process_is_complete(
-    home: Home, /, polling_url: str | None = None, task_id: str | None = None
-) -> Program[bool]:
-    """True once the job has finished and its result is in Redis."""
-    caller = "process_is_complete"
-    return (yield from _state_in(home, polling_url, task_id, caller, State.COMPLETE))
-
-
-def process_has_failed(
-    home: Home, /, polling_url: str | None = None, task_id: str | None = None
-) -> Program[bool]:
-    """True when the job raised, timed out, was stopped, or its worker died."""
-    return (yield from _state_in(home, polling_url, task_id, "process_has_failed", State.FAILED))
+process_is_running_or_complete = _state_check(
+    "process_is_running_or_complete",
+    "True while the job is queued or running, and once it has finished.",
+    State.PENDING,
+    State.RUNNING,
+    State.COMPLETE,
+)
+process_is_running = _state_check(
+    "process_is_running", "True while a live worker runs the job.", State.RUNNING
+)
+process_is_pending = _state_check(
+    "process_is_pending", "True while the job waits: queued, deferred or scheduled.", State.PENDING
+)
+process_is_complete = _state_check(
+    "process_is_complete",
+    "True once the job has finished and its result is in Redis.",
+    State.COMPLETE,
+)
+process_has_failed = _state_check(
+    "process_has_failed",
+    "True when the job raised, timed out, was stopped, or its worker died.",
+    State.FAILED,
+)
 
 
 def get_process_result(

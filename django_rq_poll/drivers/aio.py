@@ -9,11 +9,9 @@ them, so each loop has its own client per Redis.
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import weakref
-from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import redis
 import redis.asyncio as aredis
@@ -22,11 +20,9 @@ from django.core.signals import setting_changed
 from redis.asyncio import connection as aconnection
 from redis.asyncio.client import Pipeline
 
-from ..core.home import Home
 from ..core.ops import Blocking, Command, Exec, Op, Program, Runner, Script, Unwatch, Watch
-from .sync import without_home
+from .sync import in_multi
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 _CLASSES: dict[type[Any], type[aconnection.AbstractConnection]] = {
@@ -125,10 +121,7 @@ class _Session:
             pipe: Any = self.pipe if self.pipe is not None else self.client.pipeline()
             self.pipe = None
             try:
-                pipe.multi()
-                for args, options in op.commands:
-                    pipe.execute_command(*args, **options)
-                return await pipe.execute()
+                return await in_multi(pipe, op).execute()
             finally:
                 await pipe.reset()
         if isinstance(op, Unwatch):
@@ -166,23 +159,6 @@ def client_for(backend: Any) -> aredis.Redis:
 async def run_on(program: Program[T], backend: Any) -> T:
     """Run ``program`` on this event loop's client for a backend's Redis."""
     return await run(program, client_for(backend), backend.where)
-
-
-def public(
-    program: Callable[Concatenate[Home, P], Program[T]], home: Callable[[], Any]
-) -> Callable[P, Coroutine[Any, Any, T]]:
-    """The async twin of a program's public function: run here, awaited."""
-
-    @functools.wraps(program)
-    async def call(*args: P.args, **kwargs: P.kwargs) -> T:
-        where = home()
-        return await run_on(program(where, *args, **kwargs), where)
-
-    call.__name__ = call.__qualname__ = f"a{program.__name__}"
-    call.__doc__ = f"Async twin of :func:`{program.__name__}`, for async views."
-    without_home(program, call)
-    call.__module__ = "django_rq_poll.aapi"
-    return call
 
 
 def _forget(**kwargs: Any) -> None:

@@ -7,18 +7,13 @@ sends and waits. Its async twin, :mod:`.aio`, sends the very same operations.
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import redis
 from redis.client import Pipeline
 
-from ..core.home import Home
 from ..core.ops import Blocking, Command, Exec, Op, Program, Runner, Script, Unwatch, Watch
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -33,6 +28,15 @@ def run(program: Program[T], client: redis.Redis, where: str) -> T:
         return runner.result  # type: ignore[no-any-return]
     finally:
         session.close()
+
+
+def in_multi(pipe: Any, op: Exec) -> Any:
+    """A pipeline (redis-py's or ``redis.asyncio``'s) in MULTI with the commands queued:
+    queuing sends nothing, so both drivers share it; only EXEC is sent, and waited for."""
+    pipe.multi()
+    for args, options in op.commands:
+        pipe.execute_command(*args, **options)
+    return pipe
 
 
 class _Session:
@@ -64,10 +68,7 @@ class _Session:
             pipe: Any = self.pipe if self.pipe is not None else self.client.pipeline()
             self.pipe = None
             try:
-                pipe.multi()
-                for args, options in op.commands:
-                    pipe.execute_command(*args, **options)
-                return pipe.execute()
+                return in_multi(pipe, op).execute()
             finally:
                 pipe.reset()
         if isinstance(op, Unwatch):
@@ -85,33 +86,3 @@ class _Session:
 def run_on(program: Program[T], backend: Any) -> T:
     """Run ``program`` on a backend's client (:mod:`.backends`)."""
     return run(program, backend.connection, backend.where)
-
-
-def public(
-    program: Callable[Concatenate[Home, P], Program[T]], home: Callable[[], Any]
-) -> Callable[P, T]:
-    """The public function of a program: ``home()`` (a backend) filled in, run here."""
-
-    @functools.wraps(program)
-    def call(*args: P.args, **kwargs: P.kwargs) -> T:
-        where = home()
-        return run_on(program(where, *args, **kwargs), where)
-
-    without_home(program, call)
-    call.__module__ = "django_rq_poll.api"
-    return call
-
-
-def without_home(program: Callable[..., Any], call: Callable[..., Any]) -> None:
-    """Give ``call`` the program's signature and annotations without its first parameter
-    (which the driver fills in), returning what the program returns (``Program[T]``: T)."""
-    signature = inspect.signature(program)
-    home, *parameters = signature.parameters.values()
-    returns: Any = program.__annotations__.get("return", inspect.Signature.empty)
-    if isinstance(returns, str) and returns.startswith("Program[") and returns.endswith("]"):
-        returns = returns[len("Program[") : -1]
-    annotations = {k: v for k, v in program.__annotations__.items() if k != home.name}
-    call.__annotations__ = {**annotations, "return": returns}
-    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=parameters, return_annotation=returns
-    )

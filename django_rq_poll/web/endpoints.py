@@ -17,7 +17,8 @@ from ..core import answers, keys, meta, reads
 from ..core.ops import Program
 from ..core.snapshot import Snapshot
 from ..core.wait import Wait
-from ..drivers import aio, backends, sync
+from ..drivers import backends
+from ..drivers.twins import awaited, blocking
 from ..exceptions import RedisUnavailable
 from ..ops import notices
 from ..push import offer, stream
@@ -59,8 +60,7 @@ def status(request: HttpRequest, job_id: str) -> HttpResponseBase:
     if request.method != "GET":
         return no_store(HttpResponseNotAllowed(["GET"]))
     user = getattr(request, "user", None)
-    home = backends.backend()
-    found = sync.run_on(finding(home, request, job_id, user, wait=True), home)
+    found = blocking(lambda home: finding(home, request, job_id, user, wait=True))
     if isinstance(found, HttpResponseBase):
         return found
     snap, wait = found
@@ -80,8 +80,7 @@ async def events(request: HttpRequest, job_id: str) -> HttpResponseBase:
     if not offer.available(request):
         return not_found()
     user = await auser(request)
-    home = backends.backend()
-    found = await aio.run_on(finding(home, request, job_id, user, wait=False), home)
+    found = await awaited(lambda home: finding(home, request, job_id, user, wait=False))
     if isinstance(found, HttpResponseBase):
         return found
     last_seen = stream.parse_last_event_id(request.headers.get("Last-Event-ID"))

@@ -26,7 +26,8 @@ from ..core.progress import Progress
 from ..core.snapshot import Snapshot, keeps
 from ..core.states import State
 from ..core.wait import Wait
-from ..drivers import aio, backends, sync
+from ..drivers import backends
+from ..drivers.twins import awaited, blocking
 from ..exceptions import QueueFull, RedisUnavailable, TooManyJobs
 from ..ops import notices
 from ..push import offer
@@ -107,22 +108,18 @@ class Poller:
     # -- the two ways to run a page's program ------------------------------------------
     def poll(self) -> Outcome:
         """GET, blocking: the result, or the page to answer meanwhile."""
-        home = backends.backend()
-        return sync.run_on(self.polling(home), home)
+        return blocking(self.polling)
 
     async def apoll(self) -> Outcome:
         """GET, awaited: the same program on ``redis.asyncio``."""
-        home = backends.backend()
-        return await aio.run_on(self.polling(home), home)
+        return await awaited(self.polling)
 
     def retry(self) -> HttpResponseBase:
-        """POST "try again", blocking."""
-        home = backends.backend()
-        return sync.run_on(self.retrying(home), home)
+        """POST "try again", blocking (:meth:`aretry`: awaited)."""
+        return blocking(self.retrying)
 
     async def aretry(self) -> HttpResponseBase:
-        home = backends.backend()
-        return await aio.run_on(self.retrying(home), home)
+        return await awaited(self.retrying)
 
     # -- the programs ------------------------------------------------------------------
     def polling(self, home: backends.Backend) -> Program[Outcome]:
