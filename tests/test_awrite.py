@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 import django_rq_poll as poll
-from django_rq_poll import State
+from django_rq_poll import State, api
 from django_rq_poll.core import keys, meta
 from django_rq_poll.drivers import backends
 from tests import tasks
