@@ -87,6 +87,17 @@ def rqworker() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
             proc.stderr.close()
 
 
+@pytest.fixture(params=["sync", "async"])
+def side(request, monkeypatch) -> str:
+    """Run a test through the sync API, then again through the async twins (the test
+    module's global ``poll`` seen through them: tests/sides.py)."""
+    if request.param == "async":
+        from tests.sides import AsyncSide
+
+        monkeypatch.setattr(request.module, "poll", AsyncSide())
+    return str(request.param)
+
+
 @pytest.fixture
 def url() -> str:
     return f"/report/{uuid.uuid4().hex}/?q=1"

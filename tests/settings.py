@@ -59,7 +59,7 @@ RQ_QUEUES = {
 }
 RQ_POLL = {"QUEUE": "default"}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
-# The web layer's tests (tests/test_views.py): test views and their templates.
+# The web layer's tests (tests/web/test_views.py): test views and their templates.
 ROOT_URLCONF = "tests.urls"
 STATIC_URL = "/static/"
 TEMPLATES[0]["DIRS"] = [Path(__file__).parent / "templates"]

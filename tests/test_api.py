@@ -18,6 +18,9 @@ from django_rq_poll.drivers import backends
 from tests import tasks
 from tests.redis_server import written
 
+# Every test runs through the sync functions and again through their async twins.
+pytestmark = pytest.mark.usefixtures("side")
+
 BEGUN = "This process has begun and will be running in the background."
 RUNNING = "This process is currently running in the background."
 COMPLETE = "This process is complete."
@@ -411,53 +414,6 @@ class TestForgetAndCancel:
         assert poll.cancel_process(url + "nothing") is False
 
 
-class TestTransactions:
-    @pytest.mark.django_db(transaction=True)
-    def test_begin_inside_atomic_waits_for_commit(self, url, redis_db):
-        with transaction.atomic():
-            task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
-            assert job_count(redis_db) == 0
-            assert poll.process_is_pending(url)
-            assert poll.get_taskid_from_url(url) == task_id
-            assert poll.process_is_pending(task_id=task_id)
-            again = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
-            assert again.task_id == task_id and not again.started
-        assert job_count(redis_db) == 1
-        assert poll.get_taskid_from_url(url) == task_id
-        assert poll.process_is_pending(task_id=task_id)
-
-    @pytest.mark.django_db(transaction=True)
-    def test_rollback_leaves_nothing(self, url, redis_db):
-        task_ids: list[str] = []
-        with pytest.raises(ZeroDivisionError), transaction.atomic():  # noqa: PT012
-            task_ids.append(poll.begin_process(tasks.add, (1, 2), polling_url=url))
-            raise ZeroDivisionError
-        assert written(redis_db) == []
-        assert poll.get_process_status(task_id=task_ids[0]) is None
-        assert poll.get_taskid_from_url(url) is None
-
-    @pytest.mark.django_db(transaction=True)
-    def test_rollback_is_forgotten_by_the_next_transaction(self, url, redis_db):
-        # ATOMIC_REQUESTS: a view that raised must not leave the next request on this
-        # thread believing its job is pending.
-        with pytest.raises(ZeroDivisionError), transaction.atomic():  # noqa: PT012
-            poll.begin_process(tasks.add, (1, 2), polling_url=url)
-            raise ZeroDivisionError
-        with transaction.atomic():
-            assert poll.get_process_status(url) is None
-            assert poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url).started
-        assert job_count(redis_db) == 1
-
-    @pytest.mark.django_db(transaction=True)
-    def test_savepoint_rollback_drops_the_pending_job(self, url, redis_db):
-        with transaction.atomic():
-            with pytest.raises(ZeroDivisionError), transaction.atomic():  # noqa: PT012
-                poll.begin_process(tasks.add, (1, 2), polling_url=url)
-                raise ZeroDivisionError
-            assert poll.get_process_status(url) is None
-        assert job_count(redis_db) == 0
-
-
 class TestRedisDown:
     def test_outage_raises_package_error(self, url, monkeypatch):
         import redis
@@ -503,25 +459,15 @@ SYNC_FUNCTIONS = [
 ]
 
 
-class TestMutationSurvivors:
+class TestEdges:
+    """Edges of the lookups and of the jobs' lifetimes."""
+
     @pytest.mark.parametrize("name", [n for n in SYNC_FUNCTIONS if n != "begin_process"])
     def test_missing_url_and_id_names_the_function(self, name):
         """The ValueError for a call with nothing to look up names the function called."""
         args = (tasks.add,) if name == "check_status_or_begin" else ()
         with pytest.raises(ValueError, match=rf"^{name}\(\) needs a "):
             getattr(poll, name)(*args)
-
-    @pytest.mark.parametrize("name", SYNC_FUNCTIONS)
-    def test_async_twin_is_the_sync_function(self, name):
-        twin = getattr(poll, f"a{name}")
-        assert inspect.iscoroutinefunction(twin)
-        assert (twin.__name__, twin.__qualname__) == (f"a{name}", f"a{name}")
-        if twin.__module__ == "django_rq_poll.api":  # a thread-running wrapper (_twin)
-            assert twin.__wrapped__ is getattr(poll, name)
-            assert twin.__doc__ == f"Async twin of :func:`{name}`, for async views."
-        else:  # a native async read (atwins.py): the same parameters as its sync function
-            sync = inspect.signature(getattr(poll, name))
-            assert list(inspect.signature(twin).parameters) == list(sync.parameters)
 
     def test_async_twin_passes_positional_and_keyword_arguments(self, url, run_jobs):
         task_id = asyncio.run(poll.abegin_process(tasks.add, (2, 5), polling_url=url))
@@ -585,9 +531,9 @@ class TestMutationSurvivors:
         assert poll.cancel_process(url) is False  # already stopped: nothing to do
 
 
-class TestStatusTextPromises:
+class TestStatusText:
     """What a StatusText says (its text, task_id, state, started) and what forget_process
-    and cancel_process do with URLs and ids: the known gaps of the first mutation run."""
+    and cancel_process do with URLs and ids."""
 
     def test_started_found_queued_and_found_complete(self, url, redis_db, run_jobs):
         started = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
@@ -744,25 +690,6 @@ class TestOptionsAndLookups:
         with transaction.atomic():
             poll.begin_process(tasks.add, (1, 2), polling_url=url)
             assert job_count(redis_db) == 1
-
-    @pytest.mark.django_db(transaction=True)
-    def test_a_job_begun_in_a_transaction(self, url, redis_db, run_jobs):
-        """Seen as queued by the thread that began it, by URL and by id; enqueued on
-        commit, and from then on read from Redis like any job."""
-        with transaction.atomic():
-            task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
-            found = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
-            other = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url + "other")
-            assert job_count(redis_db) == 0  # nothing before the commit
-            assert (found.task_id, found.started) == (task_id, False)
-            assert other.started and other.state is State.PENDING
-            assert poll.get_process_status(task_id=task_id) is State.PENDING
-            snap = poll.get_process_snapshot(url)
-            assert (snap.task_id, snap.rq_status, snap.abandoned) == (task_id, "queued", False)
-        assert job_count(redis_db) == 2
-        run_jobs()
-        assert poll.get_process_status(url) is State.COMPLETE
-        assert poll.get_process_result(task_id=task_id) == 3
 
     def test_the_task_id_wins_over_the_url(self, url, run_jobs):
         """reference.rst: where a function takes both, the task id wins."""

@@ -16,8 +16,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import path
 
-from tests.test_views import kill_redis, status_of
 from tests.urls import urlpatterns as site_urlpatterns
+from tests.web.test_views import kill_redis, status_of
 
 
 def crash(request):

@@ -141,7 +141,7 @@ def test_suite_refuses_to_run_on_a_database_in_use(private_server):
     conn.set("someone:else", "precious")
     env = {**os.environ, "REDIS_URL": private_server, "PYTHONPATH": ROOT}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "tests/test_checks.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "tests/ops/test_checks.py"],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -17,8 +17,8 @@ import django_rq_poll as poll
 from django_rq_poll.views import PollingMixin, polling_view
 from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
-from tests.test_views import status_of
 from tests.urls import urlpatterns as site_urlpatterns
+from tests.web.test_views import status_of
 
 ROOT = Path(__file__).parents[1]
 

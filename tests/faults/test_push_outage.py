@@ -11,7 +11,7 @@ from django_rq_poll import api
 from django_rq_poll.push import listen, stream
 from tests import tasks
 from tests.faults.helpers import durable_server
-from tests.test_events import close_hub, last_event, next_event
+from tests.push.test_stream import close_hub, last_event, next_event
 
 
 def test_streams_outlive_a_redis_restart(

@@ -4,6 +4,7 @@ functions answer, for jobs in every state, by URL and by id."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 
 import pytest
@@ -13,7 +14,8 @@ from django_rq_poll import aapi as atwins
 from django_rq_poll import api
 from tests import tasks
 
-# Starts are compared in test_awrite; forget and cancel change what the other side reads.
+# Starts are compared in tests/drivers/test_aio.py; forget and cancel change what the
+# other side reads.
 STARTS = {"abegin_process", "acheck_status_or_begin", "astart_unless_active"}
 CHANGES = {"aforget_process", "acancel_process"}
 READS = [name[1:] for name in atwins.__all__ if name not in STARTS | CHANGES]
@@ -64,6 +66,16 @@ def test_native_twins_answer_as_the_sync_functions(kind, run_jobs) -> None:
 
     expected = [_answer(getattr(poll, name), kw) for name, kw in questions]
     assert asyncio.run(native()) == expected
+
+
+@pytest.mark.parametrize("name", [name[1:] for name in atwins.__all__])
+def test_a_twin_runs_the_program_of_its_sync_function(name) -> None:
+    twin, sync = getattr(poll, f"a{name}"), getattr(poll, name)
+    assert inspect.iscoroutinefunction(twin) and not inspect.iscoroutinefunction(sync)
+    assert (twin.__name__, twin.__qualname__) == (f"a{name}", f"a{name}")
+    assert twin.__doc__ == f"Async twin of :func:`{name}`, for async views."
+    assert twin.__wrapped__ is sync.__wrapped__  # one program (core/calls.py)
+    assert inspect.signature(twin) == inspect.signature(sync)
 
 
 def test_the_package_exports_the_native_twins() -> None:

@@ -144,7 +144,7 @@ def test_the_reference_lists_every_check():
     import pathlib
     import re
 
-    root = pathlib.Path(__file__).resolve().parent.parent
+    root = pathlib.Path(__file__).resolve().parents[2]
     source = (root / "django_rq_poll" / "ops" / "checks.py").read_text()
     numbers = set()
     for function in ast.walk(ast.parse(source)):
