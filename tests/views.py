@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import redis
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template import RequestContext, Template
@@ -163,3 +164,36 @@ def status_tag_page(request):
 def direct_redis_page(request):
     """A page that talks to Redis itself (as django-rq's dashboard does)."""
     return HttpResponse(str(redis.Redis.from_url(request.GET["url"]).dbsize()))
+
+
+# -- async twins of the class-based views (tests/web/conftest.py runs pages on both sides)
+HOOKS = ("get_task", "get_task_args", "get_task_kwargs", "get_polling_url", "get_job_options")
+
+
+def async_twin(view: type[View]) -> type[View]:
+    """The same view with async handlers and hooks, so PollingMixin takes its async path
+    (the page's program awaited on redis.asyncio); the view's own code runs in a thread,
+    as a site's sync code called from an async view would."""
+    names = [n for n in view.http_method_names if n != "options" and hasattr(view, n)]
+    attrs = {name: _awaiting(getattr(view, name)) for name in (*names, *HOOKS)}
+    return type(f"Async{view.__name__}", (view,), attrs)
+
+
+def _awaiting(method):
+    async def call(self, *args, **kwargs):
+        return await sync_to_async(method)(self, *args, **kwargs)
+
+    call.__name__ = method.__name__
+    return call
+
+
+class TestSideMiddleware:
+    """Serve tests/urls_async.py to requests that carry ``X-Test-Side: async``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.headers.get("X-Test-Side") == "async":
+            request.urlconf = "tests.urls_async"
+        return self.get_response(request)

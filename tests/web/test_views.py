@@ -70,10 +70,13 @@ class TestRequestCycle:
         assert done.content.decode() == "<p>Sum: 7</p>\n"
         assert done.context["result"] == 7
 
-    def test_atomic_requests(self, client, transactional_db, monkeypatch, run_jobs, redis_db):
-        """django-rq enqueues on commit inside a transaction: the job must exist after it."""
+    def test_atomic_requests(self, transactional_db, monkeypatch, run_jobs, redis_db):
+        """django-rq enqueues on commit inside a transaction: the job must exist after it.
+        (Sync views only: Django refuses ATOMIC_REQUESTS for async ones.)"""
         from django.db import connections
+        from django.test import Client
 
+        client = Client()
         monkeypatch.setitem(connections.settings["default"], "ATOMIC_REQUESTS", True)
         task_id = client.get("/sum/?x=8").context["task_id"]
         assert redis_db.exists(f"rq:job:{task_id}")
