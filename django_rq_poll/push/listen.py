@@ -80,6 +80,20 @@ class Topic:
         self._ending = False
         self._task = asyncio.get_running_loop().create_task(self._run())
 
+    @property
+    def settled(self) -> bool:
+        """The last lookup succeeded and found the job done or gone: nothing will change.
+        While lookups fail, the topic keeps looking (every ``PUSH_RECHECK`` seconds, or
+        when poked) until Redis answers again."""
+        if self.unavailable or not self.ready.is_set():
+            return False
+        return self.snapshot is None or self.snapshot.state.done
+
+    @property
+    def alive(self) -> bool:
+        """Still serving its streams: looking, or settled (its last answer stands)."""
+        return not self._task.done() or (self.settled and not self._task.cancelled())
+
     def poke(self, ending: bool = False) -> None:
         """Look the job up now (an announcement came, or the connection came back)."""
         self._ending = self._ending or ending
@@ -90,7 +104,7 @@ class Topic:
             await asyncio.wait_for(self.hub.subscribe(self), SUBSCRIBE_WAIT)
         await self._refresh()
         self.ready.set()
-        while self.snapshot is not None and not self.snapshot.state.done:
+        while not self.settled:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), conf.PUSH_RECHECK)
             self._poke.clear()
@@ -153,6 +167,9 @@ class Hub:
     def watch(self, task_id: str) -> Topic:
         """The job's topic, created (and its channel subscribed) by the first stream."""
         topic = self.topics.get(task_id)
+        if topic is not None and not topic.alive:  # a new stream never inherits a dead one
+            topic.close()
+            topic = None
         if topic is None:
             topic = self.topics[task_id] = Topic(self, task_id)
             if self._task is None or self._task.done():

@@ -17,6 +17,7 @@ import redis
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
 
+import django_rq_poll as poll
 from django_rq_poll import api
 from django_rq_poll.core import meta, snapshot
 from django_rq_poll.core.states import State
@@ -417,3 +418,66 @@ def test_the_htmx_sse_fragment_listens_or_polls(events_url, expected, absent) ->
     )
     assert expected in html and absent not in html
     assert ('hx-trigger="sse:done"' in html) == bool(events_url)
+
+
+def test_after_a_reconnect_an_announcement_arrives_without_a_recheck(
+    redis_db, rqworker, settings
+) -> None:
+    """The listener subscribes its channels again after its pub/sub connection drops:
+    with rechecks an hour apart, only the announcement can end the stream in time."""
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_RECHECK": 3600}
+    rqworker()
+    key = uuid.uuid4().hex
+    task_id = held_job(key)
+    wait_started(redis_db, key)
+
+    async def main() -> dict[str, Any]:
+        hub = listen.hub()
+        stream = events.stream(task_id, None)
+        await next_event(stream)
+        pubsub = [c for c in names_and_ids(redis_db) if c[0] == "rq_poll:push:pubsub"]
+        redis_db.client_kill_filter(_id=pubsub[0][1])
+        while not hub.connected.is_set() or hub.reconnects == 0:
+            await asyncio.sleep(0.05)
+        topic = hub.topics[task_id]
+        await asyncio.wait_for(topic.subscribed.wait(), 30)
+        await release(key)
+        end = await last_event(stream, timeout=30)
+        await close_hub()
+        return end
+
+    end = async_to_sync(main)()
+    assert (end["event"], end["data"]["state"]) == ("done", "complete")
+
+
+def test_a_stream_opened_while_lookups_fail_ends_once_they_succeed(
+    redis_db, run_jobs, settings, monkeypatch
+) -> None:
+    """A topic whose first lookups fail (Redis restarting, a stale connection) keeps
+    looking instead of stopping, and a later stream on the job never inherits it stuck."""
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_RECHECK": 0.1}
+    task_id = api.begin_process(tasks.add, (1, 2))
+    run_jobs()
+    real, failures = listen._looking, [3]
+
+    def flaky(home, job_id):
+        if failures[0] > 0:
+            failures[0] -= 1
+            raise poll.RedisUnavailable("here")
+        return real(home, job_id)
+
+    monkeypatch.setattr(listen, "_looking", flaky)
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any]]:
+        first = await last_event(events.stream(task_id, None), timeout=30)
+        second = await last_event(events.stream(task_id, None), timeout=30)
+        await close_hub()
+        return first, second
+
+    first, second = async_to_sync(main)()
+    assert first["data"]["state"] == second["data"]["state"] == "complete"
+    assert failures == [0]
+
+
+def names_and_ids(conn: redis.Redis) -> list[tuple[str, int]]:
+    return [(c["name"], c["id"]) for c in conn.client_list()]
