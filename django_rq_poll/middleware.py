@@ -42,4 +42,9 @@ class RedisUnavailableMiddleware(MiddlewareMixin):
         found = outage(exception)
         if found is None:
             return None
-        return unavailable(request, found)
+        response = unavailable(request, found)
+        # Rendered now: an outage met while Django renders a view's TemplateResponse (a
+        # template using the rq_poll tags) comes here, and Django sends what this returns
+        # as it is, without rendering it.
+        render = getattr(response, "render", None)
+        return render() if render is not None else response

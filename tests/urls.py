@@ -26,5 +26,6 @@ urlpatterns = [
     path("fixed-key/", views.fixed_key),
     path("fixed-key-mixin/", views.FixedKeyView.as_view()),
     path("status-tag/", views.status_tag_page),
+    path("status-tag-template/", views.StatusTagView.as_view()),
     path("direct-redis/", views.direct_redis_page),
 ]

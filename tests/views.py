@@ -161,6 +161,13 @@ def status_tag_page(request):
     return HttpResponse(page.render(RequestContext(request)))
 
 
+class StatusTagView(TemplateView):
+    """The same tag in a plain TemplateView: its template renders after the view returns,
+    where an outage reaches the middleware from Django's rendering of the response."""
+
+    template_name = "tests/status_tag.html"
+
+
 def direct_redis_page(request):
     """A page that talks to Redis itself (as django-rq's dashboard does)."""
     return HttpResponse(str(redis.Redis.from_url(request.GET["url"]).dbsize()))
