@@ -76,3 +76,20 @@ def test_outage_pages_log_once_at_warning_and_mail_nobody(admins, caplog, client
     assert [r.levelno for r in ours] == [logging.WARNING] * 3
     assert all("unreachable" in r.getMessage() for r in ours)
     assert mail.outbox == []
+
+
+def test_the_streams_outage_logs_at_warning_and_mails_nobody(admins, caplog, monkeypatch):
+    """The event stream answers an outage as the status endpoint does (it mailed ADMINS
+    once per request in 0.2.0)."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    kill_redis(monkeypatch)
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(10):
+            response = async_to_sync(AsyncClient().get)("/rq-poll/events/0123456789abcdef/")
+            assert response.status_code == 503
+            assert response["Retry-After"] == "10"
+    assert _records(caplog, "django.request") == []
+    assert [r.levelno for r in _records(caplog, "django_rq_poll")] == [logging.WARNING] * 10
+    assert mail.outbox == []
