@@ -170,10 +170,16 @@ def describe_refusal(exc: Exception, source: str | None = None) -> str | None:
 
 def describe(connection: Any, queue_name: str | None = None) -> str:
     """Where a client connects, for error messages: never its password."""
-    kwargs = connection.connection_pool.connection_kwargs
+    pool = connection.connection_pool
+    kwargs = pool.connection_kwargs
     # redis-py's defaults when the URL names no host or port
     host, port = kwargs.get("host") or "localhost", kwargs.get("port") or 6379
     location = kwargs.get("path") or f"{host}:{port}"
+    service = getattr(pool, "service_name", None)
+    if isinstance(service, str):  # Sentinel: the master's name and who knows where it is
+        sentinels = [c.connection_pool.connection_kwargs for c in pool.sentinel_manager.sentinels]
+        found = ", ".join(f"{s.get('host')}:{s.get('port')}" for s in sentinels)
+        location = f"master {service!r} via sentinel {found}"
     queue = f", queue {queue_name!r}" if queue_name is not None else ""
     return f"{location} (db {kwargs.get('db', 0)}{queue})"
 

@@ -15,9 +15,11 @@ from typing import Any, TypeVar
 
 import redis
 import redis.asyncio as aredis
+import redis.sentinel
 from asgiref.sync import sync_to_async
 from django.core.signals import setting_changed
 from redis.asyncio import connection as aconnection
+from redis.asyncio import sentinel as asentinel
 from redis.asyncio.client import Pipeline
 
 from ..core.ops import Blocking, Command, Exec, Op, Program, Runner, Script, Unwatch, Watch
@@ -68,15 +70,45 @@ def connection_settings(client: redis.Redis) -> tuple[type[Any], dict[str, Any]]
     return cls, kwargs
 
 
+# Connections a Sentinel-managed async client may open: redis.asyncio's Sentinel pool
+# does not wait for a free connection as the blocking pool does, it refuses.
+SENTINEL_MAX_CONNECTIONS = 64
+
+
 def async_client(client: redis.Redis, *, max_connections: int, **overrides: Any) -> aredis.Redis:
     """A ``redis.asyncio`` client for the same server, never more than ``max_connections``
-    connections (callers beyond that wait for one)."""
+    connections (callers beyond that wait for one). Behind Sentinel, a client of the same
+    master, found through the same sentinels (it follows a failover as the sync one does).
+    """
+    if isinstance(client.connection_pool, redis.sentinel.SentinelConnectionPool):
+        return _sentinel_client(client.connection_pool, **overrides)
     cls, kwargs = connection_settings(client)
     pool = aredis.BlockingConnectionPool(
         connection_class=cls, max_connections=max_connections, timeout=None, **kwargs
     )
     pool.connection_kwargs.update(overrides)
     return aredis.Redis.from_pool(pool)  # owns the pool: aclose() closes its connections
+
+
+def _sentinel_client(pool: redis.sentinel.SentinelConnectionPool, **overrides: Any) -> aredis.Redis:
+    manager = pool.sentinel_manager
+    addresses = [
+        (
+            s.connection_pool.connection_kwargs.get("host"),
+            s.connection_pool.connection_kwargs.get("port"),
+        )
+        for s in manager.sentinels
+    ]
+    given = pool.connection_kwargs
+    kwargs = {k: given[k] for k in _KWARGS if k in given and k not in ("host", "port", "path")}
+    kwargs.update(overrides)
+    sentinel = asentinel.Sentinel(  # type: ignore[no-untyped-call]
+        addresses, sentinel_kwargs=manager.sentinel_kwargs, **kwargs
+    )
+    master: aredis.Redis = sentinel.master_for(
+        pool.service_name, max_connections=SENTINEL_MAX_CONNECTIONS
+    )
+    return master
 
 
 async def run(program: Program[T], client: aredis.Redis, where: str) -> T:

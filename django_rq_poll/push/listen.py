@@ -148,6 +148,7 @@ class Hub:
             backend.connection, max_connections=1, client_name=self.name("lookups")
         )
         self.topics: dict[str, Topic] = {}
+        self._one = asyncio.Semaphore(1)
         self.prefix = keys.events_channel_prefix().encode()
         self.pubsub: Any = None
         self.connected = asyncio.Event()
@@ -155,8 +156,10 @@ class Hub:
         self.reconnects = 0
 
     async def run(self, program: Program[T]) -> T:
-        """Run a program on the hub's own lookup connection."""
-        return await aio.run(program, self.client, self.backend.where)
+        """Run a program on the hub's own lookup connection, one at a time (a
+        Sentinel-managed pool would open more rather than wait)."""
+        async with self._one:
+            return await aio.run(program, self.client, self.backend.where)
 
     @staticmethod
     def name(role: str) -> str:

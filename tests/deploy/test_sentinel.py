@@ -12,12 +12,14 @@ import uuid
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
 from django_rq.connection_utils import get_redis_connection
 from rq import Queue
 
 import django_rq_poll as poll
 from django_rq_poll import State
 from django_rq_poll.drivers import backends
+from django_rq_poll.push import stream
 from tests import tasks
 from tests.deploy.conftest import free_port
 from tests.deploy.sentinel_settings import SENTINEL_QUEUE
@@ -80,6 +82,11 @@ def test_flow_through_sentinel_and_a_failover(sentinel_setup, monkeypatch, killa
     first = poll.check_status_or_begin(tasks.add, (20, 22), polling_url=before)
     run_worker()
     assert poll.get_process_result(before) == 42
+    # the async side reaches the same master through the same sentinels (0.2.0's async
+    # client lost them and went to localhost:6379), and so does a stream
+    assert async_to_sync(poll.aget_process_result)(before) == 42
+    assert _streamed_end(first.task_id) == "complete"
+    assert "via sentinel 127.0.0.1:" in backend.where
     queued = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=running)
     assert _master_port(admin) == master
     # the replica has everything the master acknowledged before the failover
@@ -108,6 +115,18 @@ def test_flow_through_sentinel_and_a_failover(sentinel_setup, monkeypatch, killa
 
     wait_until(answers, timeout=30)
     assert outcomes[-1] == 42 and outcomes.count("unavailable") <= 1
+    async_outcomes = []
+
+    def async_answers() -> bool:
+        try:
+            async_outcomes.append(async_to_sync(poll.aget_process_result)(before))
+        except poll.RedisUnavailable:
+            async_outcomes.append("unavailable")
+            return False
+        return True
+
+    wait_until(async_answers, timeout=30)
+    assert async_outcomes[-1] == 42 and async_outcomes.count("unavailable") <= 1
     again = poll.check_status_or_begin(tasks.add, (20, 22), polling_url=before)
     assert not again.started and again.task_id == first.task_id
     assert poll.get_process_status(running) is State.PENDING
@@ -117,9 +136,23 @@ def test_flow_through_sentinel_and_a_failover(sentinel_setup, monkeypatch, killa
     run_worker()
     assert poll.get_process_result(running) == 3
     assert poll.get_process_result(after) == 10
+    assert async_to_sync(poll.aget_process_result)(after) == 10
+    assert _streamed_end(started.task_id) == "complete"
     assert redis.Redis(port=replica).get(f"rq_poll:url:{_digest(after)}") is not None
     assert queued.task_id == poll.get_taskid_from_url(running)
     backends.clear_cache()
+
+
+def _streamed_end(task_id: str) -> str:
+    """The state a stream of the job ends with (the hub follows the master too)."""
+    from tests.push.test_stream import close_hub, last_event
+
+    async def main() -> str:
+        end = await last_event(stream.stream(task_id, None), timeout=30)
+        await close_hub()
+        return str(end["data"]["state"])
+
+    return async_to_sync(main)()
 
 
 def _digest(url: str) -> str:
