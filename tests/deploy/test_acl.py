@@ -152,6 +152,16 @@ def test_a_refused_permission_names_itself(taken, missing, private_redis, use_re
     assert [r.levelno for r in logged] == [logging.ERROR]  # someone must grant it
     assert missing in logged[0].getMessage()
     assert backends.backend().where in str(caught.value)
+    # the async side names it alike (0.2.0's said "unreachable"), and its page logs ERROR
+    with pytest.raises(poll.RedisPermissionDenied) as native:
+        async_to_sync(poll.aget_process_status)(url)
+    assert native.value.missing == missing and str(native.value) == str(caught.value)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="django_rq_poll"):
+        page = Client(raise_request_exception=False).get("/async/")
+    assert page.status_code == 503
+    logged = [r for r in caplog.records if r.name == "django_rq_poll"]
+    assert [r.levelno for r in logged] == [logging.ERROR]
 
 
 def test_a_refused_permission_in_rqpoll_is_a_command_error(private_redis, use_redis):
