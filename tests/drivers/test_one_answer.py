@@ -106,10 +106,10 @@ def test_a_refused_command_is_logged_at_error_on_both_endpoints(path, monkeypatc
 @pytest.mark.parametrize("value", ["\xb2", "1\xb2", "\xb9\xb2"])
 def test_a_non_ascii_last_event_id_is_ignored_through_http(value) -> None:
     task_id = poll.begin_process(tasks.add, (1, 1))
-    client = AsyncClient(headers={"Last-Event-ID": value})
 
     async def first_bytes() -> tuple[int, bytes]:
-        response = await client.get(f"/rq-poll/events/{task_id}/")
+        headers = {"Last-Event-ID": value}  # per request: AsyncClient(headers=) doubles HTTP_
+        response = await AsyncClient().get(f"/rq-poll/events/{task_id}/", headers=headers)
         chunks = response.streaming_content
         first = await anext(chunks)
         await chunks.aclose()

@@ -481,3 +481,23 @@ def test_a_stream_opened_while_lookups_fail_ends_once_they_succeed(
 
 def names_and_ids(conn: redis.Redis) -> list[tuple[str, int]]:
     return [(c["name"], c["id"]) for c in conn.client_list()]
+
+
+def test_a_reconnect_through_http_does_not_resend_the_event_seen(run_jobs) -> None:
+    """What a browser's EventSource sends on reconnecting (``Last-Event-ID``) reaches the
+    stream through the endpoint: the event it saw is not sent again."""
+    task_id = api.begin_process(tasks.add, (1, 2))
+    run_jobs()
+
+    async def body(headers: dict[str, str]) -> str:
+        response = await AsyncClient().get(EVENTS.format(task_id), headers=headers)
+        assert response.status_code == 200
+        return "".join([chunk.decode() async for chunk in response.streaming_content])
+
+    first = async_to_sync(body)({})
+    seen = parse(first.split("\n\n", 1)[1])
+    assert (seen["event"], seen["data"]["state"]) == ("done", "complete")
+    again = async_to_sync(body)({"Last-Event-ID": str(seen["id"])})
+    assert "id: " not in again and again.startswith("retry: ")
+    older = async_to_sync(body)({"Last-Event-ID": str(seen["id"] - 1)})
+    assert parse(older.split("\n\n", 1)[1])["id"] == seen["id"]
