@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "PUSH_RECHECK": 5,
     # Seconds between two keep-alive comments on an idle stream (proxies cut silent ones).
     "PUSH_HEARTBEAT": 15,
+    # Event streams one visitor may hold open at once in a process; None: no cap.
+    "MAX_STREAMS": 30,
     # Queued or running jobs one visitor may have at once (pages); None: no cap.
     "MAX_ACTIVE_JOBS": 10,
     # Dotted path of a function(request) -> str naming an anonymous visitor; None: REMOTE_ADDR.
@@ -144,6 +146,16 @@ class Settings:
     def PUSH_HEARTBEAT(self) -> float:
         """Seconds between two keep-alive comments on a stream with nothing to say."""
         return float(self._get("PUSH_HEARTBEAT"))
+
+    @property
+    def MAX_STREAMS(self) -> int | None:
+        """Event streams one visitor (a logged-in user, else ``VISITOR_KEY``'s key) may
+        hold open at once in one server process; one more answers 429 with
+        ``Retry-After`` (the page polls meanwhile). Each open stream holds a socket and a
+        file descriptor: see :doc:`guarantees` for what a process can hold. ``None``
+        removes the cap."""
+        value = self._get("MAX_STREAMS")
+        return None if value is None else int(value)
 
     @property
     def MAX_ACTIVE_JOBS(self) -> int | None:

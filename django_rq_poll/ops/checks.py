@@ -171,6 +171,7 @@ def _limit_errors(raw: dict[str, Any]) -> list[CheckMessage]:
         "MAX_ACTIVE_JOBS": (10, "jobs per visitor"),
         "QUEUED_TTL": (12, "seconds a job may wait in the queue"),
         "MAX_QUEUE_LENGTH": (14, "queued jobs"),
+        "MAX_STREAMS": (22, "streams per visitor"),
     }
     for name, (number, what) in counts.items():
         if not _is_count(value(name), allow_none=True):

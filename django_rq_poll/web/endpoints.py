@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse, Strea
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
+from ..conf import conf
 from ..core import answers, keys, meta, reads
 from ..core.ops import Program
 from ..core.snapshot import Snapshot
@@ -21,9 +22,10 @@ from ..drivers import backends
 from ..drivers.twins import awaited, blocking
 from ..exceptions import RedisUnavailable
 from ..ops import notices
-from ..push import offer, stream
+from ..push import offer, slots, stream
+from . import visitors
 from .hooks import auser
-from .responses import no_store, not_found, shows_details, unavailable_json
+from .responses import no_store, not_found, shows_details, too_many_streams, unavailable_json
 
 __all__ = ["events", "status"]
 
@@ -83,8 +85,11 @@ async def events(request: HttpRequest, job_id: str) -> HttpResponseBase:
     found = await awaited(lambda home: finding(home, request, job_id, user, wait=False))
     if isinstance(found, HttpResponseBase):
         return found
+    slot = slots.SLOTS.take(visitors.visitor_of(request, user), conf.MAX_STREAMS)
+    if slot is None:
+        return too_many_streams(request, job_id)
     last_seen = stream.parse_last_event_id(request.headers.get("Last-Event-ID"))
-    events = stream.stream(job_id, last_seen, details=shows_details(user))
+    events = slots.Held(stream.stream(job_id, last_seen, details=shows_details(user)), slot)
     streaming = StreamingHttpResponse(events, content_type="text/event-stream")
     streaming["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return no_store(streaming)

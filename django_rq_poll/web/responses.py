@@ -125,6 +125,15 @@ def unavailable_json(request: HttpRequest, what: str, exc: Exception) -> HttpRes
     return no_store(response)
 
 
+def too_many_streams(request: HttpRequest, job_id: str) -> HttpResponseBase:
+    """429 with ``Retry-After``: this visitor holds ``MAX_STREAMS`` streams already (the
+    page's script polls instead)."""
+    response = JsonResponse({"error": gettext("Try again in a moment.")}, status=429)
+    response["Retry-After"] = str(conf.RETRY_AFTER)
+    logger.info("Events of job %s answered 429: too many open streams", job_id)
+    return no_store(response)
+
+
 def not_found() -> HttpResponseBase:
     """The endpoints' 404, the same for an unknown id and for another user's job."""
     return no_store(JsonResponse({"error": gettext("No such process.")}, status=404))

@@ -501,3 +501,33 @@ def test_a_reconnect_through_http_does_not_resend_the_event_seen(run_jobs) -> No
     assert "id: " not in again and again.startswith("retry: ")
     older = async_to_sync(body)({"Last-Event-ID": str(seen["id"] - 1)})
     assert parse(older.split("\n\n", 1)[1])["id"] == seen["id"]
+
+
+def test_a_visitor_holds_at_most_max_streams(settings) -> None:
+    """One client opening stream after stream gets 429 (and polls) past MAX_STREAMS; its
+    slots come back as its streams close, and other visitors are not affected."""
+    visitor_key = "tests.push.test_stream.visitor_header"
+    settings.RQ_POLL = {"QUEUE": "default", "MAX_STREAMS": 2, "VISITOR_KEY": visitor_key}
+    task_id = api.begin_process(tasks.add, (1, 2))
+    url = EVENTS.format(task_id)
+    one, two = {"X-Visitor": "one"}, {"X-Visitor": "two"}
+
+    async def main() -> list[int]:
+        client = AsyncClient()
+        held = [await client.get(url, headers=one), await client.get(url, headers=one)]
+        over = await client.get(url, headers=one)
+        other = await client.get(url, headers=two)
+        held[0].close()  # what Django does once a response is sent (or abandoned)
+        again = await client.get(url, headers=one)
+        for response in (held[1], other, again):
+            response.close()
+        await close_hub()
+        assert over["Retry-After"] == "10" and "no-store" in over["Cache-Control"]
+        return [r.status_code for r in (*held, over, other, again)]
+
+    assert async_to_sync(main)() == [200, 200, 429, 200, 200]
+
+
+def visitor_header(request) -> str:
+    """VISITOR_KEY for the streams' cap test: who asks, as the test says."""
+    return str(request.headers.get("X-Visitor", ""))
