@@ -1,19 +1,12 @@
-"""Shared by the abuse tests: a visitor key for sites behind a proxy, Redis measurements."""
+"""Shared by the abuse tests: Redis measurements."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import redis
-from django.http import HttpRequest
 
 from django_rq_poll.core import keys
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The example of docs/deployment.rst: the address the site's own proxy appended."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.rsplit(",", 1)[-1].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def active_jobs(conn: redis.Redis, visitor: str) -> list[bytes]:

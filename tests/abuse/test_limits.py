@@ -106,7 +106,7 @@ class TestCapPerVisitor:
         assert other.get("/sum/?x=4").status_code == 202
 
     def test_visitor_key_hook_for_sites_behind_a_proxy(self, cap):
-        cap(1, VISITOR_KEY="tests.abuse.helpers.client_ip")
+        cap(1, VISITOR_KEY="mysite.visitors.client_ip")  # docs/deployment.rst's recipe
         proxy = {"REMOTE_ADDR": "127.0.0.1"}
         one = Client(**proxy, HTTP_X_FORWARDED_FOR="203.0.113.7")
         two = Client(**proxy, HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9")
@@ -115,6 +115,28 @@ class TestCapPerVisitor:
         assert one.get("/sum/?x=3").status_code == 429
         spoofed = Client(**proxy, HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.7")
         assert spoofed.get("/sum/?x=4").status_code == 429  # only the proxy's entry counts
+
+    @pytest.mark.parametrize(
+        ("proxies", "header"),
+        [
+            (0, "203.0.113.5, 10.0.0.{}"),  # no proxy: the client wrote all of it
+            (2, "10.0.0.{}, 203.0.113.5, 198.51.100.4"),  # client's, then two proxies'
+        ],
+    )
+    def test_the_recipe_never_reads_what_the_client_wrote(self, cap, monkeypatch, proxies, header):
+        """Without a proxy (or with more than one), a fresh X-Forwarded-For per request
+        does not make a fresh visitor: only entries your own proxies appended count."""
+        from mysite import visitors
+
+        monkeypatch.setattr(visitors, "TRUSTED_PROXIES", proxies)
+        cap(1, VISITOR_KEY="mysite.visitors.client_ip")
+        codes = [
+            Client(REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=header.format(n))
+            .get(f"/sum/?x={n}")
+            .status_code
+            for n in range(5)
+        ]
+        assert codes == [202] + [429] * 4
 
     def test_no_cap_when_the_setting_is_none(self, client, cap):
         cap(None)
