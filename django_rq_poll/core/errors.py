@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -79,6 +80,21 @@ def failure(exc: redis.RedisError, where: str, source: str | None = None) -> Red
     code = _error_code(exc)
     if code in _NOT_NOW:
         return RedisUnavailable(where, f"{code}: the server is {_NOT_NOW[code]}")
+    if isinstance(exc, redis.ConnectionError) and _is_tls(exc):
+        return RedisRefused(
+            where,
+            f"the TLS handshake failed ({message})",
+            "Check the TLS settings of RQ_QUEUES: ssl_ca_certs (the CA that signed the "
+            "server's certificate), ssl_certfile and ssl_keyfile (the client certificate "
+            "a server with tls-auth-clients asks for).",
+        )
+    if isinstance(exc, redis.ConnectionError) and TLS_MARK in where and "reset" in message:
+        # How a server with tls-auth-clients refuses a client without a certificate.
+        return RedisUnavailable(
+            where,
+            f"the server closed the TLS connection ({message}); if it asks for client "
+            "certificates (tls-auth-clients), check ssl_certfile and ssl_keyfile in RQ_QUEUES",
+        )
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
         return RedisUnavailable(where)
     if isinstance(exc, WatchError) and "ConnectionError" in message:
@@ -125,6 +141,18 @@ _SCRIPT_LINE = re.compile(r"@user_script:(\d+)")
 _CALL = re.compile(r"redis\.call\('(\w+)'")
 
 
+def _is_tls(exc: BaseException) -> bool:
+    """A connection that failed in its TLS handshake (redis-py wraps ssl's errors)."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # the error, and what it was raised from
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError) or "[SSL" in str(seen) or "CERTIFICATE" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def permission_error(
     exc: Exception, where: str, source: str | None = None
 ) -> RedisPermissionDenied | None:
@@ -168,6 +196,10 @@ def describe_refusal(exc: Exception, source: str | None = None) -> str | None:
     return missing
 
 
+# How describe() says a client connects over TLS (failure() reads it back).
+TLS_MARK = "TLS, "
+
+
 def describe(connection: Any, queue_name: str | None = None) -> str:
     """Where a client connects, for error messages: never its password."""
     pool = connection.connection_pool
@@ -181,7 +213,8 @@ def describe(connection: Any, queue_name: str | None = None) -> str:
         found = ", ".join(f"{s.get('host')}:{s.get('port')}" for s in sentinels)
         location = f"master {service!r} via sentinel {found}"
     queue = f", queue {queue_name!r}" if queue_name is not None else ""
-    return f"{location} (db {kwargs.get('db', 0)}{queue})"
+    tls = TLS_MARK if issubclass(pool.connection_class, redis.SSLConnection) else ""
+    return f"{location} ({tls}db {kwargs.get('db', 0)}{queue})"
 
 
 @contextlib.contextmanager

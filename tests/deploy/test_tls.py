@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
 from django_rq.connection_utils import get_redis_connection
 from rq import Queue
 
@@ -164,6 +165,22 @@ def test_the_url_parameters_are_what_makes_it_work(servers, certs):
         conn = get_redis_connection({"URL": _url(port, certs, **dict.fromkeys(missing, True))})
         with pytest.raises(redis.ConnectionError):
             conn.ping()
+
+
+@pytest.mark.parametrize("missing", [("ssl_certfile", "ssl_keyfile"), ("ssl_ca_certs",)])
+def test_a_tls_failure_is_named_on_both_sides(servers, certs, monkeypatch, missing):
+    """Not "check that redis-server is running": the error (and the page's log line at
+    ERROR, since waiting will not fix it) says the TLS handshake failed and what to check."""
+    port = _tls_server(servers, certs)
+    conn = get_redis_connection({"URL": _url(port, certs, **dict.fromkeys(missing, True))})
+    monkeypatch.setitem(backends._backends, "default", backends.Backend(Queue(connection=conn)))
+    monkeypatch.setattr(backends, "_default", None)
+    for ask in (poll.get_process_status, async_to_sync(poll.aget_process_status)):
+        with pytest.raises(poll.RedisUnavailable, match="TLS") as caught:
+            ask("/tls/")
+        text = str(caught.value)
+        assert ("ssl_ca_certs" if "ssl_ca_certs" in missing else "ssl_certfile") in text
+        assert "redis-server is running" not in text
 
 
 def test_host_port_form_with_client_kwargs(servers, certs, monkeypatch, killable_worker):
