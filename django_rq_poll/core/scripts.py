@@ -91,6 +91,11 @@ local by_url = #KEYS > 0
 if by_url then
   id = redis.call('GET', KEYS[1])
   if not id then return false end
+  if not string.match(id, '^[%w_-]+$') then
+    -- not a job id (written by another program): the mapping names no job
+    redis.call('DEL', KEYS[1])
+    return false
+  end
 end
 local jk = @JOB@ .. id
 local f = redis.call('HMGET', jk, 'status', 'origin', 'ended_at')
@@ -151,8 +156,12 @@ if status == 'finished' and entry == '' and redis.call('EXISTS', @RESULTS@ .. id
 end
 local meta = ''
 if flags == 'm' or flags == 'rm' then meta = redis.call('HGET', jk, 'meta') or '' end
-return id .. '\0' .. status .. '\0' .. abandoned .. '\0' .. entry .. '\0' .. kind .. '\0'
-  .. value .. '\0' .. exc .. '\0' .. (f[3] or '') .. '\0' .. #origin .. '\0' .. origin .. meta
+-- The separator never occurs in a field (a NUL written by another program becomes '?');
+-- origin and meta, which may hold any byte, come last, split by origin's length.
+local function clean(s) return (string.gsub(s, '%z', '?')) end
+return id .. '\0' .. clean(status) .. '\0' .. abandoned .. '\0' .. entry .. '\0' .. clean(kind)
+  .. '\0' .. clean(value) .. '\0' .. clean(exc) .. '\0' .. clean(f[3] or '') .. '\0' .. #origin
+  .. '\0' .. origin .. meta
 """
 
 

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from rq.results import Result
 
-from .states import State, from_rq_status
+from .states import State, from_rq_status, is_rq_like
 
 ABANDONED_ERROR = (
     "AbandonedJobError: the worker running this job stopped sending heartbeats "
@@ -24,6 +24,12 @@ UNREADABLE_ERROR = (
     "ResultUnreadable: the job's stored result cannot be read by this process ({error}). "
     "Is the code that defines it deployed here, and does the queue use the same SERIALIZER "
     "as the worker?"
+)
+
+
+UNREADABLE_STATUS = (
+    "UnreadableJob: the job's hash holds a status no rq writes ({status!r}): another "
+    "program wrote to rq's keys. Find it, and start the job again."
 )
 
 
@@ -122,7 +128,11 @@ def decode(raw: bytes, want_meta: bool, serializer_of: Callable[[bytes], Any]) -
     if entry_id and rq_status == "finished":
         remember_read_back(raw)
     if state is State.FAILED and error is None:
-        error = f"The job ended with status {rq_status!r}."
+        error = (
+            f"The job ended with status {rq_status!r}."
+            if is_rq_like(rq_status)
+            else UNREADABLE_STATUS.format(status=rq_status)
+        )
     meta_dict: dict[str, Any] | None = {} if want_meta else None  # as rq: {} when unset
     if meta:
         try:

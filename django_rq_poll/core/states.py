@@ -50,6 +50,16 @@ _FROM_RQ = {
 }
 
 
+def is_rq_like(status: str) -> bool:
+    """A status rq could have written (a lower-case word), known to this version or not."""
+    word = status.replace("_", "").replace("-", "")
+    return word.isascii() and word.isalpha() and word.islower()
+
+
 def from_rq_status(status: str) -> State:
-    """Map an rq ``JobStatus`` value; statuses newer rq versions add read as running."""
-    return _FROM_RQ.get(status, State.RUNNING)
+    """Map an rq ``JobStatus`` value; statuses newer rq versions add read as running, and
+    what no rq writes (bytes of another program: non-UTF-8, NUL) reads as failed."""
+    found = _FROM_RQ.get(status)
+    if found is not None:
+        return found
+    return State.RUNNING if is_rq_like(status) else State.FAILED

@@ -92,7 +92,9 @@ class Backend:
 
     # -- rq's synchronous API ------------------------------------------------------
     def fetch_job(self, task_id: str) -> Job | None:
-        """The rq Job, read with its own queue's serializer; ``None`` when gone."""
+        """The rq Job, read with its own queue's serializer; ``None`` when gone, or when
+        its hash holds what rq cannot read (bytes no rq wrote): such a job is known only
+        by its lookup, which reads it as unreadable."""
         if not keys.is_valid_job_id(task_id):
             return None
         with self.errors():
@@ -103,6 +105,10 @@ class Backend:
                     task_id, connection=self.connection, serializer=serializer
                 )
             except NoSuchJobError:
+                return None
+            except redis.RedisError:
+                raise
+            except Exception:  # rq's parsing of a hash holding junk (any error it raises)
                 return None
 
     def cancel_job(self, job: Job) -> bool:
