@@ -110,7 +110,8 @@ class RedisServer:
 
 
 def server_args(workdir: str | os.PathLike[str], port: int) -> list[str]:
-    """A private server's options: loopback only, nothing kept on disk, files in ``workdir``."""
+    """A private server's options: loopback only, nothing kept on disk, files in ``workdir``,
+    replicas served without delay."""
     return [
         "--port",
         str(port),
@@ -122,6 +123,10 @@ def server_args(workdir: str | os.PathLike[str], port: int) -> list[str]:
         "no",
         "--dir",
         str(workdir),
+        # A master starts a replica's full sync at once, not after the default 5 s that
+        # waits for more replicas to share it (the replica and Sentinel tests only waited).
+        "--repl-diskless-sync-delay",
+        "0",
     ]
 
 
