@@ -43,6 +43,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             )
 
 
+# Run in parallel (make test: pytest-xdist, --dist loadgroup), tests that share a
+# machine-wide resource run one after the other on one worker: the browser tests
+# (one Chromium with its renderers at a time, on a 2-core machine).
+GROUPS = {"browser": os.path.join(ROOT, "tests", "browser")}
+# Tests that wait on the clock for a minute or so (rq's 60 s heartbeat grace, a Sentinel
+# failover): under xdist they start first, so the run does not wait for them at its end.
+LONG = ("test_whole_worker_killed", "test_flow_through_sentinel_and_a_failover")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for group, folder in GROUPS.items():
+            if str(item.path).startswith(folder + os.sep):
+                item.add_marker(pytest.mark.xdist_group(group))
+    if hasattr(config, "workerinput"):  # every worker sorts alike, as xdist requires
+        items.sort(key=lambda item: item.originalname not in LONG)
+
+
 @pytest.fixture(scope="session")
 def claimed_redis_url() -> str:
     """The suite's database (this xdist worker's), claimed once: empty, or marked by an
