@@ -43,23 +43,30 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             )
 
 
-# Run in parallel (make test: pytest-xdist, --dist loadgroup), tests that share a
-# machine-wide resource run one after the other on one worker: the browser tests
-# (one Chromium with its renderers at a time, on a 2-core machine).
-GROUPS = {"browser": os.path.join(ROOT, "tests", "browser")}
+# Run in parallel (make test: pytest-xdist, --dist loadgroup), the tests of one browser
+# module stay on one worker, one after the other: they share the module's Chromium
+# (launched once per module and process), and no more browsers run at once than there
+# are such modules.
+BROWSER = os.path.join(ROOT, "tests", "browser") + os.sep
 # Tests that wait on the clock for a minute or so (rq's 60 s heartbeat grace, a Sentinel
-# failover): under xdist they start first, so the run does not wait for them at its end.
+# failover) start first under xdist, then the browser modules (the longest chains of
+# tests bound to one worker), so that the run does not end waiting on them.
 LONG = ("test_whole_worker_killed", "test_flow_through_sentinel_and_a_failover")
+
+
+def _start_order(item: pytest.Item) -> int:
+    if item.originalname in LONG:
+        return 0
+    return 1 if str(item.path).startswith(BROWSER) else 2
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        for group, folder in GROUPS.items():
-            if str(item.path).startswith(folder + os.sep):
-                item.add_marker(pytest.mark.xdist_group(group))
+        if str(item.path).startswith(BROWSER):
+            item.add_marker(pytest.mark.xdist_group(f"browser:{item.path.name}"))
     if hasattr(config, "workerinput"):  # every worker sorts alike, as xdist requires
-        items.sort(key=lambda item: item.originalname not in LONG)
+        items.sort(key=_start_order)  # stable: each module's tests keep their order
 
 
 @pytest.fixture(scope="session")
