@@ -23,8 +23,13 @@ $(BIN)/.installed: pyproject.toml
 # Runs the whole suite against Redis at $$REDIS_URL (default 127.0.0.1:6379/14),
 # or an embedded one when none answers. It empties that database before every test,
 # so it refuses one holding keys it did not write (tests/redis_server.py).
+# In TEST_WORKERS processes (pytest-xdist; the tests mostly wait on Redis, subprocesses
+# and the clock, so more workers than cores pay): each has a database of its own on that
+# server, $$REDIS_URL's for the first, the next lower numbers for the others (14, 13, 12).
+# TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 3
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -65,7 +70,7 @@ test-django6:
 	$(NEW_VENV)/bin/python -m pip install -q --upgrade pip && \
 	$(NEW_VENV)/bin/python -m pip install -q -e '.[test]' 'django>=6.0,<7' && \
 	$(NEW_VENV)/bin/python -c 'import django, sys; print("Django", django.get_version(), "on Python", sys.version.split()[0])' && \
-	$(NEW_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(NEW_VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ci: test lint check-messages dist docs test-django6
 

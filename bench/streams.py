@@ -49,7 +49,7 @@ async def _open(count: int, task_id: str) -> tuple[int, int]:
     return held // count, connections[1]
 
 
-def visitor(request) -> str:  # noqa: ANN001 -- VISITOR_KEY: one visitor per stream
+def visitor(request) -> str:  # VISITOR_KEY: one visitor per stream
     return str(request.headers.get("X-Bench-Visitor", "bench"))
 
 

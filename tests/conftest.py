@@ -11,18 +11,72 @@ import redis
 from rq import SimpleWorker, Worker
 
 from django_rq_poll.drivers import backends
-from tests.redis_server import TEST_MARKER, DatabaseInUse, claim_database, reset
+from tests.faults.tally_plugin import (  # noqa: F401  the fault tally's summary
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+)
+from tests.redis_server import TEST_MARKER, DatabaseInUse, claim_database, reset, worker_url
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+WHO = "the django-rq-poll tests"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Run in parallel (pytest-xdist), the controller claims every worker's database before
+    any worker starts: one holding foreign keys stops the run here, with the reason."""
+    workers = getattr(session.config.option, "numprocesses", None)
+    if not workers or hasattr(session.config, "workerinput"):
+        return  # one process, or an xdist worker: claimed_redis_url claims its own
+    from django.conf import settings
+
+    for n in range(int(workers)):
+        try:
+            claim_database(worker_url(settings.REDIS_URL, f"gw{n}"), marker=TEST_MARKER, who=WHO)
+        except (DatabaseInUse, RuntimeError) as exc:
+            pytest.exit(
+                f"{exc} (the database of xdist worker gw{n}: a parallel run uses "
+                "REDIS_URL's database and the next lower numbers, one per worker)",
+                returncode=4,
+            )
+
+
+# Run in parallel (make test: pytest-xdist, --dist loadgroup), the tests of one browser
+# module stay on one worker, one after the other: they share the module's Chromium
+# (launched once per module and process), and no more browsers run at once than there
+# are such modules.
+BROWSER = os.path.join(ROOT, "tests", "browser") + os.sep
+# Tests that wait on the clock for a minute or so (rq's 60 s heartbeat grace, a Sentinel
+# failover) start first under xdist, then the browser modules (the longest chains of
+# tests bound to one worker), so that the run does not end waiting on them.
+LONG = ("test_whole_worker_killed", "test_flow_through_sentinel_and_a_failover")
+
+
+def _start_order(item: pytest.Item) -> int:
+    if item.originalname in LONG:
+        return 0
+    return 1 if str(item.path).startswith(BROWSER) else 2
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if str(item.path).startswith(BROWSER):
+            item.add_marker(pytest.mark.xdist_group(f"browser:{item.path.name}"))
+    if hasattr(config, "workerinput"):  # every worker sorts alike, as xdist requires
+        items.sort(key=_start_order)  # stable: each module's tests keep their order
+
+
 @pytest.fixture(scope="session")
 def claimed_redis_url() -> str:
-    """The suite's database, claimed once: empty, or marked by an earlier run of the suite."""
+    """The suite's database (this xdist worker's), claimed once: empty, or marked by an
+    earlier run of the suite."""
     from django.conf import settings
 
     try:
-        claim_database(settings.REDIS_URL, marker=TEST_MARKER, who="the django-rq-poll tests")
+        claim_database(settings.REDIS_URL, marker=TEST_MARKER, who=WHO)
     except DatabaseInUse as exc:
         pytest.exit(str(exc), returncode=4)
     return str(settings.REDIS_URL)

@@ -7,6 +7,12 @@ subprocesses use the same server. Set ``RQ_POLL_REQUIRE_REDIS=1`` to fail instea
 falling back; ``RQ_POLL_REQUIRE_ALL=1`` (``.ci/run`` sets it) and ``CI=true`` do the same
 (:mod:`tests.needs`).
 
+Run in parallel (pytest-xdist, ``make test``), each worker process has a database of its
+own on that server (:func:`worker_url`): ``gw0`` the configured one, ``gw1``, ``gw2``...
+the next lower numbers (never 0, every application's default, nor 15, the benchmark's).
+The worker's URL is exported in ``REDIS_URL`` too, so that the rq workers, demo sites
+and other processes a test starts use its database.
+
 The suite empties its database before every test, and the benchmark (``bench/``) empties
 its own: both go through :func:`claim_database`, which refuses a database holding keys
 that the claimer did not write.
@@ -24,7 +30,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 
@@ -33,6 +41,11 @@ from tests import needs
 DEFAULT_URL = "redis://127.0.0.1:6379/14"
 # The key the test suite leaves in its database, so that a later run knows it may empty it.
 TEST_MARKER = "rq_poll_tests:owned"
+# Databases no xdist worker takes: 0 (every application's default) and 15 (the benchmark's).
+RESERVED_DBS = (0, 15)
+# Set once REDIS_URL names this xdist worker's database, to the worker's id: processes
+# the worker starts inherit both and must not move to yet another database.
+WORKER_DB_FOR = "RQ_POLL_TEST_DB_FOR"
 
 
 class DatabaseInUse(RuntimeError):
@@ -97,7 +110,8 @@ class RedisServer:
 
 
 def server_args(workdir: str | os.PathLike[str], port: int) -> list[str]:
-    """A private server's options: loopback only, nothing kept on disk, files in ``workdir``."""
+    """A private server's options: loopback only, nothing kept on disk, files in ``workdir``,
+    replicas served without delay."""
     return [
         "--port",
         str(port),
@@ -109,6 +123,10 @@ def server_args(workdir: str | os.PathLike[str], port: int) -> list[str]:
         "no",
         "--dir",
         str(workdir),
+        # A master starts a replica's full sync at once, not after the default 5 s that
+        # waits for more replicas to share it (the replica and Sentinel tests only waited).
+        "--repl-diskless-sync-delay",
+        "0",
     ]
 
 
@@ -144,8 +162,50 @@ def _start_fakeredis() -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
+def worker_db(base: int, worker: str, databases: int = 16) -> int:
+    """The database of xdist worker ``worker`` ("gw3"): ``base`` for gw0, then the
+    numbers below it (wrapping round), skipping :data:`RESERVED_DBS`."""
+    index = int(worker.removeprefix("gw") or 0)
+    others = [db for db in range(base - 1, base - databases, -1) if db % databases != base]
+    order = [base] + [db % databases for db in others if db % databases not in RESERVED_DBS]
+    if index >= len(order):
+        raise RuntimeError(
+            f"xdist worker {worker}: only {len(order)} databases of a {databases}-database "
+            "server are free for the tests' workers; run fewer (-n)"
+        )
+    return order[index]
+
+
+def worker_url(url: str, worker: str) -> str:
+    """``url`` with the database of xdist worker ``worker`` (same server and options)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query)
+    path = parts.path.strip("/")
+    if parts.scheme != "unix" and path.isdigit():
+        db = worker_db(int(path), worker)
+        return urlunsplit(parts._replace(path=f"/{db}"))
+    base = int(parse_qs(parts.query).get("db", ["0"])[0])
+    query = [(name, value) for name, value in query if name != "db"]
+    query.append(("db", str(worker_db(base, worker))))
+    moved = urlunsplit(parts._replace(query=urlencode(query)))
+    # urlunsplit writes unix:///path as unix:/path; keep the spelling the URL came in.
+    return moved.replace("unix:/", "unix:///", 1) if url.startswith("unix:///") else moved
+
+
+def configured_url(environ: MutableMapping[str, str] = os.environ) -> str:
+    """``REDIS_URL`` (or the default), moved to this xdist worker's database the first
+    time a worker asks; its processes inherit the moved URL and keep it."""
+    url = environ.get("REDIS_URL", DEFAULT_URL)
+    worker = environ.get("PYTEST_XDIST_WORKER")
+    if worker and environ.get(WORKER_DB_FOR) != worker:
+        url = worker_url(url, worker)
+        environ[WORKER_DB_FOR] = worker
+        environ["REDIS_URL"] = url
+    return url
+
+
 def ensure() -> str:
-    url = os.environ.get("REDIS_URL", DEFAULT_URL)
+    url = configured_url()
     if _answers(url):
         os.environ["REDIS_URL"] = url
         return url

@@ -417,9 +417,14 @@ class TestForgetAndCancel:
 class TestRedisDown:
     def test_outage_raises_package_error(self, url, monkeypatch):
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
         from rq import Queue
 
-        dead = Queue("default", connection=redis.Redis(port=1, socket_connect_timeout=0.2))
+        # Nothing listens on port 1: no retries (redis-py 6+ retries a refused connection
+        # with backoff, about 4 s per command on 8.x, which only slows the test down).
+        dead_client = redis.Redis(port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+        dead = Queue("default", connection=dead_client)
         monkeypatch.setitem(backends._backends, "default", backends.Backend(dead))
         with pytest.raises(poll.RedisUnavailable, match="unreachable") as info:
             poll.process_is_complete(url)

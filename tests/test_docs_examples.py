@@ -255,6 +255,9 @@ def test_report_view_per_user_with_its_running_template(users, run_jobs):
 
 
 def test_failure_page_retry_and_staff_error(users, run_jobs, monkeypatch):
+    # The views first, unpatched: their classes bind tasks.slow_report when imported, and a
+    # test run before any other of this file (as on an xdist worker) left them the broken one.
+    import myapp.report_views  # noqa: F401
     from myapp import tasks
 
     alice, staff = users["alice"], users["staff"]

@@ -160,3 +160,28 @@ def test_default_database_is_none_an_application_uses():
 
     db = int(DEFAULT_URL.rsplit("/", 1)[1])
     assert db not in (0, 15)  # 0: every application's default; 15: the benchmark's
+
+
+def test_each_xdist_worker_has_a_database_of_its_own():
+    from tests.redis_server import RESERVED_DBS, worker_db, worker_url
+
+    dbs = [worker_db(14, f"gw{n}") for n in range(14)]
+    assert dbs[0] == 14  # gw0 (or no xdist) uses the configured database
+    assert len(set(dbs)) == 14
+    assert not set(dbs) & set(RESERVED_DBS)
+    assert worker_url("redis://:pw@h:7/14", "gw1") == "redis://:pw@h:7/13"
+    assert worker_url("redis://h/?db=14&x=1", "gw2") == "redis://h/?x=1&db=12"
+    assert worker_url("unix:///run/r.sock?db=14", "gw1") == "unix:///run/r.sock?db=13"
+    with pytest.raises(RuntimeError, match="run fewer"):
+        worker_db(14, "gw14")
+
+
+def test_processes_a_worker_starts_keep_its_database():
+    """rq workers, demo sites: they inherit the moved REDIS_URL and must not move again."""
+    from tests.redis_server import configured_url
+
+    environ = {"REDIS_URL": "redis://h/14", "PYTEST_XDIST_WORKER": "gw2"}
+    assert configured_url(environ) == "redis://h/12"
+    child = dict(environ)  # a process the worker starts inherits its environment
+    assert configured_url(child) == "redis://h/12"
+    assert configured_url({"REDIS_URL": "redis://h/14"}) == "redis://h/14"  # no xdist

@@ -124,7 +124,13 @@ def test_without_javascript_downloads_a_file_result_once(
 
 def cut_redis(monkeypatch: Any) -> None:
     """The live server (a thread of this process) now finds no Redis."""
-    dead = Queue("default", connection=redis.Redis(port=1, socket_connect_timeout=0.2))
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # Nothing listens on port 1: no retries (redis-py 6+ retries a refused connection
+    # with backoff, about 4 s per command on 8.x, which only slows the test down).
+    dead_client = redis.Redis(port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    dead = Queue("default", connection=dead_client)
     backend = backends.Backend(dead)
     monkeypatch.setitem(backends._backends, "default", backend)
     monkeypatch.setattr(backends, "_default", backend)

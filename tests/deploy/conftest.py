@@ -3,13 +3,14 @@ TLS with client certificates, Sentinel with a replica and a failover."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 import redis
+
+from tests import needs
 
 # The fault tests' fixtures: private redis-servers, a backend switched to one of them,
 # rqworker processes that can be killed.
@@ -18,10 +19,8 @@ from tests.redis_server import _free_port
 
 
 def redis_binary() -> str:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("needs a redis-server binary for a private server")
-    return binary
+    # Skips, or fails when every part must run (RQ_POLL_REQUIRE_ALL=1, CI): tests/needs.py.
+    return needs.redis_server_binary()
 
 
 class Servers:

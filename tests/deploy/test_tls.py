@@ -23,7 +23,7 @@ from rq import Queue
 
 import django_rq_poll as poll
 from django_rq_poll.drivers import backends
-from tests import tasks
+from tests import needs, tasks
 from tests.deploy.conftest import free_port
 from tests.faults.helpers import wait_until
 from tests.redis_server import server_args
@@ -37,7 +37,7 @@ def _openssl(*args: str, cwd: Path) -> None:
 def certs(tmp_path_factory) -> Path:
     tmp_path = tmp_path_factory.mktemp("tls")
     if shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command to make a CA and certificates")
+        needs.missing("needs the openssl command to make a CA and certificates")
     sign = ("-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1")
     _openssl(
         "req",
@@ -119,7 +119,7 @@ def _tls_server(servers, certs: Path) -> int:
     except RuntimeError as exc:
         said = str(exc).lower()
         if "tls" in said and any(w in said for w in ("bad directive", "unrecognized", "support")):
-            pytest.skip(f"this redis-server is built without TLS: {exc}")
+            needs.missing(f"this redis-server is built without TLS: {exc}")
         raise
     return port
 

@@ -17,7 +17,8 @@ from django_rq_poll.drivers import backends
 from tests import needs
 from tests.redis_server import start_redis_server
 
-from .tally_plugin import pytest_runtest_call, pytest_terminal_summary, tally  # noqa: F401
+# The summary's hooks are tests/conftest.py's: the xdist controller never loads this file.
+from .tally_plugin import pytest_runtest_call, tally  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

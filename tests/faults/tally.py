@@ -64,6 +64,20 @@ class Tally:
             ours.examples += theirs.examples[: max(0, 5 - len(ours.examples))]
         self.notes.update(other.notes)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Tally:
+        """The tally that :meth:`as_dict` described (an xdist worker's, sent to the controller)."""
+        tally = cls()
+        for name, k in data["kinds"].items():
+            tally.kinds[name] = Kind(
+                k["faults_injected"],
+                k["answers_checked"],
+                k["wrong_answers"],
+                list(k.get("wrong_examples", [])),
+            )
+        tally.notes.update(data.get("notes", {}))
+        return tally
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "kinds": {
