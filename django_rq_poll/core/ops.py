@@ -66,6 +66,10 @@ Op = Command | Script | Watch | Exec | Unwatch | Blocking
 Program = Generator[Op, Any, T]
 
 
+def _resendable(op: Op | None) -> bool:
+    return isinstance(op, Command | Script | Watch)
+
+
 class Conflict(Exception):
     """A watched key changed before EXEC: the program reads again and decides again."""
 
@@ -79,7 +83,7 @@ class Runner:
     more, anything else the package's error naming ``where`` (:func:`.errors.failure`).
     """
 
-    __slots__ = ("_again", "_reloading", "done", "op", "program", "result", "where")
+    __slots__ = ("_again", "_reloading", "_resent", "done", "op", "program", "result", "where")
 
     def __init__(self, program: Program[Any], where: str) -> None:
         self.program = program
@@ -89,6 +93,7 @@ class Runner:
         self.op: Op | None = None
         self._reloading: Script | None = None  # loaded now, to be sent again next
         self._again = False  # the script was sent again: a second NOSCRIPT is an error
+        self._resent = False  # this operation was sent again after a lost connection
 
     def first(self) -> Op | None:
         return self._step(self.program.send, None)
@@ -112,6 +117,12 @@ class Runner:
             return self.op
         if isinstance(exc, WatchError) and "ConnectionError" not in str(exc):
             return self._step(self.program.throw, Conflict())
+        if isinstance(exc, redis.ConnectionError) and _resendable(op) and not self._resent:
+            # A pooled connection that died (Redis restarted since it was opened): redis-py
+            # drops it, so the same operation goes out once more on a fresh one. Only what
+            # is safe to send twice: a read, a script, starting a transaction; never EXEC.
+            self._resent = True
+            return op
         if isinstance(exc, OSError):  # a socket error redis-py did not wrap
             exc = redis.ConnectionError(str(exc))
         if isinstance(exc, redis.RedisError):
@@ -121,7 +132,7 @@ class Runner:
         return self._step(self.program.throw, exc)
 
     def _step(self, move: Callable[[Any], Op], value: Any) -> Op | None:
-        self._again = False
+        self._again = self._resent = False
         try:
             self.op = move(value)
         except StopIteration as stop:
