@@ -8,6 +8,8 @@ Their paths are stored in every job's hash (:mod:`.core.plan`): this module neve
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from typing import Any
 
 from rq.job import Job
@@ -48,16 +50,42 @@ def on_success(job: Job, connection: Any, result: Any, *args: Any, **kwargs: Any
             f"cannot store ({exc}). Return plain data (for JSON: dicts, lists, strings, "
             "numbers) or switch the queue's SERIALIZER."
         ) from exc
-    limit = conf.MAX_RESULT_BYTES
+    limit, name = conf.MAX_RESULT_BYTES, "RQ_POLL['MAX_RESULT_BYTES']"
+    server = server_result_limit(connection)
+    if server is not None and (limit is None or server < limit):
+        limit, name = server, "what the server's proto-max-bulk-len lets rq store"
     if limit is not None and len(stored) > limit:
         raise ResultTooLarge(
             f"{job.func_name} returned a {type(result).__name__} of {len(stored):,} bytes "
-            f"once serialized, over RQ_POLL['MAX_RESULT_BYTES'] ({limit:,}); it was not "
-            "stored. Keep large outputs elsewhere (a file, object storage) and return a "
-            "reference to them, or raise the limit."
+            f"once serialized, over {name} ({limit:,}); it was not stored. Keep large "
+            "outputs elsewhere (a file, object storage) and return a reference to them, "
+            "or raise the limit."
         )
     _call_theirs("success", job, connection, result, *args, **kwargs)
     _settle(job)
+
+
+# The servers' limits, by client: one CONFIG GET per worker process and server.
+_SERVER_LIMITS: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()
+
+
+def server_result_limit(connection: Any) -> int | None:
+    """The largest serialized result the server can take: rq stores it base64-encoded in
+    one bulk string, which ``proto-max-bulk-len`` bounds (a larger write fails, and the
+    work-horse would retry it for ever). ``None`` when the server does not say (an ACL
+    user without CONFIG): ``MAX_RESULT_BYTES`` alone applies then."""
+    try:
+        return _SERVER_LIMITS[connection]
+    except (KeyError, TypeError):
+        pass
+    try:
+        found = connection.config_get("proto-max-bulk-len").get("proto-max-bulk-len")
+        limit: int | None = int(found) * 3 // 4 - 4096  # base64, and the entry's fields
+    except Exception:  # refused (ACL), not Redis (fakeredis), or no such setting
+        limit = None
+    with contextlib.suppress(TypeError):
+        _SERVER_LIMITS[connection] = limit
+    return limit
 
 
 def on_failure(job: Job, connection: Any, *exc_info: Any, **kwargs: Any) -> None:

@@ -88,6 +88,7 @@ def _server(backend: Backend) -> list[Finding]:
     found = [Finding("redis", "ok", f"{where}: answering")]
     found.append(_version(str(info.get("redis_version", "?")), where))
     found.append(_eviction(info, where))
+    found.append(_result_size(backend, where))
     found.append(_acl(backend, where))
     found.append(_scripts(backend, where))
     return found
@@ -123,6 +124,31 @@ def _eviction(info: dict[str, Any], where: str) -> Finding:
         "problem",
         f"{where}: maxmemory-policy {policy}: Redis may evict rq's queues or a running job's "
         "bookkeeping when memory runs short. Set maxmemory-policy noeviction.",
+    )
+
+
+def _result_size(backend: Backend, where: str) -> Finding:
+    """MAX_RESULT_BYTES against what the server can store (proto-max-bulk-len)."""
+    from ..callbacks import server_result_limit
+
+    server, ours = server_result_limit(backend.connection), conf.MAX_RESULT_BYTES
+    if server is None:
+        return Finding(
+            "result size",
+            "unknown",
+            f"{where}: the server does not say its proto-max-bulk-len (CONFIG GET refused); "
+            f"results are refused over RQ_POLL['MAX_RESULT_BYTES'] ({ours})",
+        )
+    if ours is not None and ours <= server:
+        return Finding(
+            "result size", "ok", f"{where}: results up to {ours:,} bytes, which it can store"
+        )
+    return Finding(
+        "result size",
+        "warning",
+        f"{where}: proto-max-bulk-len lets rq store results up to {server:,} bytes, less than "
+        f"RQ_POLL['MAX_RESULT_BYTES'] ({ours}): larger results fail. Lower the setting or "
+        "raise proto-max-bulk-len.",
     )
 
 

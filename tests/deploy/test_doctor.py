@@ -66,6 +66,7 @@ def test_a_healthy_deployment(private_redis, only_queue, killable_worker):
         "redis": "ok",
         "version": "ok",  # the suite's Redis 7.0
         "eviction": "ok",
+        "result size": "ok",  # 16 MB under the server's 512 MB bulk limit
         "acl": "ok",  # the default user may run ACL DRYRUN, and has everything
         "scripts": "ok",
         "workers": "ok",
@@ -80,7 +81,7 @@ def test_a_healthy_deployment(private_redis, only_queue, killable_worker):
     text = StringIO()
     call_command("rqpoll", "doctor", stdout=text, no_color=True)
     assert "OK       eviction" in text.getvalue()
-    assert text.getvalue().strip().endswith("6 ok, 1 unknown.")
+    assert text.getvalue().strip().endswith("7 ok, 1 unknown.")
 
 
 @pytest.mark.parametrize("policy", ["volatile-ttl", "allkeys-lru"])
@@ -90,6 +91,13 @@ def test_an_eviction_policy_other_than_noeviction(policy, private_redis, only_qu
     assert code == 1 and not report["ok"]
     (finding,) = [f for f in report["findings"] if f["check"] == "eviction"]
     assert finding["status"] == "problem" and policy in finding["message"]
+
+
+def test_a_bulk_limit_below_max_result_bytes_is_a_warning(private_redis, only_queue):
+    only_queue(private_redis("--proto-max-bulk-len", "1mb").url)
+    report, _ = rqpoll_doctor()
+    (finding,) = [f for f in report["findings"] if f["check"] == "result size"]
+    assert finding["status"] == "warning" and "proto-max-bulk-len" in finding["message"]
 
 
 def test_no_worker_on_the_polling_queue(private_redis, only_queue):

@@ -184,21 +184,25 @@ def test_result_over_the_size_limit(queue, url, redis_db, run_jobs, tally, setti
     tally.assert_clean(kind)
 
 
+@pytest.mark.parametrize("ours", [512 * 1024, None], ids=["below", "default"])
 def test_result_over_redis_bulk_limit_fails_instead_of_looping(
-    private_redis, use_redis, tally, settings
+    private_redis, use_redis, tally, settings, ours
 ):
     """A server whose proto-max-bulk-len is 1 MB, a 2 MB result: the job fails at once
     and the worker goes on to the next job (before: the work-horse retried the write
-    tens of thousands of times)."""
+    tens of thousands of times), whether MAX_RESULT_BYTES is below the server's limit or
+    the default 16 MB above it (the smaller of the two applies)."""
     kind = "result over bulk limit"
-    settings.RQ_POLL = {**settings.RQ_POLL, "MAX_RESULT_BYTES": 512 * 1024}
+    if ours is not None:
+        settings.RQ_POLL = {**settings.RQ_POLL, "MAX_RESULT_BYTES": ours}
     server = private_redis("--proto-max-bulk-len", "1mb")
     backend = use_redis(server.url)  # after the settings: changing them empties the cache
     big = poll.begin_process(tasks.echo, ("x" * 2_000_000,), polling_url="/big/")
     after = poll.begin_process(tasks.add, (1, 2), polling_url="/after-big/")
     Worker([backend.queue], connection=backend.connection).work(burst=True, max_jobs=2)
     tally.fault(kind)
-    with pytest.raises(poll.ProcessFailed, match="MAX_RESULT_BYTES") as info:
+    said = "MAX_RESULT_BYTES" if ours is not None else "proto-max-bulk-len"
+    with pytest.raises(poll.ProcessFailed, match=said) as info:
         poll.get_process_result(task_id=big)
     tally.answer(kind, "ResultTooLarge" in info.value.error, info.value.error[-300:])
     tally.answer(kind, poll.get_process_result(task_id=after) == 3, "the next job did not run")
