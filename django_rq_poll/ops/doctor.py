@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -251,25 +252,43 @@ def _queue(backend: Backend, *, is_home: bool, probe: float | None) -> list[Find
 
 
 def _serializer_evidence(backend: Backend) -> Finding:
+    """The queue's recent failures that a worker could not read. Only those after the
+    oldest of the workers running now speak of them; older ones (a worker since fixed and
+    restarted) are named apart, as history."""
     queue = backend.queue
     serializer = _name(backend.serializer)
     registry = FailedJobRegistry(queue=queue)
-    bad = []
     try:  # the newest last: ZRANGE, which the documented ACL user has (not ZREVRANGE)
         recent = registry.get_job_ids(-_RECENT_FAILURES, -1, cleanup=False)
+        births = [w.birth_date for w in Worker.all(queue=queue) if w.birth_date is not None]
     except redis.RedisError as exc:
         return Finding("serializer", "unknown", f"cannot read failed jobs: {exc}", queue.name)
+    since = min((_aware(b) for b in births), default=None)
+    now: list[str] = []
+    before: list[str] = []
     for task_id in recent:
-        error = _failure_text(backend, task_id)
+        error, ended = _failure(backend, task_id)
         if any(word in error for word in _SERIALIZER_ERRORS):
-            bad.append(task_id)
-    if bad:
+            (now if since is None or ended is None or ended >= since else before).append(task_id)
+    advice = f"Start rqworker with --serializer {serializer}."
+    if now and since is not None:
         return Finding(
             "serializer",
             "problem",
-            f"{len(bad)} of the last {_RECENT_FAILURES} failed jobs could not be read by "
-            f"their worker (e.g. {bad[0]}): a worker runs another serializer than the "
-            f"queue's {serializer}. Start rqworker with --serializer {serializer}.",
+            f"{len(now)} of the last {_RECENT_FAILURES} failed jobs could not be read by a "
+            f"worker running now (e.g. {now[0]}): it runs another serializer than the "
+            f"queue's {serializer}. {advice}",
+            queue.name,
+        )
+    if now or before:
+        old = now + before
+        return Finding(
+            "serializer",
+            "warning",
+            f"{len(old)} failed jobs could not be read by workers no longer running "
+            f"(e.g. {old[0]}), none since the current workers started: if those were "
+            f"started with --serializer {serializer}, this is history. `rqpoll doctor "
+            "--probe` proves it.",
             queue.name,
         )
     return Finding(
@@ -282,13 +301,19 @@ def _serializer_evidence(backend: Backend) -> Finding:
     )
 
 
-def _failure_text(backend: Backend, task_id: str) -> str:
+def _failure(backend: Backend, task_id: str) -> tuple[str, datetime | None]:
+    """A failed job's error text and when it ended ("" and None if unreadable)."""
     try:
         job = Job.fetch(task_id, connection=backend.connection, serializer=backend.serializer)
         result = job.latest_result()
     except Exception:  # a job that cannot even be fetched says nothing here
-        return ""
-    return str(result.exc_string or "") if result is not None else ""
+        return "", None
+    ended = _aware(job.ended_at) if job.ended_at is not None else None
+    return (str(result.exc_string or "") if result is not None else ""), ended
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _probe(backend: Backend, seconds: float) -> Finding:

@@ -111,7 +111,7 @@ def test_a_worker_with_another_serializer(private_redis, only_queue, killable_wo
     """The queue says JSON; the worker was started without --serializer (pickle)."""
     server = private_redis()
     only_queue(server.url, SERIALIZER=JSON)
-    _with_worker(server.url, killable_worker)  # env: tests.settings has no SERIALIZER
+    bad = _with_worker(server.url, killable_worker)  # env: tests.settings has no SERIALIZER
     report, code = rqpoll_doctor("--probe", "30")
     assert code == 1
     probe = [f for f in report["findings"] if f["check"] == "serializer"][-1]
@@ -124,6 +124,14 @@ def test_a_worker_with_another_serializer(private_redis, only_queue, killable_wo
     (evidence,) = [f for f in report["findings"] if f["check"] == "serializer"]
     assert code == 1 and evidence["status"] == "problem"
     assert JSON in evidence["message"]
+    # the worker fixed: its old failures are history, not a problem of the workers now
+    bad.terminate()  # a warm shutdown: rq takes the worker off its registry
+    assert bad.wait(timeout=60) == 0
+    wait_until(lambda: not Worker.all(queue=backends.backend().queue), timeout=60)
+    _with_worker(server.url, killable_worker, "--serializer", JSON)
+    report, code = rqpoll_doctor()
+    (evidence,) = [f for f in report["findings"] if f["check"] == "serializer"]
+    assert evidence["status"] == "warning" and "no longer running" in evidence["message"]
 
 
 def test_the_matching_worker_passes_the_probe(private_redis, only_queue, killable_worker):
