@@ -22,15 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from bench.run import DEFAULT_URL, MARKER, _claim_database
+    from bench.run import MARKER, standalone
 
-    os.environ.setdefault("REDIS_URL", DEFAULT_URL)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"  # the flood's pages are the tests'
-    conn = _claim_database(os.environ["REDIS_URL"])
-
-    import django
-
-    django.setup()
+    conn = standalone("tests.settings")  # the flood's pages are the tests'
     from tests.abuse import test_flood
     from tests.abuse.helpers import used_memory
 

@@ -10,7 +10,6 @@ docs/deployment.rst.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import uuid
 from pathlib import Path
@@ -62,14 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=200, help="results per size")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    from bench.run import _claim_database
+    from bench.run import standalone
 
-    conn = _claim_database(os.environ["REDIS_URL"])
-    import django
-
-    django.setup()
+    conn = standalone()
     from bench import tasks
 
     try:

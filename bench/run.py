@@ -26,6 +26,18 @@ def _claim_database(url: str) -> Any:
         raise SystemExit(str(exc)) from None
 
 
+def standalone(settings_module: str = "bench.settings") -> Any:
+    """Set up a one-off figure script (``python -m bench.<name>``): Django configured, and
+    its Redis database (``$REDIS_URL``, default db 15) claimed and emptied."""
+    os.environ.setdefault("REDIS_URL", DEFAULT_URL)
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    conn = _claim_database(os.environ["REDIS_URL"])
+    import django
+
+    django.setup()
+    return conn
+
+
 def _machine(conn: Any) -> dict[str, Any]:
     info = conn.info("server")
     return {

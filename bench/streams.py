@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tracemalloc
 from pathlib import Path
@@ -58,15 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--streams", type=int, default=500)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    from bench.run import _claim_database
+    from bench.run import standalone
 
-    conn = _claim_database(os.environ["REDIS_URL"])
-    import django
+    conn = standalone()
     from django.conf import settings
 
-    django.setup()
     settings.RQ_POLL = {**getattr(settings, "RQ_POLL", {}), "VISITOR_KEY": "bench.streams.visitor"}
     settings.ALLOWED_HOSTS = ["*"]
     import django_rq_poll as poll
