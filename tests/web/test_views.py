@@ -333,6 +333,22 @@ class TestStatusEndpoint:
         client.logout()
         assert status_of(client, task_id).status_code == 404
 
+    def test_every_404_is_answered_the_same_way(self, client, alice, bob, monkeypatch):
+        """An unknown id and another user's job cost the same work (the user is read
+        before the job either way), so timing cannot tell them apart."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client.force_login(alice)
+        task_id = client.get("/sum/").context["task_id"]
+        client.force_login(bob)
+        asked = []
+        for job_id in (task_id, "f" * 32):
+            with CaptureQueriesContext(connection) as queries:
+                assert status_of(client, job_id).status_code == 404
+            asked.append([q["sql"].split(" WHERE")[0] for q in queries.captured_queries])
+        assert asked[0] == asked[1] and asked[0]
+
     def test_anonymous_job_is_readable_with_its_id(self, client, bob):
         task_id = client.get("/sum/").context["task_id"]
         client.force_login(bob)
