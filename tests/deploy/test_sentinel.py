@@ -19,11 +19,11 @@ from rq import Queue
 import django_rq_poll as poll
 from django_rq_poll import State
 from django_rq_poll.drivers import backends
-from django_rq_poll.push import stream
 from tests import tasks
 from tests.deploy.conftest import free_port
 from tests.deploy.sentinel_settings import SENTINEL_QUEUE
 from tests.faults.helpers import wait_until
+from tests.push.test_stream import streamed_end
 from tests.redis_server import server_args
 
 MASTER_NAME = SENTINEL_QUEUE["MASTER_NAME"]
@@ -85,7 +85,7 @@ def test_flow_through_sentinel_and_a_failover(sentinel_setup, monkeypatch, killa
     # the async side reaches the same master through the same sentinels (0.2.0's async
     # client lost them and went to localhost:6379), and so does a stream
     assert async_to_sync(poll.aget_process_result)(before) == 42
-    assert _streamed_end(first.task_id) == "complete"
+    assert streamed_end(first.task_id) == "complete"
     assert "via sentinel 127.0.0.1:" in backend.where
     queued = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=running)
     assert _master_port(admin) == master
@@ -137,22 +137,10 @@ def test_flow_through_sentinel_and_a_failover(sentinel_setup, monkeypatch, killa
     assert poll.get_process_result(running) == 3
     assert poll.get_process_result(after) == 10
     assert async_to_sync(poll.aget_process_result)(after) == 10
-    assert _streamed_end(started.task_id) == "complete"
+    assert streamed_end(started.task_id) == "complete"
     assert redis.Redis(port=replica).get(f"rq_poll:url:{_digest(after)}") is not None
     assert queued.task_id == poll.get_taskid_from_url(running)
     backends.clear_cache()
-
-
-def _streamed_end(task_id: str) -> str:
-    """The state a stream of the job ends with (the hub follows the master too)."""
-    from tests.push.test_stream import close_hub, last_event
-
-    async def main() -> str:
-        end = await last_event(stream.stream(task_id, None), timeout=30)
-        await close_hub()
-        return str(end["data"]["state"])
-
-    return async_to_sync(main)()
 
 
 def _digest(url: str) -> str:

@@ -26,6 +26,7 @@ from django_rq_poll.drivers import backends
 from tests import needs, tasks
 from tests.deploy.conftest import free_port
 from tests.faults.helpers import wait_until
+from tests.push.test_stream import streamed_end
 from tests.redis_server import server_args
 
 
@@ -144,6 +145,11 @@ def _run_flow(conn: redis.Redis, monkeypatch, killable_worker, worker_url: str) 
     wait_until(lambda: poll.process_is_complete(url), timeout=30)
     assert poll.get_process_result(url) == 42
     assert poll.get_taskid_from_url(url) == first.task_id
+    # the async side and a stream reach the server over the same TLS settings
+    assert async_to_sync(poll.aget_process_result)(url) == 42
+    again = async_to_sync(poll.acheck_status_or_begin)(tasks.add, (20, 22), polling_url=url)
+    assert not again.started and again.task_id == first.task_id
+    assert streamed_end(first.task_id) == "complete"
 
 
 def test_rediss_url_with_ca_and_client_certificate(servers, certs, monkeypatch, killable_worker):

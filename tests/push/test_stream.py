@@ -53,6 +53,17 @@ async def last_event(stream: AsyncIterator[str], timeout: float = 30) -> dict[st
     return event
 
 
+def streamed_end(task_id: str) -> str:
+    """The state a stream of the job ends with, read on a loop of its own."""
+
+    async def main() -> str:
+        end = await last_event(events.stream(task_id, None), timeout=30)
+        await close_hub()
+        return str(end["data"]["state"])
+
+    return async_to_sync(main)()
+
+
 def held_job(key: str) -> str:
     return api.begin_process(tasks.report_then_wait, (key,))
 
