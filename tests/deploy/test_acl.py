@@ -26,6 +26,7 @@ from django_rq_poll.ops import acl
 from tests import tasks
 from tests.faults import tasks as fault_tasks
 from tests.faults.helpers import wait_until
+from tests.push.test_stream import streamed_end
 
 PASSWORD = "site-secret"
 
@@ -86,6 +87,16 @@ def _flow(site_url, admin_url, killable_worker, use_redis, admin):
         tasks.add, (4, 4), polling_url=f"/acl/{uuid.uuid4().hex}", visitor="v"
     )
     assert native.started
+    # the async twins that read, cancel and forget, and a stream (pub/sub on the events
+    # channel, the hub's lookups), as the same ACL user
+    assert async_to_sync(poll.aget_process_result)(done_url) == 42
+    assert async_to_sync(poll.aget_url_from_taskid)(first.task_id) == done_url
+    assert streamed_end(first.task_id) == "complete"
+    forgotten = f"/acl/{uuid.uuid4().hex}"
+    poll.begin_process(tasks.add, (1, 1), polling_url=forgotten)
+    wait_until(lambda: poll.process_is_complete(forgotten), timeout=60)
+    assert async_to_sync(poll.aforget_process)(forgotten)
+    assert async_to_sync(poll.aget_process_status)(forgotten) is None
     # the operators' command
     for args in (("list",), ("show", done_url), ("cleanup",), ("forget", done_url)):
         call_command("rqpoll", *args, "--json", stdout=StringIO())
