@@ -1,8 +1,9 @@
-"""The Redis ACL a site's user needs, and what a refused command means.
+"""The Redis ACL a site's user needs: every command, key pattern and channel.
 
-``tests/faults/test_acl.py`` runs the whole flow (pages, a real worker started, stopped
-and restarted, cancel, retry, ``rqpoll``) as a user with exactly these rules; ``rqpoll
-doctor`` checks a live user against them with ``ACL DRYRUN``.
+``tests/deploy/test_acl.py`` runs the whole flow (pages, the async side, a stream, a real
+worker started, stopped and restarted, cancel, retry, ``rqpoll``) as a user with exactly
+these rules; ``rqpoll doctor`` checks a live user against every sample below, with
+``ACL DRYRUN`` where the user may run it, else by running each on keys of its own.
 """
 
 from __future__ import annotations
@@ -88,6 +89,19 @@ def setuser_line(prefix: str, user: str = "site") -> str:
     return f"ACL SETUSER {user} reset on >PASSWORD " + " ".join(rules(prefix))
 
 
+# Channels besides rq's: the events each job announces, which the streams subscribe to.
+CHANNEL_SAMPLES: tuple[tuple[str, ...], ...] = (
+    ("publish", "{p}:events:x", "end"),
+    ("subscribe", "{p}:events:x"),
+)
+
+
 def sample(command: str, prefix: str) -> list[str]:
     """``command`` split in words, with sample arguments, as ACL DRYRUN takes it."""
     return [*command.split("|"), *(arg.replace("{p}", prefix) for arg in SAMPLES[command])]
+
+
+def samples(prefix: str) -> list[list[str]]:
+    """Every command the app and rq send, with keys and channels as they name them."""
+    channels = [[*c[:1], *(a.replace("{p}", prefix) for a in c[1:])] for c in CHANNEL_SAMPLES]
+    return [sample(command, prefix) for command in COMMANDS] + channels

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,6 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from ..conf import conf
-from ..core import reads
 from ..drivers.backends import Backend
 from ..drivers.backends import backend as queue_backend
 from ..exceptions import RQPollError
@@ -167,10 +166,10 @@ def _acl(backend: Backend, where: str) -> Finding:
     except redis.RedisError as exc:
         return Finding("acl", "unknown", f"{where}: ACL DRYRUN failed: {exc}")
     missing = []
-    for command in acl.COMMANDS:
-        answer = conn.execute_command("ACL", "DRYRUN", user, *acl.sample(command, conf.PREFIX))
+    for argv in acl.samples(conf.PREFIX):
+        answer = conn.execute_command("ACL", "DRYRUN", user, *argv)
         if _text(answer) != "OK":
-            missing.append(f"{command} ({_text(answer)})")
+            missing.append(f"{' '.join(argv[:2])} ({_text(answer)})")
     if missing:
         return Finding(
             "acl",
@@ -182,30 +181,97 @@ def _acl(backend: Backend, where: str) -> Finding:
 
 
 def _acl_by_probing(backend: Backend, where: str, user: str) -> Finding:
-    """Without ACL DRYRUN (a restricted user should not have it), try what is harmless."""
-    conn: Any = backend.connection  # redis-py leaves execute_command untyped
-    probes: dict[str, Callable[[], object]] = {
-        "the lookup script": lambda: backend.run(
-            reads.lookup(backend, f"rqpoll-doctor-{uuid.uuid4().hex}", None)
-        ),
-        "SCAN": lambda: conn.scan(0, match=f"{conf.PREFIX}:url:*", count=1),
-        "PUBLISH to rq:pubsub:*": lambda: conn.publish("rq:pubsub:rqpoll-doctor", "{}"),
-    }
-    failed = []
-    for name, call in probes.items():
-        try:
-            call()
-        except Exception as exc:  # any refusal is the finding
-            failed.append(f"{name}: {exc}")
-    if failed:
-        return Finding("acl", "problem", f"{where}: ACL user {user!r}: {'; '.join(failed)}")
+    """Without ACL DRYRUN (a restricted user should not have it): send every sample on
+    keys and channels of the doctor's own (under the same patterns), and sort the
+    answers: a refusal names what is missing, any other error is a permitted command."""
+    token = f"rqpoll-doctor-{uuid.uuid4().hex}"
+    refused: list[str] = []
+    made: set[str] = set()
+    with _own_connection(backend) as conn:
+        for argv in acl.samples(conf.PREFIX):
+            probe = _harmless(argv, token)
+            made.update(a for a in probe[1:] if token in a)
+            try:
+                _send(conn, probe)
+            except redis.ResponseError as exc:
+                if "NOPERM" in str(exc) or "permission" in str(exc).lower():
+                    refused.append(f"{' '.join(argv[:2])} ({str(exc).splitlines()[0][:120]})")
+    for key in made:  # one at a time: a refused DEL leaves the others to go
+        with contextlib.suppress(redis.RedisError):
+            backend.connection.delete(key)
+    if refused:
+        return Finding(
+            "acl",
+            "problem",
+            f"{where}: ACL user {user!r} (checked by running each command on keys of the "
+            f"doctor's own, since it may not run ACL DRYRUN) lacks: {'; '.join(refused)}. "
+            "`rqpoll doctor --acl` prints the rules it needs.",
+        )
     return Finding(
         "acl",
-        "unknown",
-        f"{where}: ACL user {user!r} may not run ACL DRYRUN, so its permissions cannot all "
-        "be checked from here; the lookup script, SCAN and PUBLISH work. Compare the user's "
-        "rules with `rqpoll doctor --acl`, or run the doctor once with +acl|dryrun granted.",
+        "ok",
+        f"{where}: ACL user {user!r} has every permission needed (checked by running each "
+        "command on keys of the doctor's own, since it may not run ACL DRYRUN)",
     )
+
+
+def _harmless(argv: list[str], token: str) -> list[str]:
+    """The sample with its keys, members and channels made the doctor's own (same
+    patterns, so the ACL judges them alike) and no blocking wait."""
+    words = argv[: 2 if argv[0] in ("client", "script") else 1]
+    out = list(words)
+    for arg in argv[len(words) :]:
+        out.append(f"{arg.rsplit(':', 1)[0]}:{token}" if ":" in arg else arg)
+    if argv[0] == "blmove":
+        out[-1] = "0.01"
+    if argv[0] == "hello":
+        out = ["hello"]
+    return out
+
+
+@contextlib.contextmanager
+def _own_connection(backend: Backend) -> Iterator[Any]:
+    """A connection of its own: the probes leave it subscribed, in MULTI or renamed."""
+    pool: Any = backend.connection.connection_pool  # redis-py leaves connections untyped
+    conn = pool.make_connection()
+    conn.pool_kwargs = pool.connection_kwargs
+    try:
+        conn.connect()
+        yield conn
+    finally:
+        conn.disconnect()
+
+
+def _send(conn: Any, argv: list[str]) -> None:
+    """One command, read to its answer; a transaction's commands are sent as one."""
+    if argv[0] in ("multi", "discard", "exec", "watch", "unwatch"):
+        sequences = {
+            "multi": [["multi"], ["discard"]],
+            "discard": [["multi"], ["discard"]],
+            "exec": [["multi"], ["exec"]],
+            "watch": [argv, ["unwatch"]],
+            "unwatch": [["unwatch"]],
+        }
+        for command in sequences[argv[0]]:
+            conn.send_command(*command)
+            conn.read_response()
+        return
+    if argv[0] in ("subscribe", "unsubscribe"):  # answers that come as messages
+        _pubsub(conn, argv[0], argv[1])
+        return
+    conn.send_command(*argv)
+    conn.read_response()
+
+
+def _pubsub(conn: Any, command: str, channel: str) -> None:
+    pool: Any = redis.ConnectionPool(connection_class=type(conn), **conn.pool_kwargs)
+    pubsub: Any = redis.Redis(connection_pool=pool).pubsub()  # type: ignore[no-untyped-call]
+    try:
+        getattr(pubsub, command)(channel)
+        pubsub.get_message(timeout=2)  # the confirmation, or the refusal raised
+    finally:
+        pubsub.close()
+        pool.disconnect()
 
 
 def _canary_url() -> str:
