@@ -51,7 +51,11 @@ BROWSER = os.path.join(ROOT, "tests", "browser") + os.sep
 # Tests that wait on the clock for a minute or so (rq's 60 s heartbeat grace, a Sentinel
 # failover) start first under xdist, then the browser modules (the longest chains of
 # tests bound to one worker), so that the run does not end waiting on them.
-LONG = ("test_whole_worker_killed", "test_flow_through_sentinel_and_a_failover")
+LONG = (
+    "test_whole_worker_killed",
+    "test_a_worker_that_dies_on_a_full_server",
+    "test_flow_through_sentinel_and_a_failover",
+)
 
 
 def _start_order(item: pytest.Item) -> int:

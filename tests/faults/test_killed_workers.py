@@ -16,6 +16,7 @@ import time
 import uuid
 
 import pytest
+import redis
 
 import django_rq_poll as poll
 from django_rq_poll import State
@@ -160,3 +161,51 @@ def test_work_horse_killed(redis_db, killable_worker, tally):
         wait_until(lambda url=url: poll.process_is_complete(url), timeout=30)
         assert poll.get_process_result(url) == "released"
     tally.assert_clean("work-horse killed")
+
+
+def test_a_worker_that_dies_on_a_full_server(private_redis, use_redis, killable_worker):
+    """noeviction and a full server: the worker's heartbeat writes are refused (OOM), and
+    the worker dies. Its job reads running until its last heartbeat lapses, then failed:
+    at most interval + 60 s after the server filled up (no heartbeat can be written
+    after that), however soon memory is freed (issue 18: it read running 40 s after
+    memory came back)."""
+    server = private_redis("--maxmemory", "8mb", "--maxmemory-policy", "noeviction")
+    use_redis(server.url)
+    hold = f"hold-{uuid.uuid4().hex}"
+    url = f"/oom/{uuid.uuid4().hex}"
+    poll.check_status_or_begin(tasks.hold, (hold, 600), polling_url=url)
+    admin = server.client()
+    worker = killable_worker(*WORKER_CLASS, "default", env={"REDIS_URL": server.url})
+    wait_until(lambda: poll.process_is_running(url), timeout=60)
+    filler, n = "x" * 100_000, 0
+    while True:  # fill the server until it refuses writes
+        try:
+            admin.set(f"filler:{n}", filler)
+            n += 1
+        except redis.exceptions.OutOfMemoryError:
+            break
+    full_at = time.time()
+    time.sleep(2 * MONITORING_INTERVAL)  # heartbeats refused meanwhile
+    if worker.poll() is None:  # rq 2.12's worker may outlive the refusals: it dies here
+        os.killpg(worker.pid, signal.SIGKILL)
+        os.killpg(_horse_pid(admin, hold), signal.SIGKILL)
+    worker.wait(timeout=10)
+    died_at = time.time()
+    admin.delete(*(f"filler:{i}" for i in range(n)))  # memory comes back at once
+    # the last heartbeat the full server let through: the job's entry in rq's registry
+    task_id = poll.get_taskid_from_url(url)
+    scores = [s for m, s in admin.zrange("rq:wip:default", 0, -1, withscores=True)
+              if m.decode().startswith(f"{task_id}:")]  # fmt: skip
+    bound = max(scores)
+    assert full_at - 1 < bound <= died_at + MONITORING_INTERVAL + RQ_HEARTBEAT_GRACE
+    states = []
+    while time.time() < bound + LIVENESS:
+        asked = time.time()
+        state = poll.get_process_status(url)
+        states.append((asked, state))
+        if state is State.FAILED:
+            break
+        time.sleep(0.25)
+    late = [state for asked, state in states if asked > bound]
+    assert states[-1][1] is State.FAILED
+    assert all(state is State.FAILED for state in late), states[-5:]
