@@ -180,11 +180,14 @@ class Settings:
 
     @property
     def QUEUED_TTL(self) -> int | None:
-        """Seconds a job may wait in the queue before rq discards it (rq's ``ttl``), unless
-        ``begin_process(ttl=...)`` says otherwise. Its URL mapping gets the same lifetime
-        plus the job's timeout, so a flood of requests drains by itself; a page whose job
-        expired unstarted starts it again when next requested. ``None`` keeps queued jobs
-        for ever."""
+        """Seconds a job started for a visitor (by a page, or by the API with
+        ``visitor=``) may wait in the queue before rq discards it (rq's ``ttl``), unless
+        ``ttl=`` says otherwise. Its URL mapping gets the same lifetime plus the job's
+        timeout, so a flood of requests drains by itself; a page whose job expired
+        unstarted starts it again when next requested, and its URL reads as unknown
+        meanwhile, never as failed. Jobs started without a visitor wait for ever unless
+        given a ``ttl``: no work of a model's ``save()`` or a command is dropped because
+        the workers were busy. ``None`` keeps every queued job for ever."""
         value = self._get("QUEUED_TTL")
         return None if value is None else int(value)
 

@@ -311,10 +311,12 @@ class TestLookups:
 
     def test_mapping_lives_as_long_as_the_result(self, url, redis_db, run_jobs, settings):
         settings.RQ_POLL = {"QUEUE": "default", "RESULT_TTL": 300, "FAILURE_TTL": 900}
-        poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        poll.begin_process(tasks.add, (1, 2), polling_url=url, visitor="v")
         poll.begin_process(tasks.fail, polling_url=url + "f")
-        # queued: as long as the job may wait (QUEUED_TTL) and run (rq's 180 s timeout)
+        # a visitor's queued job: as long as it may wait (QUEUED_TTL) and run (rq's 180 s
+        # timeout); one started without a visitor waits for ever, and so does its mapping
         assert 0 < redis_db.ttl(keys.url_key(url)) <= 600 + 180 + 90
+        assert redis_db.ttl(keys.url_key(url + "f")) == -1
         run_jobs()
         assert 290 <= redis_db.ttl(keys.url_key(url)) <= 300
         assert 890 <= redis_db.ttl(keys.url_key(url + "f")) <= 900
@@ -736,8 +738,8 @@ class TestOptionsAndLookups:
             api.start_unless_active(tasks.add, (1, 2), polling_url=url + "2", visitor="v")
 
     def test_cancel_gives_the_mapping_the_jobs_lifetime(self, url, redis_db):
-        poll.begin_process(tasks.add, (1, 2), polling_url=url, failure_ttl=60)
-        assert redis_db.ttl(keys.url_key(url)) > 60  # a queued job's bound
+        poll.begin_process(tasks.add, (1, 2), polling_url=url, failure_ttl=60, visitor="v")
+        assert redis_db.ttl(keys.url_key(url)) > 60  # a visitor's queued job's bound
         assert poll.cancel_process(url)
         assert 0 < redis_db.ttl(keys.url_key(url)) <= 60
 

@@ -106,7 +106,8 @@ def begin_process(
     ``RQ_POLL['MAX_ACTIVE_JOBS']``, checked in the same transaction, and
     :class:`TooManyJobs` or :class:`QueueFull` is raised instead of starting it over a
     limit. ``job_options`` go to rq: ``queue`` (a name in ``RQ_QUEUES``), ``timeout``,
-    ``result_ttl``, ``failure_ttl``, ``ttl`` (default ``RQ_POLL['QUEUED_TTL']``),
+    ``result_ttl``, ``failure_ttl``, ``ttl`` (default: none, or ``RQ_POLL['QUEUED_TTL']``
+    with a ``visitor``),
     ``meta``, ``retry``, ``on_success`` ...
     """
     the_plan = plan(

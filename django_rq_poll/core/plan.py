@@ -123,7 +123,10 @@ def plan(
         options["result_ttl"] = _default_result_ttl(target.queue.name)
     if options.get("failure_ttl") is None:
         options["failure_ttl"] = conf.FAILURE_TTL
-    if options.get("ttl") is None:
+    if options.get("ttl") is None and gate is not None:
+        # A visitor's page: it starts the job again when next requested, so a flood
+        # drains by itself. Work started without a visitor (a model's save(), a command)
+        # is never dropped from the queue unless the caller says so.
         options["ttl"] = conf.QUEUED_TTL
     return Plan(
         target,

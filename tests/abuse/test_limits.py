@@ -371,10 +371,31 @@ class TestLoadShedding:
 
 
 class TestLifetimes:
-    def test_queued_jobs_and_their_mappings_expire(self, redis_db, url):
-        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    def test_a_visitors_queued_jobs_and_their_mappings_expire(self, redis_db, url):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url, visitor="v")
         assert 0 < redis_db.ttl(f"rq:job:{task_id}") <= 600
         assert 0 < redis_db.ttl(keys.url_key(url)) <= 600 + 180 + 90
+
+    def test_work_started_without_a_visitor_is_never_dropped(
+        self, redis_db, url, settings, run_jobs
+    ):
+        """A model's save() starting work behind busy workers: nothing expires from the
+        queue, however long they take (issue 19: a seak scenario never ran)."""
+        settings.RQ_POLL = {"QUEUE": "default", "QUEUED_TTL": 1}
+        ids = [poll.begin_process(tasks.add, (n, 1), polling_url=f"{url}{n}") for n in range(6)]
+        assert all(redis_db.ttl(f"rq:job:{i}") == -1 for i in ids)
+        assert all(redis_db.ttl(keys.url_key(f"{url}{n}")) == -1 for n in range(6))
+        time.sleep(1.5)  # longer than QUEUED_TTL: the workers were busy
+        run_jobs()
+        assert [poll.get_process_result(f"{url}{n}") for n in range(6)] == [1, 2, 3, 4, 5, 6]
+
+    def test_a_visitors_expired_job_reads_unknown_at_once(self, redis_db, url, settings):
+        settings.RQ_POLL = {"QUEUE": "default", "QUEUED_TTL": 1}
+        poll.begin_process(tasks.add, (1, 2), polling_url=url, visitor="v")
+        assert poll.process_is_pending(url)
+        time.sleep(1.5)
+        assert poll.get_process_status(url) is None  # never a failure that did not happen
+        assert not poll.process_has_failed(url)
 
     def test_a_page_whose_job_expired_unstarted_starts_it_again(self, client, settings, redis_db):
         settings.RQ_POLL = {"QUEUE": "default", "QUEUED_TTL": 1}
