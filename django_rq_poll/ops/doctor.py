@@ -311,9 +311,14 @@ def _queue(backend: Backend, *, is_home: bool, probe: float | None) -> list[Find
                 queue.name,
             )
         )
-    found.append(_serializer_evidence(backend))
+    evidence = _serializer_evidence(backend)
     if probe and workers:
+        # The probe proves what the evidence could not: an "unknown" gives way to it.
+        if evidence.status != "unknown":
+            found.append(evidence)
         found.append(_probe(backend, probe))
+    else:
+        found.append(evidence)
     return found
 
 

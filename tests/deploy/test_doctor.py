@@ -74,10 +74,11 @@ def test_a_healthy_deployment(private_redis, only_queue, killable_worker):
     }
     report, code = rqpoll_doctor("--probe", "30")
     assert code == 0
-    assert [f["status"] for f in report["findings"] if f["check"] == "serializer"] == [
-        "unknown",
-        "ok",
-    ]
+    # the probe's proof replaces the "unknown" it settles (0.2.0 printed both)
+    assert [f["status"] for f in report["findings"] if f["check"] == "serializer"] == ["ok"]
+    text = StringIO()
+    call_command("rqpoll", "doctor", "--probe", "30", stdout=text, no_color=True)
+    assert text.getvalue().strip().endswith("8 ok.")
     text = StringIO()
     call_command("rqpoll", "doctor", stdout=text, no_color=True)
     assert "OK       eviction" in text.getvalue()
@@ -105,6 +106,14 @@ def test_no_worker_on_the_polling_queue(private_redis, only_queue):
     report, code = rqpoll_doctor()
     assert code == 1
     assert by_check(report)["workers"] == "problem"
+    text = StringIO()
+    with pytest.raises(CommandError, match=r"found 1 problem\."):
+        call_command("rqpoll", "doctor", stdout=text, no_color=True)
+    only_queue(private_redis("--maxmemory-policy", "allkeys-lru").url)
+    text = StringIO()
+    with pytest.raises(CommandError, match=r"found 2 problems\."):
+        call_command("rqpoll", "doctor", stdout=text, no_color=True)
+    assert "2 problems" in text.getvalue()  # the summary line counts in words too
 
 
 def test_a_worker_with_another_serializer(private_redis, only_queue, killable_worker):

@@ -176,7 +176,7 @@ class Command(BaseCommand):
                 line = f"{finding.status.upper():<8} {finding.check:<10} {where}{finding.message}"
                 self.stdout.write(self._finding_style(finding.status)(line))
             counts = {s: sum(f.status == s for f in findings) for s in _STATUSES}
-            self.stdout.write(", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".")
+            self.stdout.write(", ".join(_counted(n, s) for s, n in counts.items() if n) + ".")
         if problems:
             noun = "problem" if len(problems) == 1 else "problems"
             raise CommandError(f"rqpoll doctor found {len(problems)} {noun}.", returncode=1)
@@ -302,3 +302,9 @@ def _summary(rows: list[Process]) -> str:
     parts = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
     noun = "polling URL" if len(rows) == 1 else "polling URLs"
     return f"{len(rows)} {noun} ({parts})."
+
+
+def _counted(number: int, status: str) -> str:
+    """ "1 problem", "2 problems", "3 ok", "1 unknown"."""
+    plural = number != 1 and status in ("warning", "problem")
+    return f"{number} {status}{'s' if plural else ''}"
