@@ -196,3 +196,13 @@ def test_the_readme_quick_start_runs_end_to_end(tmp_path, settings, redis_db) ->
         assert "<p>3 + 5 = 8</p>" in body
     finally:
         project.stop()
+
+
+def test_what_you_get_names_every_public_function():
+    """The README's list of functions is the package's (it once left one out)."""
+    from django_rq_poll import api
+
+    readme = (ROOT / "README.md").read_text()
+    listed = readme.split("## What you get", 1)[1].split("\n- `django_rq_poll.views", 1)[0]
+    missing = [name for name in api.__all__ if name != "StatusText" and f"`{name}`" not in listed]
+    assert missing == []
