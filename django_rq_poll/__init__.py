@@ -20,6 +20,7 @@ from .exceptions import (
     RedisRefused,
     RedisUnavailable,
     RQPollError,
+    TaskError,
     TooManyJobs,
 )
 from .progress import Progress, set_progress
@@ -37,6 +38,7 @@ __all__ = [
     "RedisUnavailable",
     "Snapshot",
     "State",
+    "TaskError",
     "TooManyJobs",
     "Wait",
     "set_progress",

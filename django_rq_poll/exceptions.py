@@ -19,6 +19,13 @@ class ProcessFailed(RQPollError):
         super().__init__(f"Process {task_id} failed: {last_line}")
 
 
+class TaskError(RQPollError):
+    """Raise it in a task for a failure whose message any visitor may read ("The polygon
+    is too small."): the failure page shows it to everyone, while tracebacks stay for
+    staff. Only this class is recognised (not subclasses): the page reads the message
+    back from the job's stored error text, never importing what that text names."""
+
+
 class RedisUnavailable(RQPollError):
     """Redis cannot serve us now: unreachable, out of memory, read-only, busy, loading.
 

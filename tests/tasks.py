@@ -98,3 +98,10 @@ def report_values(*reports: tuple[Any, ...]) -> str:
     for args in reports:
         set_progress(*args)
     return "reported"
+
+
+def refuse_politely(reason: str) -> None:
+    """A failure the task explains to whoever asked (TaskError's message)."""
+    from django_rq_poll import TaskError
+
+    raise TaskError(reason)

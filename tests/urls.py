@@ -10,6 +10,7 @@ urlpatterns = [
     path("shared-sum/", views.SharedSumView.as_view()),
     path("whose/", views.WhoseView.as_view()),
     path("fail/", views.FailView.as_view()),
+    path("polite-fail/", views.PoliteFailView.as_view()),
     path("progress/", views.ProgressView.as_view()),
     path("users/<int:pk>/", views.UserDetailView.as_view()),
     path("plain/", views.PlainView.as_view()),

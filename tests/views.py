@@ -47,6 +47,15 @@ class FailView(PollingMixin, TemplateView):
         return ("<b>secret</b> boom",)
 
 
+class PoliteFailView(FailView):
+    """A task that fails with a message meant for every visitor (TaskError)."""
+
+    task = tasks.refuse_politely
+
+    def get_task_args(self):
+        return ("The polygon is too <small>.",)
+
+
 class ProgressView(PollingMixin, TemplateView):
     template_name = "tests/sum.html"
     task = tasks.report_then_wait

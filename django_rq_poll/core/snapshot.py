@@ -176,3 +176,16 @@ def remember_read_back(raw: bytes) -> None:
 
 def forget_read_backs() -> None:
     _READ_BACK.clear()
+
+
+# How rq's stored traceback ends for a TaskError: "<module>.<class>: <message>".
+_TASK_ERROR = "django_rq_poll.exceptions.TaskError: "
+
+
+def visible_message(error: str | None) -> str | None:
+    """The message of a :class:`~django_rq_poll.TaskError` the job ended with, for every
+    visitor; ``None`` for any other failure (its text is for staff only)."""
+    if not error or _TASK_ERROR not in error:
+        return None
+    message = error.rsplit(_TASK_ERROR, 1)[1].strip()
+    return message[:1000] or None

@@ -23,7 +23,7 @@ from ..core import calls, limits, meta, reads, tasks, texts
 from ..core.calls import StatusText
 from ..core.ops import Program
 from ..core.progress import Progress
-from ..core.snapshot import Snapshot, keeps
+from ..core.snapshot import Snapshot, keeps, visible_message
 from ..core.states import State
 from ..core.wait import Wait
 from ..drivers import backends
@@ -229,6 +229,7 @@ class Poller:
             "canceled": snap.state is State.CANCELED,
             "task_id": snap.task_id,
             "error": snap.error if show_error else None,
+            "message": visible_message(snap.error),
             "error_label": error_label() if show_error else "",
             "notice": (
                 notices.unreadable_job_notice(snap.error, snap.origin) if show_error else None

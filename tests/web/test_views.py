@@ -189,6 +189,20 @@ class TestUsers:
 
 
 class TestFailure:
+    def test_a_task_errors_message_is_shown_to_everyone(self, client, run_jobs):
+        """TaskError: the task's own words for visitors, escaped; the traceback stays
+        for staff; any other failure shows no message."""
+        client.get("/polite-fail/")
+        run_jobs()
+        page = client.get("/polite-fail/").content.decode()
+        assert "The polygon is too &lt;small&gt;." in page
+        assert "Traceback" not in page and "refuse_politely" not in page
+        fragment = client.get("/polite-fail/", HTTP_HX_REQUEST="true").content.decode()
+        assert "The polygon is too &lt;small&gt;." in fragment
+        client.get("/fail/")
+        run_jobs()
+        assert "data-rq-poll-message" not in client.get("/fail/").content.decode()
+
     def test_failure_page_hides_error_from_users(self, client, alice, run_jobs):
         client.force_login(alice)
         client.get("/fail/")
