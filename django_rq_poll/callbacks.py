@@ -8,8 +8,6 @@ Their paths are stored in every job's hash (:mod:`.core.plan`): this module neve
 
 from __future__ import annotations
 
-import contextlib
-import weakref
 from typing import Any
 
 from rq.job import Job
@@ -51,7 +49,7 @@ def on_success(job: Job, connection: Any, result: Any, *args: Any, **kwargs: Any
             "numbers) or switch the queue's SERIALIZER."
         ) from exc
     limit, name = conf.MAX_RESULT_BYTES, "RQ_POLL['MAX_RESULT_BYTES']"
-    server = server_result_limit(connection)
+    server = backends.server_result_limit(connection)
     if server is not None and (limit is None or server < limit):
         limit, name = server, "what the server's proto-max-bulk-len lets rq store"
     if limit is not None and len(stored) > limit:
@@ -63,34 +61,6 @@ def on_success(job: Job, connection: Any, result: Any, *args: Any, **kwargs: Any
         )
     _call_theirs("success", job, connection, result, *args, **kwargs)
     _settle(job)
-
-
-# The servers' limits, by client: one CONFIG GET per worker process and server.
-_SERVER_LIMITS: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()
-
-
-def server_result_limit(connection: Any) -> int | None:
-    """The largest serialized result the server can take: rq stores it base64-encoded in
-    one bulk string, which ``proto-max-bulk-len`` bounds (a larger write fails, and the
-    work-horse would retry it for ever). ``None`` when the server does not say: for an
-    ACL user (the documented rules grant no CONFIG, and a refusal would fill the ACL log
-    once per worker) or where CONFIG is refused, ``MAX_RESULT_BYTES`` alone applies;
-    ``rqpoll doctor`` compares the two."""
-    try:
-        return _SERVER_LIMITS[connection]
-    except (KeyError, TypeError):
-        pass
-    kwargs = getattr(getattr(connection, "connection_pool", None), "connection_kwargs", {})
-    if kwargs.get("username") not in (None, "default"):
-        return None
-    try:
-        found = connection.config_get("proto-max-bulk-len").get("proto-max-bulk-len")
-        limit: int | None = int(found) * 3 // 4 - 4096  # base64, and the entry's fields
-    except Exception:  # refused (ACL), not Redis (fakeredis), or no such setting
-        limit = None
-    with contextlib.suppress(TypeError):
-        _SERVER_LIMITS[connection] = limit
-    return limit
 
 
 def on_failure(job: Job, connection: Any, *exc_info: Any, **kwargs: Any) -> None:

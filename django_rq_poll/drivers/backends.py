@@ -8,8 +8,10 @@ The operators' tools (``rqpoll``, doctor, inventory) use its synchronous helpers
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
@@ -184,6 +186,34 @@ def _bytes(value: bytes | str) -> bytes:
 
 def _text(value: bytes | str) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+# The servers' limits, by client: one CONFIG GET per worker process and server.
+_SERVER_LIMITS: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()
+
+
+def server_result_limit(connection: Any) -> int | None:
+    """The largest serialized result the server can take: rq stores it base64-encoded in
+    one bulk string, which ``proto-max-bulk-len`` bounds (a larger write fails, and the
+    work-horse would retry it for ever). ``None`` when the server does not say: for an
+    ACL user (the documented rules grant no CONFIG, and a refusal would fill the ACL log
+    once per worker) or where CONFIG is refused, ``MAX_RESULT_BYTES`` alone applies;
+    ``rqpoll doctor`` compares the two."""
+    try:
+        return _SERVER_LIMITS[connection]
+    except (KeyError, TypeError):
+        pass
+    kwargs = getattr(getattr(connection, "connection_pool", None), "connection_kwargs", {})
+    if kwargs.get("username") not in (None, "default"):
+        return None
+    try:
+        found = connection.config_get("proto-max-bulk-len").get("proto-max-bulk-len")
+        limit: int | None = int(found) * 3 // 4 - 4096  # base64, and the entry's fields
+    except Exception:  # refused (ACL), not Redis (fakeredis), or no such setting
+        limit = None
+    with contextlib.suppress(TypeError):
+        _SERVER_LIMITS[connection] = limit
+    return limit
 
 
 _backends: dict[str, Backend] = {}

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import uuid
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,27 +17,17 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from ..conf import conf
-from ..drivers.backends import Backend
+from ..drivers.backends import Backend, server_result_limit
 from ..drivers.backends import backend as queue_backend
 from ..exceptions import RQPollError
 from . import acl
+from .findings import Finding
 
 # The Redis version the suite runs against; others are not known to work or not to.
 TESTED_REDIS = (7, 0)
 # Words in a failed job's error that mean a worker could not read what the queue wrote.
 _SERIALIZER_ERRORS = ("DeserializationError", "UnpicklingError", "JSONDecodeError")
 _RECENT_FAILURES = 50
-
-
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    status: str  # "ok", "warning", "problem" or "unknown"
-    message: str
-    queue: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def canary() -> str:
@@ -89,7 +76,7 @@ def _server(backend: Backend) -> list[Finding]:
     found.append(_version(str(info.get("redis_version", "?")), where))
     found.append(_eviction(info, where))
     found.append(_result_size(backend, where))
-    found.append(_acl(backend, where))
+    found.append(acl.check(backend, where))
     found.append(_scripts(backend, where))
     return found
 
@@ -129,8 +116,6 @@ def _eviction(info: dict[str, Any], where: str) -> Finding:
 
 def _result_size(backend: Backend, where: str) -> Finding:
     """MAX_RESULT_BYTES against what the server can store (proto-max-bulk-len)."""
-    from ..callbacks import server_result_limit
-
     server, ours = server_result_limit(backend.connection), conf.MAX_RESULT_BYTES
     if server is None:
         return Finding(
@@ -150,132 +135,6 @@ def _result_size(backend: Backend, where: str) -> Finding:
         f"RQ_POLL['MAX_RESULT_BYTES'] ({ours}): larger results fail. Lower the setting or "
         "raise proto-max-bulk-len.",
     )
-
-
-def _acl(backend: Backend, where: str) -> Finding:
-    conn: Any = backend.connection  # redis-py leaves execute_command untyped
-    user = backend.connection.connection_pool.connection_kwargs.get("username") or "default"
-    try:
-        conn.execute_command("ACL", "DRYRUN", user, "PING")
-    except redis.ResponseError as exc:
-        if "NOPERM" in str(exc) or "permission" in str(exc).lower():
-            return _acl_by_probing(backend, where, user)
-        return Finding(
-            "acl", "unknown", f"{where}: ACL DRYRUN is not available ({exc}); Redis 7 has it"
-        )
-    except redis.RedisError as exc:
-        return Finding("acl", "unknown", f"{where}: ACL DRYRUN failed: {exc}")
-    missing = []
-    for argv in acl.samples(conf.PREFIX):
-        answer = conn.execute_command("ACL", "DRYRUN", user, *argv)
-        if _text(answer) != "OK":
-            missing.append(f"{' '.join(argv[:2])} ({_text(answer)})")
-    if missing:
-        return Finding(
-            "acl",
-            "problem",
-            f"{where}: ACL user {user!r} lacks: {'; '.join(missing)}. "
-            "`rqpoll doctor --acl` prints the rules it needs.",
-        )
-    return Finding("acl", "ok", f"{where}: ACL user {user!r} has every permission needed")
-
-
-def _acl_by_probing(backend: Backend, where: str, user: str) -> Finding:
-    """Without ACL DRYRUN (a restricted user should not have it): send every sample on
-    keys and channels of the doctor's own (under the same patterns), and sort the
-    answers: a refusal names what is missing, any other error is a permitted command."""
-    token = f"rqpoll-doctor-{uuid.uuid4().hex}"
-    refused: list[str] = []
-    made: set[str] = set()
-    with _own_connection(backend) as conn:
-        for argv in acl.samples(conf.PREFIX):
-            probe = _harmless(argv, token)
-            made.update(a for a in probe[1:] if token in a)
-            try:
-                _send(conn, probe)
-            except redis.ResponseError as exc:
-                if "NOPERM" in str(exc) or "permission" in str(exc).lower():
-                    refused.append(f"{' '.join(argv[:2])} ({str(exc).splitlines()[0][:120]})")
-    for key in made:  # one at a time: a refused DEL leaves the others to go
-        with contextlib.suppress(redis.RedisError):
-            backend.connection.delete(key)
-    if refused:
-        return Finding(
-            "acl",
-            "problem",
-            f"{where}: ACL user {user!r} (checked by running each command on keys of the "
-            f"doctor's own, since it may not run ACL DRYRUN) lacks: {'; '.join(refused)}. "
-            "`rqpoll doctor --acl` prints the rules it needs.",
-        )
-    return Finding(
-        "acl",
-        "ok",
-        f"{where}: ACL user {user!r} has every permission needed (checked by running each "
-        "command on keys of the doctor's own, since it may not run ACL DRYRUN)",
-    )
-
-
-def _harmless(argv: list[str], token: str) -> list[str]:
-    """The sample with its keys, members and channels made the doctor's own (same
-    patterns, so the ACL judges them alike) and no blocking wait."""
-    words = argv[: 2 if argv[0] in ("client", "script") else 1]
-    out = list(words)
-    for arg in argv[len(words) :]:
-        out.append(f"{arg.rsplit(':', 1)[0]}:{token}" if ":" in arg else arg)
-    if argv[0] == "blmove":
-        out[-1] = "0.01"
-    if argv[0] == "hello":
-        out = ["hello"]
-    return out
-
-
-@contextlib.contextmanager
-def _own_connection(backend: Backend) -> Iterator[Any]:
-    """A connection of its own: the probes leave it subscribed, in MULTI or renamed."""
-    pool: Any = backend.connection.connection_pool  # redis-py leaves connections untyped
-    conn = pool.make_connection()
-    conn.pool_kwargs = pool.connection_kwargs
-    try:
-        conn.connect()
-        yield conn
-    finally:
-        conn.disconnect()
-
-
-def _send(conn: Any, argv: list[str]) -> None:
-    """One command, read to its answer; a transaction's commands are sent as one."""
-    if argv[0] in ("multi", "discard", "exec", "watch", "unwatch"):
-        sequences = {
-            "multi": [["multi"], ["discard"]],
-            "discard": [["multi"], ["discard"]],
-            "exec": [["multi"], ["exec"]],
-            "watch": [argv, ["unwatch"]],
-            "unwatch": [["unwatch"]],
-        }
-        for command in sequences[argv[0]]:
-            conn.send_command(*command)
-            conn.read_response()
-        return
-    if argv[0] in ("subscribe", "unsubscribe"):  # answers that come as messages
-        _pubsub(conn, argv[0], argv[1])
-        return
-    conn.send_command(*argv)
-    conn.read_response()
-
-
-def _pubsub(conn: Any, command: str, channel: str) -> None:
-    pool: Any = redis.ConnectionPool(connection_class=type(conn), **conn.pool_kwargs)
-    pubsub: Any = redis.Redis(connection_pool=pool).pubsub()  # type: ignore[no-untyped-call]
-    try:
-        getattr(pubsub, command)(channel)
-        pubsub.get_message(timeout=2)  # the confirmation, or the refusal raised
-    finally:
-        pubsub.close()
-        pool.disconnect()
-
-
-def _canary_url() -> str:
-    return f"rqpoll-doctor-{uuid.uuid4().hex}"
 
 
 def _scripts(backend: Backend, where: str) -> Finding:
@@ -431,7 +290,3 @@ def _name(serializer: Any) -> str:
     module = getattr(serializer, "__module__", "")
     full = f"{module}.{name}" if module else name
     return "pickle (rq's default)" if full == "rq.serializers.DefaultSerializer" else full
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
