@@ -17,6 +17,7 @@ from django_rq_poll.core import meta, reads
 from django_rq_poll.core.ops import Conflict, Exec, Runner, Watch
 from django_rq_poll.drivers import aio, backends, sync
 from django_rq_poll.exceptions import RedisPermissionDenied, RedisUnavailable
+from django_rq_poll.push import listen
 from tests import tasks
 
 
@@ -113,6 +114,7 @@ def test_a_non_ascii_last_event_id_is_ignored_through_http(value) -> None:
         chunks = response.streaming_content
         first = await anext(chunks)
         await chunks.aclose()
+        await listen.hub().aclose()  # this loop's: no connection left behind
         return response.status_code, first
 
     status, first = async_to_sync(first_bytes)()

@@ -21,6 +21,7 @@ from rq.job import Job
 
 import django_rq_poll as poll
 from django_rq_poll.core import keys
+from django_rq_poll.push import listen
 from tests import tasks
 
 PAGE = "/sum/?x=5&y=6"
@@ -56,6 +57,7 @@ def _readers(task_id: str) -> dict[str, int]:
             await anext(chunks)
             await anext(chunks)  # the job's state (or its end)
             await chunks.aclose()
+            await listen.hub().aclose()  # this loop's: no connection left behind
         return int(response.status_code)
 
     answers["stream"] = async_to_sync(stream)()
