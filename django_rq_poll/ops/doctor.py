@@ -28,6 +28,10 @@ TESTED_REDIS = (7, 0)
 # Words in a failed job's error that mean a worker could not read what the queue wrote.
 _SERIALIZER_ERRORS = ("DeserializationError", "UnpicklingError", "JSONDecodeError")
 _RECENT_FAILURES = 50
+JUNK = (
+    "rq cannot read the queue's {what}: it holds bytes rq never writes ({exc}); another "
+    "program wrote to rq's keys. Find it, and remove what it wrote."
+)
 
 
 def canary() -> str:
@@ -154,6 +158,8 @@ def _queue(backend: Backend, *, is_home: bool, probe: float | None) -> list[Find
         workers = Worker.all(queue=queue)
     except redis.RedisError as exc:
         return [Finding("workers", "problem", f"cannot list workers: {exc}", queue.name)]
+    except ValueError as exc:  # UnicodeDecodeError too: bytes rq never writes
+        return [Finding("workers", "problem", JUNK.format(what="worker set", exc=exc), queue.name)]
     found = []
     if workers:
         names = ", ".join(sorted(w.name for w in workers))
@@ -193,6 +199,9 @@ def _serializer_evidence(backend: Backend) -> Finding:
         births = [w.birth_date for w in Worker.all(queue=queue) if w.birth_date is not None]
     except redis.RedisError as exc:
         return Finding("serializer", "unknown", f"cannot read failed jobs: {exc}", queue.name)
+    except ValueError as exc:  # UnicodeDecodeError too: bytes rq never writes
+        what = "failed-job registry or worker set"
+        return Finding("serializer", "unknown", JUNK.format(what=what, exc=exc), queue.name)
     since = min((_aware(b) for b in births), default=None)
     now: list[str] = []
     before: list[str] = []

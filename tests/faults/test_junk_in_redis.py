@@ -70,7 +70,8 @@ def _readers(task_id: str) -> dict[str, int]:
             answers[name] = 0
         except poll.RQPollError:
             answers[name] = 0  # a clear error of the package's is an answer
-    for command in (["list", "--json"], ["show", task_id], ["show", "--json", task_id]):
+    commands = (["list", "--json"], ["show", task_id], ["show", "--json", task_id])
+    for command in (*commands, ["doctor", "--json"], ["cleanup", "--dry-run", "--json"]):
         out = StringIO()
         with contextlib.suppress(CommandError):
             call_command("rqpoll", *command, stdout=out)
