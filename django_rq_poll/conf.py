@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "QUEUED_TTL": 600,
     # Seconds an anonymous visitor's failed job is kept (pages); -1 forever.
     "ANONYMOUS_FAILURE_TTL": 300,
+    # Seconds a finished job started by an anonymous visitor's page keeps its result.
+    "ANONYMOUS_RESULT_TTL": 600,
     # Jobs waiting in the queue past which pages refuse new work with a 503; None: no limit.
     "MAX_QUEUE_LENGTH": 1000,
     # Longest polling URL (and page URL) in characters: 414 on pages, ValueError in the API.
@@ -198,6 +200,14 @@ class Settings:
         failure page and its "try again" form, short enough that anonymous requests cannot
         pile failed jobs up for a day. ``-1`` keeps them forever."""
         return int(self._get("ANONYMOUS_FAILURE_TTL"))
+
+    @property
+    def ANONYMOUS_RESULT_TTL(self) -> int:
+        """Seconds the result of a job started by an anonymous visitor's page (and its URL
+        mapping) is kept, in place of ``RESULT_TTL`` (a day): what one anonymous client
+        can make Redis keep is what its jobs finish in this time, not in a day. A visitor
+        who comes back later starts the work again. ``-1`` keeps them forever."""
+        return int(self._get("ANONYMOUS_RESULT_TTL"))
 
     @property
     def MAX_QUEUE_LENGTH(self) -> int | None:

@@ -192,14 +192,16 @@ def _limit_errors(raw: dict[str, Any]) -> list[CheckMessage]:
                 11,
             )
         )
-    if not _is_ttl(value("ANONYMOUS_FAILURE_TTL"), allow_none=False):
-        errors.append(
-            _error(
-                f"RQ_POLL['ANONYMOUS_FAILURE_TTL'] is {value('ANONYMOUS_FAILURE_TTL')!r}.",
-                "Use -1 (keep forever) or a number of seconds > 0.",
-                13,
+    lifetimes = {"ANONYMOUS_FAILURE_TTL": (13,), "ANONYMOUS_RESULT_TTL": (23,)}  # check ids
+    for name, (number,) in lifetimes.items():
+        if not _is_ttl(value(name), allow_none=False):
+            errors.append(
+                _error(
+                    f"RQ_POLL[{name!r}] is {value(name)!r}.",
+                    "Use -1 (keep forever) or a number of seconds > 0.",
+                    number,
+                )
             )
-        )
     if not _is_count(value("MAX_URL_LENGTH"), allow_none=False):
         errors.append(
             _error(

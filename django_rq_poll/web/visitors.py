@@ -24,7 +24,8 @@ def visitor_of(request: HttpRequest, user: Any) -> str:
 
 
 def job_defaults(user: Any) -> dict[str, Any]:
-    """Job options a page adds unless its view set them: anonymous failures go soon."""
+    """Job options a page adds unless its view set them: anonymous visitors' results and
+    failures go soon."""
     if user is not None and getattr(user, "is_authenticated", False):
         return {}
-    return {"failure_ttl": conf.ANONYMOUS_FAILURE_TTL}
+    return {"failure_ttl": conf.ANONYMOUS_FAILURE_TTL, "result_ttl": conf.ANONYMOUS_RESULT_TTL}

@@ -425,6 +425,18 @@ class TestLifetimes:
         assert poll.process_has_failed(url)
         assert 4990 <= redis_db.ttl(keys.url_key(url)) <= 5000
 
+    def test_anonymous_results_are_kept_minutes_not_a_day(self, client, run_jobs, redis_db, alice):
+        """What one anonymous client can make Redis keep is what its jobs finish in
+        ANONYMOUS_RESULT_TTL (600 s), not in a day; a user's results keep RESULT_TTL."""
+        task_id = client.get("/sum/?x=7").context["task_id"]
+        run_jobs()
+        assert 0 < redis_db.ttl(f"rq:job:{task_id}") <= 600
+        assert 0 < redis_db.ttl(keys.url_key("/sum/?x=7")) <= 600
+        client.force_login(alice)
+        task_id = client.get("/sum/?x=7").context["task_id"]
+        run_jobs()
+        assert redis_db.ttl(f"rq:job:{task_id}") > 600
+
     def test_anonymous_failures_are_kept_minutes_not_a_day(self, client, run_jobs, redis_db, alice):
         task_id = client.get("/fail/").context["task_id"]
         run_jobs()

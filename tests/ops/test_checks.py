@@ -51,6 +51,8 @@ def ids(settings_value):
         ({"QUEUED_TTL": 1.5}, ["django_rq_poll.E012"]),
         ({"ANONYMOUS_FAILURE_TTL": 0}, ["django_rq_poll.E013"]),
         ({"ANONYMOUS_FAILURE_TTL": -1}, []),
+        ({"ANONYMOUS_RESULT_TTL": 0}, ["django_rq_poll.E023"]),
+        ({"ANONYMOUS_RESULT_TTL": -1}, []),
         ({"MAX_QUEUE_LENGTH": True}, ["django_rq_poll.E014"]),
         ({"MAX_STREAMS": None}, []),
         ({"MAX_STREAMS": 0}, ["django_rq_poll.E022"]),
