@@ -54,8 +54,10 @@ def example_templates(settings):
 
 
 def test_settings_example_passes_the_checks_and_runs_a_job(settings, run_jobs, url):
-    example = runpy.run_path(SETTINGS)
-    assert {"django_rq", "django_rq_poll"} <= set(example["INSTALLED_APPS"])
+    startproject = ["django.contrib.admin", "django.contrib.auth", "django.contrib.staticfiles"]
+    example = runpy.run_path(SETTINGS, init_globals={"INSTALLED_APPS": list(startproject)})
+    # added to the project's own apps, never in their place (admin/ needs them)
+    assert example["INSTALLED_APPS"] == [*startproject, "django_rq", "django_rq_poll", "myapp"]
     settings.RQ_QUEUES = example["RQ_QUEUES"]
     settings.RQ_POLL = example["RQ_POLL"]
     assert check_settings() == []
