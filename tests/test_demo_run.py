@@ -194,3 +194,13 @@ def test_killing_the_demo_in_a_failed_test_leaves_no_process_behind(tmp_path, se
     finally:
         demo.kill()  # what a failing test's clean-up does: no Ctrl-C, no clean stop
     assert {p for p in started if proc_stat(p) is not None} == set()
+
+
+def test_the_home_page_offers_every_region_a_report_links():
+    """The report page links every region of demo.views.REGIONS: so does the home page."""
+    import re
+
+    from demo.views import REGIONS
+
+    home = (Path(__file__).resolve().parent.parent / "demo/templates/demo/home.html").read_text()
+    assert set(re.findall(r"\{% url 'report' '(\w+)' %\}", home)) == set(REGIONS)
