@@ -136,13 +136,13 @@ class TestRequestCycle:
         rqworker("default", "--burst")
         _wait_until(lambda: redis_db.get(f"{key}:started"))
         response = client.get(url)
-        redis_db.set(key, 1)
+        data = status_of(client, response.context["task_id"]).json()
+        redis_db.set(key, 1)  # released only now: the job is still running above
         assert response.status_code == 202
         assert (
             '<label class="rq-poll-progress"><span data-rq-poll-label>step 2 of 4</span> '
             '<progress data-rq-poll-bar max="100" value="50">50%</progress></label>'
         ) in response.content.decode()
-        data = status_of(client, response.context["task_id"]).json()
         assert data["progress"] == {
             "current": 2,
             "total": 4,
