@@ -91,3 +91,12 @@ class TestPollScript:
         assert render("{% poll_script %}", csp_nonce="abc") == (
             '<script src="/static/django_rq_poll/poll.js" defer nonce="abc"></script>'
         )
+
+    def test_the_running_pages_fallback_carries_the_nonce_too(self):
+        """On the running page (which sets poll_fallback_ms) a reload follows unless the
+        script starts; under a CSP both scripts carry the nonce."""
+        assert render("{% poll_script %}", csp_nonce="abc", poll_fallback_ms=3000) == (
+            '<script src="/static/django_rq_poll/poll.js" defer nonce="abc"></script>'
+            '<script nonce="abc">setTimeout(function(){var r=document.querySelector('
+            "'[data-rq-poll]');if(r&&!r.rqPoll){location.reload();}},3000);</script>"
+        )

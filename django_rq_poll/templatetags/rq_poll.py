@@ -29,7 +29,8 @@ def process_progress(polling_url: str) -> SafeString:
 @register.simple_tag(takes_context=True)
 def poll_script(context: template.Context) -> SafeString:
     """The polling script tag, carrying the request's CSP nonce when there is one."""
-    return html.script_tag(nonce=_nonce(context))
+    fallback = context.get("poll_fallback_ms")  # the running page's: see html.script_tag
+    return html.script_tag(nonce=_nonce(context), fallback_ms=fallback)
 
 
 def _nonce(context: template.Context) -> str | None:

@@ -34,8 +34,21 @@ def progress_bar(*, progress: Progress | None) -> SafeString:
     )
 
 
-def script_tag(*, nonce: str | None = None) -> SafeString:
-    """The polling script; ``nonce`` lets it run under a Content-Security-Policy."""
-    if nonce:
-        return format_html('<script src="{}" defer nonce="{}"></script>', static(SCRIPT), nonce)
-    return format_html('<script src="{}" defer></script>', static(SCRIPT))
+# Reloads the running page if the polling script has not started by then (served by no
+# one, blocked, a 404 under an ASGI server that serves no static files): a page that
+# never moves is the worst answer, and the reloaded page shows the result once ready.
+_FALLBACK = (
+    "setTimeout(function(){{var r=document.querySelector('[data-rq-poll]');"
+    "if(r&&!r.rqPoll){{location.reload();}}}},{});"
+)
+
+
+def script_tag(*, nonce: str | None = None, fallback_ms: int | None = None) -> SafeString:
+    """The polling script; ``nonce`` lets it run under a Content-Security-Policy. With
+    ``fallback_ms`` (the running page), a reload after that long unless the script runs."""
+    attrs = format_html(' nonce="{}"', nonce) if nonce else ""
+    tag = format_html('<script src="{}" defer{}></script>', static(SCRIPT), attrs)
+    if fallback_ms is None:
+        return tag
+    inline = format_html(_FALLBACK, int(fallback_ms))
+    return format_html("{}<script{}>{}</script>", tag, attrs, inline)

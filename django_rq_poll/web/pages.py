@@ -217,6 +217,8 @@ class Poller:
             "poll_interval": seconds(conf.POLL_INTERVAL),
             "poll_interval_ms": milliseconds(conf.POLL_INTERVAL),
             "poll_max_interval_ms": milliseconds(max(conf.POLL_MAX_INTERVAL, conf.POLL_INTERVAL)),
+            # the script not running by then, the page reloads itself (html.script_tag)
+            "poll_fallback_ms": round(max(2 * conf.POLL_INTERVAL, 3) * 1000),
         }
         template = self.templates.htmx_running if is_htmx(self.request) else self.templates.running
         return no_store(TemplateResponse(self.request, template, context, status=202))

@@ -122,6 +122,20 @@ def test_without_javascript_downloads_a_file_result_once(
     context.close()
 
 
+def test_a_page_whose_script_cannot_load_still_reaches_its_result(
+    site: str, browser: Any, rqworker: Any
+) -> None:
+    """poll.js blocked (as under an ASGI server that serves no static files): the
+    running page reloads itself until the result shows, instead of never moving."""
+    rqworker("default")
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/poll.js", lambda route: route.abort())
+    assert page.goto(f"{site}/sum/?x=40&y=2").status == 202
+    page.get_by_text("Sum: 42").wait_for(timeout=30_000)
+    context.close()
+
+
 def cut_redis(monkeypatch: Any) -> None:
     """The live server (a thread of this process) now finds no Redis."""
     from redis.backoff import NoBackoff
