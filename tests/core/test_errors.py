@@ -200,6 +200,12 @@ def test_a_refusal_is_described_by_what_it_refused(message, source, missing) -> 
         assert message.splitlines()[0] in str(denied)
 
 
+def test_a_refusals_detail_is_its_first_line_cut_at_300_characters() -> None:
+    first = "NOPERM this user has no permissions to run the 'get' command " + "k" * 400
+    denied = errors.permission_error(redis.ResponseError(first + "\nsecond line"), WHERE)
+    assert denied is not None and denied.detail == first[:300]
+
+
 def test_a_refused_permission_names_what_was_refused() -> None:
     error = redis.exceptions.NoPermissionError(
         "this user has no permissions to run the 'get' command"

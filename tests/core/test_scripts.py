@@ -107,3 +107,11 @@ def test_the_admission_script_counts_a_visitors_jobs_and_reservations(redis_db):
 def test_a_prefix_is_written_in_as_the_lua_string_it_is(redis_db, prefix):
     source = scripts.with_prefixes("return @JOB@ .. @WIP@", job=prefix, wip="!")
     assert redis_db.eval(source, 0) == (prefix + "!").encode()
+
+
+def test_every_script_by_name_the_lookup_first_and_each_one_loads(redis_db):
+    sources = scripts.all_sources(77)
+    assert list(sources) == ["lookup", "settle", "forget", "admit"]
+    assert sources["lookup"] == scripts.lookup_source(**rqlayout.PREFIXES, abandoned_ttl=77)
+    for source in sources.values():
+        assert redis_db.script_load(source).encode() == scripts.sha(source)
