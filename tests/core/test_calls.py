@@ -7,7 +7,7 @@ import pytest
 
 import django_rq_poll as poll
 from django_rq_poll import State
-from django_rq_poll.core import calls
+from django_rq_poll.core import calls, keys
 from django_rq_poll.drivers import backends
 from tests import tasks
 
@@ -35,3 +35,11 @@ def test_a_state_check_is_made_with_its_name_its_doc_and_its_states(url, run_job
     assert home.run(check(home, task_id=failed)) is True
     with pytest.raises(ValueError, match="is_waiting_or_failed"):
         home.run(check(home))
+
+
+def test_forgetting_a_url_mapped_to_bytes_that_are_no_text_forgets_nothing(url, redis_db):
+    """A mapping is the job's id as written; garbage in it (not UTF-8) names no job."""
+    redis_db.set(keys.url_key(url), b"\xff\xfe not utf-8")
+    home = backends.backend()
+    assert home.run(calls.forget_process(home, url)) is False
+    assert redis_db.get(keys.url_key(url)) == b"\xff\xfe not utf-8"
