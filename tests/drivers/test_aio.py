@@ -206,3 +206,44 @@ def test_an_eager_queue_runs_the_job_through_the_sync_side(settings) -> None:
     text = asyncio.run(poll.acheck_status_or_begin(tasks.add, (20, 22), polling_url=url))
     assert text.started
     assert poll.get_process_result(url) == 42
+
+
+@pytest.mark.parametrize(
+    ("setting", "forgotten"),
+    [("RQ_QUEUES", True), ("RQ", True), ("RQ_POLL", True), ("LANGUAGE_CODE", False)],
+)
+def test_a_changed_queue_setting_lets_go_of_the_async_clients(settings, setting, forgotten):
+    """A test or a site changing where the queues are must not keep talking to the old
+    Redis: the next async call opens a client for what the settings say now."""
+    from asgiref.sync import async_to_sync
+
+    from django_rq_poll.drivers import aio
+
+    async def main() -> bool:
+        home = backends.backend()
+        client = aio.client_for(home)
+        assert aio.client_for(home) is client
+        setattr(settings, setting, getattr(settings, setting, None))
+        again = aio.client_for(home)
+        await client.aclose()
+        await again.aclose()
+        return again is not client
+
+    assert async_to_sync(main)() is forgotten
+
+
+def test_any_setting_change_without_a_name_lets_go_of_the_async_clients():
+    from asgiref.sync import async_to_sync
+
+    from django_rq_poll.drivers import aio
+
+    async def main() -> bool:
+        home = backends.backend()
+        client = aio.client_for(home)
+        aio._forget()
+        again = aio.client_for(home)
+        await client.aclose()
+        await again.aclose()
+        return again is not client
+
+    assert async_to_sync(main)() is True
