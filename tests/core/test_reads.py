@@ -18,6 +18,7 @@ import django_rq_poll as poll
 from django_rq_poll import State
 from django_rq_poll.core import errors, keys, meta, reads, snapshot, writes
 from django_rq_poll.core.states import from_rq_status
+from django_rq_poll.core.wait import Wait
 from django_rq_poll.drivers import backends
 from tests import drive, tasks
 from tests.drive import lookup as _lookup
@@ -271,3 +272,15 @@ class TestDecodedSnapshot:
         redis_db.hset(f"rq:job:{task_id}", "origin", b"\xffq")
         snap = _lookup(url, None, meta=True)
         assert snap.origin == "\ufffdq" and snap.state is State.PENDING
+
+
+def test_only_a_queued_job_has_a_place_in_its_own_queue(url, run_jobs):
+    home = backends.backend()
+    first = poll.begin_process(tasks.add, (1, 2), queue="json")
+    second = poll.begin_process(tasks.add, (3, 4), queue="json")
+    assert home.run(reads.wait(home, second, "json", "queued")) == Wait("json", 2, 0)
+    assert home.run(reads.wait(home, first, "json", "queued")) == Wait("json", 1, 0)
+    assert home.run(reads.wait(home, first, "json", "started")) is None
+    assert home.run(reads.wait(home, first, "no-such-queue", "queued")) is None
+    default = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    assert home.run(reads.wait(home, default, None, "queued")) == Wait("default", 1, 0)
