@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from django_rq_poll.core.progress import Progress, problem
+from django_rq_poll.core.meta import META_PROGRESS
+from django_rq_poll.core.progress import MESSAGE_LIMIT, Progress, problem
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,37 @@ def test_progress_as_plain_data() -> None:
         "percent": 25,
     }
     assert Progress(2).as_dict() == {"current": 2, "total": None, "message": "", "percent": None}
+
+
+def progress_in(raw):
+    return Progress.from_meta({META_PROGRESS: raw})
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"current": 1, "total": 4, "message": "m"}, Progress(1.0, 4.0, "m")),
+        ({"current": 1, "total": 4}, Progress(1.0, 4.0, "")),
+        ({"current": 0}, Progress(0.0, None, "")),
+        ({"current": 2, "total": None}, Progress(2.0, None, "")),
+        ({"current": 1, "message": "x" * 1500}, Progress(1.0, None, "x" * MESSAGE_LIMIT)),
+        ({"current": 1, "message": 5}, None),
+        ({"current": "1"}, None),
+        ({"current": -1}, None),
+        ({"current": 1, "total": 0}, None),
+        ({"current": 1, "total": "4"}, None),
+        ({"total": 4}, None),
+        ([1, 4], None),
+    ],
+)
+def test_progress_is_read_from_whatever_meta_holds(raw, expected) -> None:
+    found = progress_in(raw)
+    assert found == expected
+    if found is not None:
+        assert type(found.current) is float
+        assert found.total is None or type(found.total) is float
+
+
+def test_no_meta_no_progress() -> None:
+    assert Progress.from_meta(None) is None
+    assert Progress.from_meta({}) is None

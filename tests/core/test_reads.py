@@ -16,7 +16,7 @@ from rq.job import Job
 
 import django_rq_poll as poll
 from django_rq_poll import State
-from django_rq_poll.core import errors, keys, meta, reads, snapshot, writes
+from django_rq_poll.core import errors, keys, meta, reads, rqlayout, snapshot, writes
 from django_rq_poll.core.states import from_rq_status
 from django_rq_poll.core.wait import Wait
 from django_rq_poll.drivers import backends
@@ -274,12 +274,15 @@ class TestDecodedSnapshot:
         assert snap.origin == "\ufffdq" and snap.state is State.PENDING
 
 
-def test_only_a_queued_job_has_a_place_in_its_own_queue(url, run_jobs):
+def test_only_a_queued_job_has_a_place_in_its_own_queue(url, redis_db):
+    redis_db.sadd(rqlayout.workers_key("json"), "rq:worker:w1", "rq:worker:w2")
     home = backends.backend()
     first = poll.begin_process(tasks.add, (1, 2), queue="json")
     second = poll.begin_process(tasks.add, (3, 4), queue="json")
-    assert home.run(reads.wait(home, second, "json", "queued")) == Wait("json", 2, 0)
-    assert home.run(reads.wait(home, first, "json", "queued")) == Wait("json", 1, 0)
+    assert home.run(reads.wait(home, second, "json", "queued")) == Wait("json", 2, 2)
+    assert home.run(reads.wait(home, first, "json", "queued")) == Wait("json", 1, 2)
+    # Taken by a worker between the lookup and this: no place, the workers still counted.
+    assert home.run(reads.wait(home, "0" * 32, "json", "queued")) == Wait("json", None, 2)
     assert home.run(reads.wait(home, first, "json", "started")) is None
     assert home.run(reads.wait(home, first, "no-such-queue", "queued")) is None
     default = poll.begin_process(tasks.add, (1, 2), polling_url=url)
