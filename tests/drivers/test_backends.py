@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq.queue import Queue
 
 import django_rq_poll as poll
@@ -62,7 +64,8 @@ def test_deleting_a_job_deletes_it_once(redis_db):
 
 
 def test_an_unreachable_redis_is_named_in_the_error():
-    queue = Queue("far", connection=redis.Redis(port=1, socket_connect_timeout=1))
+    no_retry = Retry(NoBackoff(), 0)  # refused at once, not after redis-py's retries
+    queue = Queue("far", connection=redis.Redis(port=1, socket_connect_timeout=1, retry=no_retry))
     far = backends.Backend(queue)
     with pytest.raises(RedisUnavailable) as caught:
         far.fetch_job("0" * 32)
