@@ -39,3 +39,9 @@ def test_a_held_slot_keeps_the_visitors_set_as_long_as_its_latest_job(limits, ur
     with transaction.atomic():
         poll.begin_process(tasks.add, (1, 2), polling_url=url + "2", visitor="v")
         assert redis_db.ttl(visitor) > 6000  # not the held slot's RESERVED_SLOT
+
+
+def test_a_job_on_a_synchronous_queue_without_a_url_runs_at_once(redis_db):
+    task_id = poll.begin_process(tasks.add, (2, 3), queue="sync")
+    assert poll.get_process_result(task_id=task_id) == 5
+    assert redis_db.keys(keys.url_key_pattern()) == []
