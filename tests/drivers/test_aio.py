@@ -9,6 +9,7 @@ import threading
 import uuid
 
 import pytest
+import redis
 
 import django_rq_poll as poll
 from django_rq_poll import State, api
@@ -247,3 +248,70 @@ def test_any_setting_change_without_a_name_lets_go_of_the_async_clients():
         return again is not client
 
     assert async_to_sync(main)() is True
+
+
+class _OwnConnection(redis.connection.Connection):
+    pass
+
+
+class _OwnSSLConnection(redis.connection.SSLConnection):
+    pass
+
+
+class _OtherConnection(redis.connection.AbstractConnection):
+    def repr_pieces(self):
+        return []
+
+    def _connect(self):
+        raise NotImplementedError
+
+    def _host_error(self):
+        return ""
+
+
+@pytest.mark.parametrize(
+    ("pool", "cls", "has", "lacks"),
+    [
+        (
+            redis.ConnectionPool(host="h", port=7, db=3),
+            "Connection",
+            {"host": "h", "port": 7, "db": 3},
+            ("path",),
+        ),
+        (
+            redis.ConnectionPool(
+                connection_class=redis.connection.UnixDomainSocketConnection, path="/s", db=2
+            ),
+            "UnixDomainSocketConnection",
+            {"path": "/s", "db": 2},
+            ("host", "port"),
+        ),
+        (
+            redis.ConnectionPool(
+                connection_class=redis.connection.SSLConnection, host="h", ssl_cert_reqs="none"
+            ),
+            "SSLConnection",
+            {"host": "h", "ssl_cert_reqs": "none"},
+            ("path",),
+        ),
+        (redis.ConnectionPool(connection_class=_OwnConnection, host="h"), "Connection", {}, ()),
+        (
+            redis.ConnectionPool(connection_class=_OwnSSLConnection, host="h"),
+            "SSLConnection",
+            {},
+            (),
+        ),
+        (redis.ConnectionPool(connection_class=_OtherConnection), "Connection", {}, ()),
+    ],
+)
+def test_the_async_client_reaches_the_server_the_queues_client_reaches(pool, cls, has, lacks):
+    """A site's own connection class gets the closest async kind, and the arguments
+    that reach the same server."""
+    from redis.asyncio import connection as aconnection
+
+    from django_rq_poll.drivers import aio
+
+    found, kwargs = aio.connection_settings(redis.Redis(connection_pool=pool))
+    assert found is getattr(aconnection, cls)
+    assert has.items() <= kwargs.items()
+    assert not set(lacks) & set(kwargs)
