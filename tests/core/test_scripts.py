@@ -16,7 +16,7 @@ from rq.job import Job
 from rq.utils import utcformat
 
 import django_rq_poll as poll
-from django_rq_poll.core import keys, reads, rqlayout, scripts
+from django_rq_poll.core import keys, reads, rqlayout, scripts, writes
 from django_rq_poll.core.limits import RESERVATION
 from django_rq_poll.drivers import backends
 from tests import tasks
@@ -115,3 +115,13 @@ def test_every_script_by_name_the_lookup_first_and_each_one_loads(redis_db):
     assert sources["lookup"] == scripts.lookup_source(**rqlayout.PREFIXES, abandoned_ttl=77)
     for source in sources.values():
         assert redis_db.script_load(source).encode() == scripts.sha(source)
+
+
+def test_a_server_that_forgot_the_scripts_is_sent_them_again(url, redis_db):
+    """A restarted or flushed server has no scripts: the writes' scripts carry their
+    source, which the runner loads before sending the call once more."""
+    task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    redis_db.script_flush()
+    home = backends.backend()
+    assert home.run(writes.settle(keys.url_key(url), task_id, 0)) is True
+    assert not redis_db.exists(keys.url_key(url))

@@ -12,7 +12,7 @@ from rq.queue import Queue
 import django_rq_poll as poll
 from django_rq_poll.conf import conf
 from django_rq_poll.core import keys, reads, scripts
-from django_rq_poll.drivers import backends
+from django_rq_poll.drivers import backends, sync
 from django_rq_poll.exceptions import RedisUnavailable
 from tests import tasks
 
@@ -72,6 +72,9 @@ def test_an_unreachable_redis_is_named_in_the_error():
     assert caught.value.where == far.where
     with pytest.raises(RedisUnavailable) as caught:
         far.run(reads.state(far, None, "0" * 32))  # a program, through the sync driver
+    assert caught.value.where == far.where
+    with pytest.raises(RedisUnavailable) as caught:
+        sync.run_on(reads.state(far, None, "0" * 32), far)
     assert caught.value.where == far.where
     assert "queue 'far'" in far.where
 
