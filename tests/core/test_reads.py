@@ -273,6 +273,18 @@ class TestDecodedSnapshot:
         snap = _lookup(url, None, meta=True)
         assert snap.origin == "\ufffdq" and snap.state is State.PENDING
 
+    def test_meta_this_serializer_cannot_read_reads_as_empty(self, url, redis_db):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        redis_db.hset(f"rq:job:{task_id}", "meta", b"\x00 not a pickle")
+        assert _lookup(url, None, meta=True).meta == {}
+
+    def test_an_id_and_a_status_that_are_not_utf8_do_not_break_a_lookup(self, url, redis_db):
+        redis_db.set(keys.url_key(url), b"\xffid")
+        redis_db.hset(b"rq:job:\xffid", mapping={"status": b"\xffq", "origin": "default"})
+        snap = _lookup(url, None, meta=True)
+        assert (snap.task_id, snap.rq_status) == ("\ufffdid", "\ufffdq")
+        assert drive.state(url, None) is snap.state
+
 
 def test_only_a_queued_job_has_a_place_in_its_own_queue(url, redis_db):
     redis_db.sadd(rqlayout.workers_key("json"), "rq:worker:w1", "rq:worker:w2")

@@ -45,3 +45,18 @@ def test_a_job_on_a_synchronous_queue_without_a_url_runs_at_once(redis_db):
     task_id = poll.begin_process(tasks.add, (2, 3), queue="sync")
     assert poll.get_process_result(task_id=task_id) == 5
     assert redis_db.keys(keys.url_key_pattern()) == []
+
+
+def test_a_full_queue_refuses_a_start_naming_the_queue(limits, url):
+    limits(MAX_QUEUE_LENGTH=1)
+    poll.begin_process(tasks.add, (1, 2))
+    with pytest.raises(poll.QueueFull) as caught:
+        poll.begin_process(tasks.add, (1, 2), polling_url=url, visitor="v")
+    assert (caught.value.queue, caught.value.length, caught.value.limit) == ("default", 1, 1)
+
+
+def test_a_short_job_keeps_the_visitors_set_as_long_as_its_longest_job(limits, url, redis_db):
+    limits(MAX_ACTIVE_JOBS=5)
+    poll.begin_process(tasks.add, (1, 2), polling_url=url, visitor="v", ttl=3000, timeout=3000)
+    poll.begin_process(tasks.add, (1, 2), polling_url=url + "2", visitor="v", ttl=10, timeout=10)
+    assert redis_db.ttl(keys.visitor_key("v")) > 6000  # the first job's, not the second's
