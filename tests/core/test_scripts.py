@@ -123,5 +123,8 @@ def test_a_server_that_forgot_the_scripts_is_sent_them_again(url, redis_db):
     task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
     redis_db.script_flush()
     home = backends.backend()
+    snap = home.run(reads.lookup(home, url, None))
+    assert snap is not None and snap.task_id == task_id
+    redis_db.script_flush()
     assert home.run(writes.settle(keys.url_key(url), task_id, 0)) is True
     assert not redis_db.exists(keys.url_key(url))
