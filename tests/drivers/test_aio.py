@@ -273,14 +273,18 @@ class _OtherConnection(redis.connection.AbstractConnection):
     ("pool", "cls", "has", "lacks"),
     [
         (
-            redis.ConnectionPool(host="h", port=7, db=3),
+            redis.ConnectionPool(host="h", port=7, db=3, path="/not-for-tcp"),
             "Connection",
             {"host": "h", "port": 7, "db": 3},
             ("path",),
         ),
         (
             redis.ConnectionPool(
-                connection_class=redis.connection.UnixDomainSocketConnection, path="/s", db=2
+                connection_class=redis.connection.UnixDomainSocketConnection,
+                path="/s",
+                db=2,
+                host="not-for-a-socket",
+                port=1,
             ),
             "UnixDomainSocketConnection",
             {"path": "/s", "db": 2},
