@@ -3,7 +3,8 @@
 Prints the score per module and in all, and every surviving mutant that
 ``scripts/accepted_mutants.txt`` does not explain; exits 1 when there is one. The score
 is killed / (killed + survived): a mutant that timed out counts as killed (the tests
-noticed), one that no selected test reaches is reported apart ("not reached").
+noticed), one that no selected test reaches is reported apart ("not reached"), and so
+is one that the run never tried ("not run": a run stopped early, or run module by module).
 
 Usage: python scripts/mutation_score.py artifacts/mutants.txt
 """
@@ -37,16 +38,20 @@ def main(path: str) -> int:
             continue
         module = name.split(".x_", 1)[0].split(".xǁ", 1)[0]
         kind = "killed" if status in KILLED else status
+        kind = "not run" if kind == "not checked" else kind
         by_module[module][kind] += 1
         if status == "survived":
             survivors.append(name)
     total: Counter[str] = Counter()
-    print(f"{'module':<32}{'killed':>8}{'survived':>10}{'not reached':>13}{'score':>8}")
+    print(
+        f"{'module':<32}{'killed':>8}{'survived':>10}{'not reached':>13}{'not run':>9}{'score':>8}"
+    )
     for module, counts in sorted(by_module.items()):
         total.update(counts)
         print(_row(module, counts))
     print(_row("all", total))
-    other = {k: v for k, v in total.items() if k not in ("killed", "survived", "no tests")}
+    shown = ("killed", "survived", "no tests", "not run")
+    other = {k: v for k, v in total.items() if k not in shown}
     if other:
         print(f"other outcomes: {dict(other)}")
     reasons = accepted()
@@ -65,7 +70,7 @@ def _row(label: str, counts: Counter[str]) -> str:
     score = f"{100 * counts['killed'] / judged:.1f}%" if judged else "-"
     return (
         f"{label:<32}{counts['killed']:>8}{counts['survived']:>10}"
-        f"{counts['no tests']:>13}{score:>8}"
+        f"{counts['no tests']:>13}{counts['not run']:>9}{score:>8}"
     )
 
 

@@ -27,10 +27,12 @@ from .sync import in_multi
 
 T = TypeVar("T")
 
+# The most specific first: a subclass is given the first kind it is a subclass of, and
+# SSLConnection is a Connection (a site's own TLS class must stay TLS).
 _CLASSES: dict[type[Any], type[aconnection.AbstractConnection]] = {
-    redis.connection.Connection: aconnection.Connection,
     redis.connection.SSLConnection: aconnection.SSLConnection,
     redis.connection.UnixDomainSocketConnection: aconnection.UnixDomainSocketConnection,
+    redis.connection.Connection: aconnection.Connection,
 }
 # What a connection needs to reach the same server as the queue's client; the sync
 # pool's other entries are redis-py internals the async classes do not take.

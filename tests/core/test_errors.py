@@ -134,6 +134,78 @@ def test_a_refusal_inside_a_script_names_the_scripts_command() -> None:
     assert type(found) is RedisPermissionDenied and found.missing == "the command HGET"
 
 
+SCRIPT_REFUSAL = "The user executing the script can't {} script: abc, on @user_script:{}."
+SOURCE = (
+    "local a = redis.call('GET', KEYS[1])\n"
+    "local b = redis.call('HGET', KEYS[2], 'x') or redis.call('LLEN', KEYS[3])\n"
+    "local c = 1\n"
+    "return redis.call('TYPE', KEYS[1])\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "source", "missing"),
+    [
+        ("NOPERM this user has no permissions to access one of the keys", None, "a key"),
+        (
+            "NOPERM this user has no permissions to access one of the channels",
+            None,
+            "a channel",
+        ),
+        (
+            SCRIPT_REFUSAL.format("access at least one of the keys", 2),
+            SOURCE,
+            "a key used by HGET or LLEN in a script",
+        ),
+        (SCRIPT_REFUSAL.format("access at least one of the keys", 2), None, "a key"),
+        (SCRIPT_REFUSAL.format("run this command or subcommand", 1), SOURCE, "the command GET"),
+        (
+            SCRIPT_REFUSAL.format("run this command or subcommand", 2),
+            SOURCE,
+            "one of the commands HGET, LLEN",
+        ),
+        # Redis' line numbers start at 1: line 0 and one past the end name no command.
+        (
+            SCRIPT_REFUSAL.format("run this command or subcommand", 0),
+            SOURCE,
+            "a command, key or channel",
+        ),
+        (
+            SCRIPT_REFUSAL.format("run this command or subcommand", 5),
+            SOURCE,
+            "a command, key or channel",
+        ),
+        (
+            SCRIPT_REFUSAL.format("run this command or subcommand", 3),
+            SOURCE,
+            "a command, key or channel",
+        ),
+        (
+            SCRIPT_REFUSAL.format("run this command or subcommand", 1),
+            None,
+            "a command, key or channel",
+        ),
+        ("ERR unknown command 'FOO'", SOURCE, None),
+    ],
+)
+def test_a_refusal_is_described_by_what_it_refused(message, source, missing) -> None:
+    error = redis.ResponseError(message)
+    assert errors.describe_refusal(error, source) == missing
+    denied = errors.permission_error(error, WHERE, source)
+    if missing is None:
+        assert denied is None
+    else:
+        assert type(denied) is RedisPermissionDenied
+        assert (denied.where, denied.missing) == (WHERE, missing)
+        assert message.splitlines()[0] in str(denied)
+
+
+def test_a_refusals_detail_is_its_first_line_cut_at_300_characters() -> None:
+    first = "NOPERM this user has no permissions to run the 'get' command " + "k" * 400
+    denied = errors.permission_error(redis.ResponseError(first + "\nsecond line"), WHERE)
+    assert denied is not None and denied.detail == first[:300]
+
+
 def test_a_refused_permission_names_what_was_refused() -> None:
     error = redis.exceptions.NoPermissionError(
         "this user has no permissions to run the 'get' command"

@@ -16,8 +16,9 @@ from rq.job import Job
 
 import django_rq_poll as poll
 from django_rq_poll import State
-from django_rq_poll.core import errors, keys, meta, reads, snapshot, writes
+from django_rq_poll.core import errors, keys, meta, reads, rqlayout, snapshot, writes
 from django_rq_poll.core.states import from_rq_status
+from django_rq_poll.core.wait import Wait
 from django_rq_poll.drivers import backends
 from tests import drive, tasks
 from tests.drive import lookup as _lookup
@@ -271,3 +272,30 @@ class TestDecodedSnapshot:
         redis_db.hset(f"rq:job:{task_id}", "origin", b"\xffq")
         snap = _lookup(url, None, meta=True)
         assert snap.origin == "\ufffdq" and snap.state is State.PENDING
+
+    def test_meta_this_serializer_cannot_read_reads_as_empty(self, url, redis_db):
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        redis_db.hset(f"rq:job:{task_id}", "meta", b"\x00 not a pickle")
+        assert _lookup(url, None, meta=True).meta == {}
+
+    def test_an_id_and_a_status_that_are_not_utf8_do_not_break_a_lookup(self, url, redis_db):
+        redis_db.set(keys.url_key(url), b"\xffid")
+        redis_db.hset(b"rq:job:\xffid", mapping={"status": b"\xffq", "origin": "default"})
+        snap = _lookup(url, None, meta=True)
+        assert (snap.task_id, snap.rq_status) == ("\ufffdid", "\ufffdq")
+        assert drive.state(url, None) is snap.state
+
+
+def test_only_a_queued_job_has_a_place_in_its_own_queue(url, redis_db):
+    redis_db.sadd(rqlayout.workers_key("json"), "rq:worker:w1", "rq:worker:w2")
+    home = backends.backend()
+    first = poll.begin_process(tasks.add, (1, 2), queue="json")
+    second = poll.begin_process(tasks.add, (3, 4), queue="json")
+    assert home.run(reads.wait(home, second, "json", "queued")) == Wait("json", 2, 2)
+    assert home.run(reads.wait(home, first, "json", "queued")) == Wait("json", 1, 2)
+    # Taken by a worker between the lookup and this: no place, the workers still counted.
+    assert home.run(reads.wait(home, "0" * 32, "json", "queued")) == Wait("json", None, 2)
+    assert home.run(reads.wait(home, first, "json", "started")) is None
+    assert home.run(reads.wait(home, first, "no-such-queue", "queued")) is None
+    default = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    assert home.run(reads.wait(home, default, None, "queued")) == Wait("default", 1, 0)

@@ -9,6 +9,7 @@ import threading
 import uuid
 
 import pytest
+import redis
 
 import django_rq_poll as poll
 from django_rq_poll import State, api
@@ -206,3 +207,115 @@ def test_an_eager_queue_runs_the_job_through_the_sync_side(settings) -> None:
     text = asyncio.run(poll.acheck_status_or_begin(tasks.add, (20, 22), polling_url=url))
     assert text.started
     assert poll.get_process_result(url) == 42
+
+
+@pytest.mark.parametrize(
+    ("setting", "forgotten"),
+    [("RQ_QUEUES", True), ("RQ", True), ("RQ_POLL", True), ("LANGUAGE_CODE", False)],
+)
+def test_a_changed_queue_setting_lets_go_of_the_async_clients(settings, setting, forgotten):
+    """A test or a site changing where the queues are must not keep talking to the old
+    Redis: the next async call opens a client for what the settings say now."""
+    from asgiref.sync import async_to_sync
+
+    from django_rq_poll.drivers import aio
+
+    async def main() -> bool:
+        home = backends.backend()
+        client = aio.client_for(home)
+        assert aio.client_for(home) is client
+        setattr(settings, setting, getattr(settings, setting, None))
+        again = aio.client_for(home)
+        await client.aclose()
+        await again.aclose()
+        return again is not client
+
+    assert async_to_sync(main)() is forgotten
+
+
+def test_any_setting_change_without_a_name_lets_go_of_the_async_clients():
+    from asgiref.sync import async_to_sync
+
+    from django_rq_poll.drivers import aio
+
+    async def main() -> bool:
+        home = backends.backend()
+        client = aio.client_for(home)
+        aio._forget()
+        again = aio.client_for(home)
+        await client.aclose()
+        await again.aclose()
+        return again is not client
+
+    assert async_to_sync(main)() is True
+
+
+class _OwnConnection(redis.connection.Connection):
+    pass
+
+
+class _OwnSSLConnection(redis.connection.SSLConnection):
+    pass
+
+
+class _OtherConnection(redis.connection.AbstractConnection):
+    def repr_pieces(self):
+        return []
+
+    def _connect(self):
+        raise NotImplementedError
+
+    def _host_error(self):
+        return ""
+
+
+@pytest.mark.parametrize(
+    ("pool", "cls", "has", "lacks"),
+    [
+        (
+            redis.ConnectionPool(host="h", port=7, db=3, path="/not-for-tcp"),
+            "Connection",
+            {"host": "h", "port": 7, "db": 3},
+            ("path",),
+        ),
+        (
+            redis.ConnectionPool(
+                connection_class=redis.connection.UnixDomainSocketConnection,
+                path="/s",
+                db=2,
+                host="not-for-a-socket",
+                port=1,
+            ),
+            "UnixDomainSocketConnection",
+            {"path": "/s", "db": 2},
+            ("host", "port"),
+        ),
+        (
+            redis.ConnectionPool(
+                connection_class=redis.connection.SSLConnection, host="h", ssl_cert_reqs="none"
+            ),
+            "SSLConnection",
+            {"host": "h", "ssl_cert_reqs": "none"},
+            ("path",),
+        ),
+        (redis.ConnectionPool(connection_class=_OwnConnection, host="h"), "Connection", {}, ()),
+        (
+            redis.ConnectionPool(connection_class=_OwnSSLConnection, host="h"),
+            "SSLConnection",
+            {},
+            (),
+        ),
+        (redis.ConnectionPool(connection_class=_OtherConnection), "Connection", {}, ()),
+    ],
+)
+def test_the_async_client_reaches_the_server_the_queues_client_reaches(pool, cls, has, lacks):
+    """A site's own connection class gets the closest async kind, and the arguments
+    that reach the same server."""
+    from redis.asyncio import connection as aconnection
+
+    from django_rq_poll.drivers import aio
+
+    found, kwargs = aio.connection_settings(redis.Redis(connection_pool=pool))
+    assert found is getattr(aconnection, cls)
+    assert has.items() <= kwargs.items()
+    assert not set(lacks) & set(kwargs)

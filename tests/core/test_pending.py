@@ -1,0 +1,35 @@
+"""Jobs begun inside a transaction, remembered per thread until the commit enqueues them."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+import django_rq_poll as poll
+from django_rq_poll import State
+from tests import tasks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_that_never_held_a_pending_job_remembers_its_first(url, redis_db):
+    """Each request thread of a threaded server starts with nothing pending."""
+    seen: dict[str, object] = {}
+
+    def request() -> None:
+        try:
+            assert poll.get_process_status(url) is None
+            with transaction.atomic():
+                task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+                seen["state"] = poll.get_process_status(url)
+                seen["same id"] = poll.get_taskid_from_url(url) == task_id
+                seen["pending by id"] = poll.process_is_pending(task_id=task_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    thread.join()
+    assert seen == {"state": State.PENDING, "same id": True, "pending by id": True}
+    assert redis_db.llen("rq:queue:default") == 1

@@ -1,0 +1,99 @@
+"""Each queue's backend: rq's synchronous calls the programs make through it, the worker
+count it reuses for a moment, and the operators' tools (doctor, rqpoll)."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from rq.queue import Queue
+
+import django_rq_poll as poll
+from django_rq_poll.conf import conf
+from django_rq_poll.core import keys, reads, scripts
+from django_rq_poll.drivers import backends, sync
+from django_rq_poll.exceptions import RedisUnavailable
+from tests import tasks
+
+
+def test_a_job_is_fetched_with_its_own_queues_serializer():
+    """The default queue's backend reads a JSON queue's job (pickle and JSON can mix)."""
+    task_id = poll.begin_process(tasks.add, (1, 2), queue="json")
+    job = backends.backend().fetch_job(task_id)
+    assert job is not None and (job.id, job.args) == (task_id, [1, 2])
+    assert backends.backend().fetch_job("no-such-job") is None
+    assert backends.backend().fetch_job("not an id!") is None
+
+
+def test_the_worker_count_is_reused_until_it_lapses(monkeypatch):
+    home = backends.backend()
+    assert home.remembered_worker_count() is None
+    assert home.remember_worker_count(3) == 3
+    assert home.remembered_worker_count() == 3
+    monkeypatch.setattr(backends, "WORKER_COUNT_TTL", -1.0)
+    home.remember_worker_count(5)
+    assert home.remembered_worker_count() is None
+
+
+def test_cancelling_a_vanished_or_canceled_job_answers_false(redis_db):
+    home = backends.backend()
+    first = home.fetch_job(poll.begin_process(tasks.add, (1, 2)))
+    assert first is not None and home.cancel_job(first) is True
+    assert home.cancel_job(first) is False  # canceled already
+    second = home.fetch_job(poll.begin_process(tasks.add, (1, 2)))
+    assert second is not None
+    redis_db.delete(second.key)
+    assert home.cancel_job(second) is False
+    assert not redis_db.exists(second.key)  # not brought back as a bare status
+
+
+def test_stopping_a_job_that_no_worker_runs_answers_false():
+    home = backends.backend("json")
+    job = home.fetch_job(poll.begin_process(tasks.add, (1, 2), queue="json"))
+    assert job is not None and home.stop_job(job) is False
+
+
+def test_deleting_a_job_deletes_it_once(redis_db):
+    home = backends.backend()
+    job = home.fetch_job(poll.begin_process(tasks.add, (1, 2)))
+    assert job is not None
+    assert home.delete_job(job) is True
+    assert not redis_db.exists(job.key)
+    assert home.delete_job(job) is False
+
+
+def test_an_unreachable_redis_is_named_in_the_error():
+    no_retry = Retry(NoBackoff(), 0)  # refused at once, not after redis-py's retries
+    queue = Queue("far", connection=redis.Redis(port=1, socket_connect_timeout=1, retry=no_retry))
+    far = backends.Backend(queue)
+    with pytest.raises(RedisUnavailable) as caught:
+        far.fetch_job("0" * 32)
+    assert caught.value.where == far.where
+    with pytest.raises(RedisUnavailable) as caught:
+        far.run(reads.state(far, None, "0" * 32))  # a program, through the sync driver
+    assert caught.value.where == far.where
+    with pytest.raises(RedisUnavailable) as caught:
+        sync.run_on(reads.state(far, None, "0" * 32), far)
+    assert caught.value.where == far.where
+    assert "queue 'far'" in far.where
+
+
+def test_every_mapping_is_listed_as_text(redis_db):
+    first = poll.begin_process(tasks.add, (1, 2), polling_url="/a/")
+    second = poll.begin_process(tasks.add, (1, 3), polling_url="/b/")
+    redis_db.set(keys.url_key("/garbage/"), b"\xff-id")
+    found = dict(backends.backend().iter_mappings())
+    assert found == {
+        keys.url_key("/a/"): first,
+        keys.url_key("/b/"): second,
+        keys.url_key("/garbage/"): "\ufffd-id",
+    }
+
+
+def test_every_script_is_loaded(redis_db):
+    redis_db.script_flush()
+    names = backends.backend().load_scripts()
+    assert names == ["lookup", "settle", "forget", "admit"]
+    sources = scripts.all_sources(conf.FAILURE_TTL).values()
+    assert redis_db.script_exists(*(scripts.sha(s).decode() for s in sources)) == [True] * 4
