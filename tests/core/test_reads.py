@@ -279,10 +279,15 @@ class TestDecodedSnapshot:
         assert _lookup(url, None, meta=True).meta == {}
 
     def test_an_id_and_a_status_that_are_not_utf8_do_not_break_a_lookup(self, url, redis_db):
+        # a mapping that names no job id names no job: unknown, and the mapping goes
         redis_db.set(keys.url_key(url), b"\xffid")
-        redis_db.hset(b"rq:job:\xffid", mapping={"status": b"\xffq", "origin": "default"})
+        assert _lookup(url, None, meta=True) is None
+        assert not redis_db.exists(keys.url_key(url))
+        # a status no rq writes reads failed, by the lookup and the state check alike
+        redis_db.set(keys.url_key(url), b"okid")
+        redis_db.hset(b"rq:job:okid", mapping={"status": b"\xffq", "origin": "default"})
         snap = _lookup(url, None, meta=True)
-        assert (snap.task_id, snap.rq_status) == ("\ufffdid", "\ufffdq")
+        assert (snap.task_id, snap.rq_status, snap.state) == ("okid", "\ufffdq", State.FAILED)
         assert drive.state(url, None) is snap.state
 
 
