@@ -131,7 +131,7 @@ def remember(job, connection, result, *args, **kwargs):
 
 class TestTaskValidation:
     def test_lambda(self, url, redis_db):
-        with pytest.raises(TypeError, match="lambda"):
+        with pytest.raises(TypeError, match="A lambda cannot run in a worker"):
             poll.begin_process(lambda: 1, polling_url=url)
         assert written(redis_db) == []
 
