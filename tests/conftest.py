@@ -16,6 +16,7 @@ from tests.faults.tally_plugin import (  # noqa: F401  the fault tally's summary
     pytest_terminal_summary,
     pytest_testnodedown,
 )
+from tests.processes import kill_session
 from tests.redis_server import TEST_MARKER, DatabaseInUse, claim_database, reset, worker_url
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -144,14 +145,14 @@ def rqworker() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            start_new_session=True,  # its work-horses stay in its session: see kill_session
         )
         procs.append(proc)
         return proc
 
     yield start
     for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
+        kill_session(proc.pid)
         proc.wait()
         if proc.stderr:
             proc.stderr.close()

@@ -15,6 +15,7 @@ from rq import Queue
 
 from django_rq_poll.drivers import backends
 from tests import needs
+from tests.processes import kill_session
 from tests.redis_server import start_redis_server
 
 # The summary's hooks are tests/conftest.py's: the xdist controller never loads this file.
@@ -114,6 +115,5 @@ def killable_worker() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
 
     yield start
     for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        kill_session(proc.pid)  # the worker and its work-horses, whatever their group
         proc.wait(timeout=10)
