@@ -171,16 +171,14 @@ def test_a_fresh_project_following_the_push_page_updates_by_push(
         )
         _wait_until_up(base, server, uvicorn_log)
         requests: list[str] = []
-        scripts: dict[str, int] = {}
+        scripts: dict[str, int] = {}  # each script's URL: its status
+
+        def on_response(response: Any) -> None:
+            if response.url.endswith(".js"):
+                scripts[response.url] = response.status
+
         page.on("request", lambda request: requests.append(request.url))
-        page.on(
-            "response",
-            lambda response: (
-                scripts.__setitem__(response.url, response.status)
-                if response.url.endswith(".js")
-                else None
-            ),
-        )
+        page.on("response", on_response)
 
         response = page.goto(base + "/add/3/5/")
         assert response.status == 202
