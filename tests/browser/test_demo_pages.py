@@ -159,3 +159,15 @@ def test_the_language_switch_changes_every_page(demo: Demo, page: Any, screensho
     page.get_by_role("heading", name="Rapport des ventes : région Sud").wait_for()
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.errors == []
+
+    # A hostile switch: a language the site does not offer, and a next URL elsewhere.
+    token = page.locator("form.language input[name=csrfmiddlewaretoken]").input_value()
+    answer = page.request.post(
+        demo.base + "/i18n/setlang/",
+        form={"language": "xx", "next": "https://evil.example/", "csrfmiddlewaretoken": token},
+        max_redirects=0,
+    )
+    assert answer.status == 302
+    assert not answer.headers["location"].startswith("https://evil.example")
+    page.goto(demo.base + "/")
+    assert page.locator("html").get_attribute("lang") == "fr"  # the choice stands
