@@ -19,9 +19,9 @@ from .findings import Finding
 SCRIPT = "django_rq_poll/poll.js"
 CHECK = "static files"
 _UNLESS_FINDERS = (
-    "unless the server serves the apps' own static folders (WhiteNoise's "
-    "WHITENOISE_USE_FINDERS), the running pages' script answers 404 and they only reload "
-    "themselves now and then"
+    "unless something serves the apps' own static folders (Django's static files handler, "
+    "as the demo's asgi.py does, or WhiteNoise's WHITENOISE_USE_FINDERS), the running "
+    "pages' script answers 404 and they only reload themselves now and then"
 )
 
 
@@ -47,7 +47,7 @@ def check() -> Finding:
 
     try:
         collected = staticfiles_storage.exists(SCRIPT)
-        where = str(getattr(staticfiles_storage, "location", "") or type(staticfiles_storage))
+        where = str(getattr(staticfiles_storage, "location", "") or "the static files storage")
         ours = _read(staticfiles_storage, SCRIPT) if collected else b""
     except ImproperlyConfigured as exc:  # no STATIC_ROOT for the default storage
         return Finding(CHECK, "warning", f"{exc}: collectstatic cannot run, so {_UNLESS_FINDERS}")
