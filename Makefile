@@ -42,8 +42,8 @@ dist: $(BIN)/.installed
 	$(BIN)/twine check --strict dist/*
 	$(BIN)/python scripts/check_wheel.py dist/*.whl
 
-# Translations (django_rq_poll/locale; GNU gettext needed): `make messages` adds new
-# msgids to every language's .po; translate them, then `make compilemessages`.
+# Translations (django_rq_poll/locale, demo/locale; GNU gettext needed): `make messages` adds
+# new msgids to every language's .po; translate them, then `make compilemessages`.
 # `make check-messages` (CI) fails unless every catalog is complete and compiled.
 messages: $(BIN)/.installed
 	$(BIN)/python scripts/messages.py update

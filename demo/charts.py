@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 WIDTH, HEIGHT = 680, 300
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 16, 44
@@ -105,7 +106,9 @@ def sales_chart(rows: Sequence[dict[str, Any]], title: str) -> SafeString:
             TEXT,
             name,
         )
-        for i, (name, colour) in enumerate((("Sales", SALES), ("Costs", COSTS), ("Profit", PROFIT)))
+        for i, (name, colour) in enumerate(
+            ((gettext("Sales"), SALES), (gettext("Costs"), COSTS), (gettext("Profit"), PROFIT))
+        )
     ]
     profit_line = format_html(
         '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>',

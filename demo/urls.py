@@ -1,4 +1,5 @@
-"""The demo's URLs, django-rq's dashboard (staff only) and django-rq-poll's status endpoint."""
+"""The demo's URLs, the language switch, django-rq's dashboard (staff only) and
+django-rq-poll's status endpoint."""
 
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
@@ -16,6 +17,8 @@ urlpatterns = [
     path("processes/", views.processes, name="processes"),
     path("login/", views.DemoLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
+    # The language switch in every page's header posts to Django's set_language view.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("rq-poll/", include("django_rq_poll.urls")),
     path("django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

@@ -10,6 +10,9 @@ from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.dates import MONTHS_3
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from django_rq_poll.ops import inventory
@@ -18,6 +21,16 @@ from django_rq_poll.views import PollingMixin
 from . import charts, tasks
 
 REGIONS = ("north", "south", "east", "west")
+REGION_NAMES = {"north": _("North"), "south": _("South"), "east": _("East"), "west": _("West")}
+# The states' labels on /processes/ (their names stay in the CSS classes).
+STATE_LABELS = {
+    "pending": _("pending"),
+    "running": _("running"),
+    "complete": _("complete"),
+    "failed": _("failed"),
+    "canceled": _("canceled"),
+    "gone": _("gone"),
+}
 
 
 class AddView(PollingMixin, TemplateView):
@@ -48,12 +61,26 @@ class ReportView(PollingMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["regions"] = REGIONS
+        context["regions"] = [(region, REGION_NAMES[region]) for region in REGIONS]
+        context["region_name"] = REGION_NAMES[self.kwargs["region"]]
         result = context.get("result")
         if isinstance(result, dict):
-            title = f"Monthly sales, costs and profit, {result['region']} region"
-            context["chart"] = charts.sales_chart(result["rows"], title)
+            # The worker stores English month names; the page shows the visitor's.
+            rows = [{**row, "month": _month_name(row["month"])} for row in result["rows"]]
+            title = gettext("Monthly sales, costs and profit, %(region)s region") % {
+                "region": context["region_name"]
+            }
+            context["rows"] = rows
+            context["chart"] = charts.sales_chart(rows, title)
         return context
+
+
+def _month_name(english: str) -> str:
+    """Django's own translated short month name ("Mär" in German) for tasks.MONTHS'."""
+    try:
+        return str(MONTHS_3[tasks.MONTHS.index(english) + 1]).title()
+    except ValueError:
+        return english
 
 
 class FlakyView(PollingMixin, TemplateView):
@@ -84,11 +111,13 @@ def processes(request: HttpRequest) -> HttpResponse:
     for process in inventory.processes():
         if not _may_see(request, process):
             continue
+        name = process.state.value if process.state is not None else "gone"
         rows.append(
             {
                 "process": process,
                 "url": process.url,
-                "state_name": process.state.value if process.state is not None else "gone",
+                "state_name": name,
+                "state_label": STATE_LABELS.get(name, name),
                 "link": process.url if _is_page(process.url) else None,
                 "dashboard": _dashboard_url(process) if request.user.is_staff else None,
             }

@@ -6,6 +6,7 @@ static files and translations are used."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,30 @@ def check_contents(wheel: str) -> list[str]:
     return [f"{wheel}: missing {name}" for name in REQUIRED if name not in names]
 
 
+# Extras the docs tell users to install, and a requirement each must bring.
+EXTRAS = {"push": "uvicorn"}
+
+
+def check_metadata(wheel: str) -> list[str]:
+    """Each documented extra is declared and brings what the docs say it brings."""
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(name).decode()
+    problems = []
+    for extra, package in EXTRAS.items():
+        if f"Provides-Extra: {extra}" not in metadata.splitlines():
+            problems.append(f"{wheel}: no extra {extra!r} (pip install 'django-rq-poll[{extra}]')")
+        requires = [
+            line
+            for line in metadata.splitlines()
+            if line.startswith(f"Requires-Dist: {package}")
+            and re.search(rf"extra\s*==\s*['\"]{extra}['\"]", line)
+        ]
+        if not requires:
+            problems.append(f"{wheel}: the extra {extra!r} does not bring {package}")
+    return problems
+
+
 def check_installed(wheel: str) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="rq-poll-wheel-") as target:
         subprocess.run(
@@ -82,7 +107,7 @@ def check_installed(wheel: str) -> list[str]:
 
 
 def main(wheel: str) -> int:
-    problems = check_contents(wheel) or check_installed(wheel)
+    problems = check_contents(wheel) + check_metadata(wheel) or check_installed(wheel)
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:

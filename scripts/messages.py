@@ -1,13 +1,14 @@
-"""The translation catalogs in django_rq_poll/locale: update, compile, check.
+"""The translation catalogs in django_rq_poll/locale and demo/locale: update, compile, check.
 
     python scripts/messages.py update    # re-extract every msgid into each language's .po
     python scripts/messages.py compile   # .po -> .mo (the wheel ships both)
     python scripts/messages.py check     # fail unless every catalog is complete and compiled
 
 ``check`` extracts the msgids from the sources afresh (Django's makemessages, in a
-scratch copy of the package), then fails on any language whose .po misses one, keeps one
-the sources no longer use, leaves one untranslated or fuzzy, or whose .mo does not match
-its .po. Needs GNU gettext (xgettext, msgmerge, msgfmt), as Django's commands do.
+scratch copy of the package, then of the demo), then fails on any language whose .po
+misses one, keeps one the sources no longer use, leaves one untranslated or fuzzy, or
+whose .mo does not match its .po. Needs GNU gettext (xgettext, msgmerge, msgfmt), as
+Django's commands do.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from typing import Any, BinaryIO
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "django_rq_poll"
+# Each folder whose sources makemessages reads, with its catalogs in its locale/ folder:
+# the package's, and the demo's own strings (the demo shows every language).
+SOURCES = (PACKAGE, ROOT / "demo")
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ("de", "es", "fr", "pt_BR")
 MAKEMESSAGES = ("makemessages", "--no-obsolete", "--no-location")
@@ -74,11 +78,12 @@ def django_admin(*args: str, cwd: Path) -> None:
     )
 
 
-def extracted() -> set[Key]:
-    """Every msgid the sources use today, extracted in a scratch copy of the package."""
+def extracted(source: Path) -> set[Key]:
+    """Every msgid the sources use today, extracted in a scratch copy of ``source``."""
     with tempfile.TemporaryDirectory(prefix="rq-poll-messages-") as scratch:
-        copy = Path(scratch) / "django_rq_poll"
-        shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("locale", "__pycache__"))
+        copy = Path(scratch) / source.name
+        ignore = shutil.ignore_patterns("locale", "__pycache__", "*.sqlite3")
+        shutil.copytree(source, copy, ignore=ignore)
         (copy / "locale").mkdir()
         django_admin(*MAKEMESSAGES, "-l", "en", cwd=copy)
         return set(parse_po(copy / "locale" / "en" / "LC_MESSAGES" / "django.po"))
@@ -103,23 +108,12 @@ def _catalog(mo: BinaryIO) -> dict[Any, str]:
 
 
 def check() -> int:
-    wanted = extracted()
     problems = []
-    for language in LANGUAGES:
-        po = LOCALE / language / "LC_MESSAGES" / "django.po"
-        if not po.exists():
-            problems.append(f"{language}: no catalog at {po.relative_to(ROOT)}")
-            continue
-        entries = parse_po(po)
-        for key in sorted(wanted - set(entries), key=str):
-            problems.append(f"{language}: missing {key!r}")
-        for key in sorted(set(entries) - wanted, key=str):
-            problems.append(f"{language}: no longer used {key!r}")
-        for key, (strings, fuzzy) in sorted(entries.items(), key=lambda item: str(item[0])):
-            if fuzzy or not strings or not all(strings):
-                problems.append(f"{language}: {'fuzzy' if fuzzy else 'untranslated'} {key!r}")
-        if not compiled_matches(po):
-            problems.append(f"{language}: django.mo is missing or older than django.po")
+    counts = []
+    for source in SOURCES:
+        wanted = extracted(source)
+        counts.append(f"{len(wanted)} in {source.name}")
+        problems += check_catalogs(source / "locale", wanted)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -129,18 +123,41 @@ def check() -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"Catalogs complete: {len(wanted)} messages in {', '.join(LANGUAGES)}.")
+    print(f"Catalogs complete: messages {', '.join(counts)}; in {', '.join(LANGUAGES)}.")
     return 0
+
+
+def check_catalogs(locale: Path, wanted: set[Key]) -> list[str]:
+    problems = []
+    for language in LANGUAGES:
+        po = locale / language / "LC_MESSAGES" / "django.po"
+        name = f"{po.relative_to(ROOT)}"
+        if not po.exists():
+            problems.append(f"{language}: no catalog at {name}")
+            continue
+        entries = parse_po(po)
+        for key in sorted(wanted - set(entries), key=str):
+            problems.append(f"{name}: missing {key!r}")
+        for key in sorted(set(entries) - wanted, key=str):
+            problems.append(f"{name}: no longer used {key!r}")
+        for key, (strings, fuzzy) in sorted(entries.items(), key=lambda item: str(item[0])):
+            if fuzzy or not strings or not all(strings):
+                problems.append(f"{name}: {'fuzzy' if fuzzy else 'untranslated'} {key!r}")
+        if not compiled_matches(po):
+            problems.append(f"{name}: django.mo is missing or older than django.po")
+    return problems
 
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "check"
     if command == "update":
         languages = [arg for language in LANGUAGES for arg in ("-l", language)]
-        django_admin(*MAKEMESSAGES, *languages, cwd=PACKAGE)
+        for source in SOURCES:
+            django_admin(*MAKEMESSAGES, *languages, cwd=source)
         return 0
     if command == "compile":
-        django_admin("compilemessages", cwd=PACKAGE)
+        for source in SOURCES:
+            django_admin("compilemessages", cwd=source)
         return 0
     if command == "check":
         return check()

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,17 +87,25 @@ class Demo:
             assert time.monotonic() < deadline, f"the demo did not come up:\n{self.output()}"
             time.sleep(0.2)
 
-    def get(self, path: str) -> tuple[int, str]:
-        try:
-            with urllib.request.urlopen(self.base + path, timeout=10) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+        status, body, _ = self.request(path, headers)
+        return status, body
 
-    def wait_for_result(self, path: str, timeout: float = 60) -> str:
+    def request(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, str, Message]:
+        """A GET's status, body and response headers."""
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode(), response.headers
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(), exc.headers
+
+    def wait_for_result(
+        self, path: str, timeout: float = 60, headers: dict[str, str] | None = None
+    ) -> str:
         deadline = time.monotonic() + timeout
         while True:
-            status, body = self.get(path)
+            status, body = self.get(path, headers)
             if status == 200:
                 return body
             assert status == 202, f"{path} answered {status}:\n{body[:2000]}"

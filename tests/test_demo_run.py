@@ -204,4 +204,81 @@ def test_the_home_page_offers_every_region_a_report_links():
     demo = Path(__file__).resolve().parent.parent / "demo"
     (regions,) = re.findall(r"^REGIONS = (\(.*\))$", (demo / "views.py").read_text(), re.M)
     home = (demo / "templates/demo/home.html").read_text()
-    assert set(re.findall(r"\{% url 'report' '(\w+)' %\}", home)) == set(ast.literal_eval(regions))
+    linked = re.findall(r"\{% url 'report' '(\w+)'(?: as \w+)? %\}", home)
+    assert set(linked) == set(ast.literal_eval(regions))
+
+
+# (Accept-Language, Content-Language, the home page's heading, the running page's text from
+# django-rq-poll's own catalog, the result page's text from the demo's)
+LANGUAGES = [
+    (
+        "de",
+        "de",
+        "Langsame Arbeit hinter gewöhnlichen Seiten",
+        "Dieser Vorgang wurde gestartet",
+        "Andere Zahlen",
+    ),
+    (
+        "es",
+        "es",
+        "Trabajo lento detrás de páginas corrientes",
+        "Este proceso se ha iniciado",
+        "Pruebe otros números",
+    ),
+    (
+        "fr",
+        "fr",
+        "Du travail lent derrière des pages ordinaires",
+        "Ce traitement a démarré",
+        "Essayez d\u2019autres nombres",
+    ),
+    (
+        "pt-BR",
+        "pt-br",
+        "Trabalho lento por trás de páginas comuns",
+        "Este processo foi iniciado",
+        "Experimente outros números",
+    ),
+    (
+        "en-US,en;q=0.9",
+        "en",
+        "Slow work behind ordinary pages",
+        "This process has begun",
+        "Try other numbers",
+    ),
+]
+
+
+def test_the_demo_answers_in_the_visitors_language(tmp_path, settings) -> None:
+    """Accept-Language picks the language of every page, the package's running page and
+    the demo's own strings alike, and the response says which (Content-Language)."""
+    demo = Demo(tmp_path, settings.REDIS_URL)
+    try:
+        demo.wait_until_up()
+        for n, (accept, content, home, running, result) in enumerate(LANGUAGES):
+            headers = {"Accept-Language": accept}
+            status, body, answered = demo.request("/", headers)
+            assert (status, answered["Content-Language"]) == (200, content)
+            assert f'<html lang="{content}">' in body
+            assert home in body
+            status, body, answered = demo.request(f"/add/{n}/1/", headers)
+            assert (status, answered["Content-Language"]) == (202, content), body
+            assert running in body
+            assert result in demo.wait_for_result(f"/add/{n}/1/", headers=headers)
+        status, body, answered = demo.request("/processes/", {"Accept-Language": "de"})
+        assert "Letzte Vorgänge" in body and ">fertig</span>" in body  # a state's label
+    finally:
+        demo.kill()
+
+
+def test_the_demo_offers_the_languages_of_the_packages_catalogs() -> None:
+    from django.utils.translation import to_locale
+
+    from demo import settings as demo_settings
+
+    offered = {to_locale(code) for code, _ in demo_settings.LANGUAGES} - {"en"}
+    catalogs = {p.name for p in (ROOT / "django_rq_poll" / "locale").iterdir() if p.is_dir()}
+    demo_catalogs = {p.name for p in (ROOT / "demo" / "locale").iterdir() if p.is_dir()}
+    assert offered == catalogs == demo_catalogs
+    assert demo_settings.LANGUAGE_CODE == "en"
+    assert "django.middleware.locale.LocaleMiddleware" in demo_settings.MIDDLEWARE

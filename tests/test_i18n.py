@@ -130,14 +130,17 @@ def _messages_script():
     return module
 
 
+@pytest.mark.parametrize("source", ["django_rq_poll", "demo"])
 @pytest.mark.parametrize("language", ["de", "es", "fr", "pt_BR"])
-def test_each_catalog_is_translated_and_compiled(language):
-    """Without gettext: every .po entry translated, and the .mo says the same.
-    (CI's `make check-messages` also compares the msgids with the sources.)"""
+def test_each_catalog_is_translated_and_compiled(source, language):
+    """Without gettext: every .po entry translated, and the .mo says the same, in the
+    package's catalogs and the demo's. (CI's `make check-messages` also compares the
+    msgids with the sources.)"""
     import gettext
 
     messages = _messages_script()
-    po = messages.LOCALE / language / "LC_MESSAGES" / "django.po"
+    (folder,) = [folder for folder in messages.SOURCES if folder.name == source]
+    po = folder / "locale" / language / "LC_MESSAGES" / "django.po"
     entries = messages.parse_po(po)
     assert len(entries) >= 16
     with po.with_suffix(".mo").open("rb") as mo:

@@ -20,7 +20,7 @@ from ..conf import conf
 from ..drivers.backends import Backend, server_result_limit
 from ..drivers.backends import backend as queue_backend
 from ..exceptions import RQPollError
-from . import acl
+from . import acl, static
 from .findings import Finding
 
 # The Redis version the suite runs against; others are not known to work or not to.
@@ -40,7 +40,7 @@ def canary() -> str:
 
 
 def examine(*, probe: float | None = None) -> list[Finding]:
-    """Every finding, Redis servers first, then each queue's workers.
+    """Every finding, Redis servers first, then each queue's workers, then static files.
 
     ``probe`` (seconds): also enqueue :func:`canary` on each queue a worker listens on
     and wait that long for its result, the one way to prove the serializers match.
@@ -65,6 +65,7 @@ def examine(*, probe: float | None = None) -> list[Finding]:
         if backend.identity not in reachable:
             continue
         findings += _queue(backend, is_home=name == home, probe=probe)
+    findings.append(static.check())  # the running pages' script, served or not
     return findings
 
 

@@ -121,3 +121,53 @@ def test_staff_reaches_the_dashboard_where_a_job_shows_its_polling_url(
     assert "rq_poll_url" in page.content()
     assert "/add/3/5/" in page.content()
     page.screenshot(path=str(screenshots / "dashboard-job.png"), full_page=True)
+
+
+def test_the_language_switch_changes_every_page(demo: Demo, page: Any, screenshots: Path) -> None:
+    """The header's switch (Django's set_language) keeps the choice for the next pages: the
+    demo's own strings, the package's running page, its stream's texts and the result."""
+    page.goto(demo.base + "/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_label("Language").select_option("de")
+    page.get_by_role("button", name="Switch").click()
+    page.get_by_role("heading", name="Langsame Arbeit hinter gewöhnlichen Seiten").wait_for()
+    assert page.url == demo.base + "/"  # back where the visitor was
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.get_by_label("Sprache").input_value() == "de"
+
+    response = page.goto(demo.base + "/report/south/")
+    assert (response.status, response.headers["content-language"]) == (202, "de")
+    assert "Dieser Vorgang wurde gestartet" in response.text()
+    page.wait_for_function(  # the stream's "running" event, in the visitor's language
+        "() => document.querySelector('[data-rq-poll-status]')?.textContent"
+        " === 'Dieser Vorgang läuft gerade im Hintergrund.'",
+        timeout=30_000,
+    )
+    page.locator("#report-table").wait_for(timeout=60_000)
+    assert page.locator("h1").inner_text() == "Verkaufsbericht: Region Süd"
+    assert page.locator("#report-table thead").inner_text().split() == [
+        "Monat",
+        "Umsatz",
+        "Kosten",
+        "Gewinn",
+    ]
+    assert page.locator("#report-table tbody td").nth(2 * 4).inner_text() == "Mär"
+    page.screenshot(path=str(screenshots / "report-result-de.png"), full_page=True)
+
+    page.get_by_label("Sprache").select_option("fr")
+    page.get_by_role("button", name="Wechseln").click()
+    page.get_by_role("heading", name="Rapport des ventes : région Sud").wait_for()
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.errors == []
+
+    # A hostile switch: a language the site does not offer, and a next URL elsewhere.
+    token = page.locator("form.language input[name=csrfmiddlewaretoken]").input_value()
+    answer = page.request.post(
+        demo.base + "/i18n/setlang/",
+        form={"language": "xx", "next": "https://evil.example/", "csrfmiddlewaretoken": token},
+        max_redirects=0,
+    )
+    assert answer.status == 302
+    assert not answer.headers["location"].startswith("https://evil.example")
+    page.goto(demo.base + "/")
+    assert page.locator("html").get_attribute("lang") == "fr"  # the choice stands

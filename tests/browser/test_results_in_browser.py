@@ -204,3 +204,43 @@ def test_htmx_2_shows_the_cap_and_starts_once_a_slot_is_free(
     page.get_by_text(WAITING).wait_for(timeout=30_000)  # asked again, and started
     assert poll.get_taskid_from_url("/sum/?x=2") is not None
     context.close()
+
+
+# Records each pause poll.js asks for, and waits a hundredth of it: the schedule of a
+# minute of polling, in well under a second, without measuring any time.
+RECORD_POLL_PAUSES = """
+(() => {
+  const original = window.setTimeout;
+  window.rqPollPauses = [];
+  window.setTimeout = function (callback, delay, ...rest) {
+    if (String(new Error().stack).includes("poll.js")) {
+      window.rqPollPauses.push(delay);
+      delay = delay / 100;
+    }
+    return original.call(window, callback, delay, ...rest);
+  };
+})();
+"""
+
+
+def test_the_running_page_backs_off_as_the_quick_start_says(
+    site: str, browser: Any, settings: Any
+) -> None:
+    """docs/quickstart.rst: the script "asks the status endpoint after two seconds, then
+    less and less often while nothing changes (each pause half as long again as the one
+    before, up to POLL_MAX_INTERVAL, 15 seconds)". No worker: nothing ever changes."""
+    settings.RQ_POLL = {"QUEUE": "default"}  # the defaults the quick start names
+    context = browser.new_context()
+    page = context.new_page()
+    page.add_init_script(RECORD_POLL_PAUSES)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    assert page.goto(f"{site}/sum/?x=1&y=1").status == 202
+    status_url = page.locator("[data-rq-poll]").get_attribute("data-rq-poll-status-url")
+    page.wait_for_function("() => window.rqPollPauses.length >= 9", timeout=30_000)
+    pauses = page.evaluate("() => window.rqPollPauses")
+    polls = [url for url in asked if url.endswith(status_url)]
+    context.close()
+    # the first answer is news (the page knew no status yet); then each one is the same
+    assert pauses[:9] == [2000, 2000, 3000, 4500, 6750, 10125, 15000, 15000, 15000]
+    assert len(polls) >= 8  # each pause ended in a poll

@@ -56,10 +56,14 @@ def _with_worker(url, killable_worker, *args: str):
     return worker
 
 
-def test_a_healthy_deployment(private_redis, only_queue, killable_worker):
+def test_a_healthy_deployment(private_redis, only_queue, killable_worker, settings, tmp_path):
     server = private_redis()
     only_queue(server.url)
     _with_worker(server.url, killable_worker)
+    # static files collected, as a deploy does (tests/ops/test_static.py: the other cases)
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django.contrib.staticfiles"]
+    settings.STATIC_ROOT = str(tmp_path / "static")
+    call_command("collectstatic", "--noinput", verbosity=0)
     report, code = rqpoll_doctor()
     assert code == 0 and report["ok"]
     assert by_check(report) == {
@@ -71,6 +75,7 @@ def test_a_healthy_deployment(private_redis, only_queue, killable_worker):
         "scripts": "ok",
         "workers": "ok",
         "serializer": "unknown",  # rq does not record it
+        "static files": "ok",  # poll.js collected, the installed version
     }
     report, code = rqpoll_doctor("--probe", "30")
     assert code == 0
@@ -78,11 +83,11 @@ def test_a_healthy_deployment(private_redis, only_queue, killable_worker):
     assert [f["status"] for f in report["findings"] if f["check"] == "serializer"] == ["ok"]
     text = StringIO()
     call_command("rqpoll", "doctor", "--probe", "30", stdout=text, no_color=True)
-    assert text.getvalue().strip().endswith("8 ok.")
+    assert text.getvalue().strip().endswith("9 ok.")
     text = StringIO()
     call_command("rqpoll", "doctor", stdout=text, no_color=True)
     assert "OK       eviction" in text.getvalue()
-    assert text.getvalue().strip().endswith("7 ok, 1 unknown.")
+    assert text.getvalue().strip().endswith("8 ok, 1 unknown.")
 
 
 @pytest.mark.parametrize("policy", ["volatile-ttl", "allkeys-lru"])
@@ -215,7 +220,8 @@ def test_unreachable_redis(only_queue):
     only_queue("redis://127.0.0.1:1/0?socket_connect_timeout=0.2")
     report, code = rqpoll_doctor()
     assert code == 1
-    assert [f["check"] for f in report["findings"]] == ["redis"]
+    # nothing more about that server or its queues; static files are not on it
+    assert [f["check"] for f in report["findings"]] == ["redis", "static files"]
 
 
 @pytest.mark.parametrize(
