@@ -147,6 +147,7 @@ def check_status_or_begin(
     cache_results: bool = True,
     *,
     visitor: str | None = None,
+    replace_queued: bool = False,
     **job_options: Any,
 ) -> Program[StatusText]:
     """Start the job unless one is queued, running or finished for this URL or id.
@@ -159,6 +160,13 @@ def check_status_or_begin(
     is replaced by a new one. ``visitor`` and the URL length limit work as in
     :func:`begin_process`; a job found running or finished is answered whatever the
     limits.
+
+    With ``replace_queued=True``, new arguments win while the URL's job still waits for
+    a worker: when its function or arguments (compared serialized) differ from this
+    call's, the waiting job is deleted and one for this call enqueued and mapped in its
+    place, in one transaction (a worker that takes the old job first makes it running,
+    and it is kept). Identical calls still share one job; a running or finished job is
+    answered as without the option.
     """
     require(polling_url, task_id, "check_status_or_begin")
     the_plan = plan(
@@ -169,9 +177,10 @@ def check_status_or_begin(
     found = None
     if the_plan.polling_url is not None or task_id is not None:
         found = yield from snapshot(home, the_plan.polling_url, task_id, "check_status_or_begin")
-    if found is not None and keeps(found):
+    replaceable = replace_queued and found is not None and found.rq_status == "queued"
+    if found is not None and keeps(found) and not replaceable:
         return found_status(found)
-    return (yield from _begin_unless_active(the_plan))
+    return (yield from _begin_unless_active(the_plan, replace_queued=replace_queued))
 
 
 def start_unless_active(
@@ -196,10 +205,10 @@ def start_unless_active(
     return (yield from _begin_unless_active(the_plan))
 
 
-def _begin_unless_active(the_plan: Plan) -> Program[StatusText]:
+def _begin_unless_active(the_plan: Plan, *, replace_queued: bool = False) -> Program[StatusText]:
     if the_plan.polling_url is None or deferred_to_commit():
         return _status_text((yield from _start(the_plan)), State.PENDING, started=True)
-    current, job = yield from writes.start(the_plan, replace=False)
+    current, job = yield from writes.start(the_plan, replace=False, replace_queued=replace_queued)
     if current is not None:
         return found_status(current)
     assert job is not None

@@ -7,6 +7,9 @@ only:
 - rq writes a job only through its synchronous API, so its enqueue is *recorded*
   (:class:`Recorder`: redis-py's command methods, whose ``execute_command`` keeps the
   command instead of sending it) and sent by a driver inside the start's transaction;
+- a job waiting in the queue is replaced by deleting it as rq's ``Job.delete`` would
+  (:func:`delete_queued_commands`), and told apart from its replacement by its stored
+  call (:func:`same_call`: bytes compared, never unpickled);
 - rq stamps each job with the server's version, which it would read with a blocking
   ``INFO`` on first use: :func:`needs_version` / :func:`stamp_version` let a program
   read it as an operation first (the queue's ``redis_server_version`` attribute).
@@ -14,6 +17,7 @@ only:
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from redis.commands import CoreCommands
@@ -35,6 +39,44 @@ PREFIXES = {
 def results_key(task_id: str) -> str:
     """rq's stream of a job's results (``Job.delete`` leaves it behind)."""
     return str(PREFIXES["results"]) + task_id
+
+
+def queue_key(queue_name: str) -> str:
+    """rq's list of a queue's waiting job ids."""
+    return str(Queue.redis_queue_namespace_prefix) + queue_name
+
+
+def job_key(task_id: str) -> str:
+    """rq's hash of a job."""
+    return str(Job.key_for(task_id))
+
+
+def same_call(stored: bytes | None, job: Job) -> bool:
+    """Whether a job hash's ``data`` field (rq stores it zlib-compressed) is ``job``'s
+    call: the same function with the same serialized arguments. Compared as bytes."""
+    if stored is None:
+        return False
+    try:
+        call = zlib.decompress(stored)
+    except zlib.error:  # rq reads an uncompressed field as it is, and so does this
+        call = stored
+    return bool(call == job.data)
+
+
+def delete_queued_commands(queue_name: str, task_id: str) -> Commands:
+    """What rq's ``Job.delete`` sends for a job waiting in its queue (unsent): out of the
+    queue list, then its hash and its dependency sets. A queued job is in no registry
+    and has no executions or results yet."""
+    key = job_key(task_id)
+    return [
+        (("LREM", queue_key(queue_name), 1, task_id), {}),
+        (("DEL", key, Job.dependents_key_for(task_id), _dependencies_key(task_id)), {}),
+    ]
+
+
+def _dependencies_key(task_id: str) -> str:
+    # As rq spells it (Job.dependencies_key): with two colons after the prefix.
+    return f"{Job.redis_job_namespace_prefix}:{task_id}:dependencies"
 
 
 def workers_key(queue_name: str) -> str:

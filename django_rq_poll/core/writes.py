@@ -24,10 +24,19 @@ from .plan import Plan
 from .snapshot import Snapshot, keeps
 
 
-def start(plan: Plan, *, replace: bool) -> Program[tuple[Snapshot | None, Job | None]]:
+def start(
+    plan: Plan, *, replace: bool, replace_queued: bool = False
+) -> Program[tuple[Snapshot | None, Job | None]]:
     """Start a job, unless (without ``replace``) one in progress or finished answers the
     URL, or the visitor of ``plan.gate`` is over a limit (raises). Returns ``(snapshot,
-    None)`` for a job found, ``(None, job)`` for the job started."""
+    None)`` for a job found, ``(None, job)`` for the job started.
+
+    With ``replace_queued``, a job found still waiting in its queue whose call (function
+    and serialized arguments) differs from the plan's is deleted and the new one enqueued
+    and mapped in the same transaction. That transaction also WATCHes the old job's
+    queue list and hash, which a worker taking it changes: then EXEC fails, the next
+    round finds the job started, and keeps it. An identical call keeps the queued job.
+    """
     home, gate = plan.home, plan.gate
     key = keys.url_key(plan.polling_url) if plan.polling_url is not None else None
     visitor = keys.visitor_key(gate.visitor) if gate is not None else None
@@ -38,15 +47,30 @@ def start(plan: Plan, *, replace: bool) -> Program[tuple[Snapshot | None, Job | 
         yield from enqueue(plan, new, checked=False)
         return None, new
     job: Job | None = None
+    old: tuple[str, ...] = ()  # the queued job to replace: its queue's name and its id
     while True:
-        yield Watch(watched)
+        yield Watch(watched + _old_keys(old))
         try:
             seen = yield from _admission(home, key or "", gate)
+            doomed: tuple[str, ...] = ()
             if seen.mapped and not replace:
                 current = yield from reads.lookup(home, plan.polling_url, None)
                 if current is not None and keeps(current):
-                    yield Unwatch()
-                    return current, None
+                    if replace_queued and current.rq_status == "queued":
+                        found = (current.origin or home.queue.name, current.task_id)
+                        if found != old:  # watch its queue and hash, then read again
+                            old = found
+                            yield Unwatch()
+                            continue
+                        job = job or plan.make_job()
+                        if (yield from _replaceable(old, job)):
+                            doomed = old
+                        else:  # several reads: an empty EXEC proves none changed since
+                            yield Exec([])
+                            return current, None
+                    if not doomed:
+                        yield Unwatch()
+                        return current, None
             if gate is not None:
                 seen.check(gate, home.queue.name)
             job = job or plan.make_job()
@@ -54,10 +78,29 @@ def start(plan: Plan, *, replace: bool) -> Program[tuple[Snapshot | None, Job | 
                 yield Unwatch()
                 yield from _enqueue_inline(home, job, key)
             else:
-                yield Exec(_writes(home, job, key, gate, seen))
+                removal = rqlayout.delete_queued_commands(doomed[0], doomed[1]) if doomed else []
+                yield Exec(removal + _writes(home, job, key, gate, seen))
             return None, job
         except Conflict:
             continue
+
+
+def _old_keys(old: tuple[str, ...]) -> tuple[str, ...]:
+    """What a worker taking the queued job changes: its queue list and its hash."""
+    if not old:
+        return ()
+    queue_name, task_id = old
+    return (rqlayout.queue_key(queue_name), rqlayout.job_key(task_id))
+
+
+def _replaceable(old: tuple[str, ...], job: Job) -> Program[bool]:
+    """Whether the queued job ``old`` is still in its queue (no worker has taken it) and
+    was asked for another call than ``job``'s. Both keys are watched by now."""
+    queue_name, task_id = old
+    if (yield Command(("LPOS", rqlayout.queue_key(queue_name), task_id))) is None:
+        return False  # a worker has it (or is taking it): it is running, keep it
+    stored = yield Command(("HGET", rqlayout.job_key(task_id), "data"))
+    return not rqlayout.same_call(stored, job)
 
 
 def reserve(plan: Plan, gate: limits.Limits, job_id: str) -> Program[None]:
