@@ -1,0 +1,79 @@
+"""compat.madrona's Celery-style task decorator and the failures it hands back."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_rq_poll.compat.celery_tasks import reported, task, update_state
+from django_rq_poll.compat.failures import rebuilt
+from django_rq_poll.core.tasks import resolve
+from django_rq_poll.exceptions import ProcessFailed
+from tests.madrona_app import tasks as stand_tasks
+
+
+def test_the_decorator_returns_the_function_a_worker_imports():
+    assert resolve(stand_tasks.impute) is stand_tasks.impute  # 0.2.0 had no decorator
+    assert stand_tasks.impute.__module__ == "tests.madrona_app.tasks"
+    for decorated in (stand_tasks.impute, stand_tasks.add):
+        assert callable(decorated.delay) and decorated.update_state is update_state
+    assert stand_tasks.impute(1, "nowhere") is None  # update_state is a no-op outside a job
+
+
+def test_bind_and_non_functions_are_refused():
+    with pytest.raises(TypeError, match=r"@task\(bind=True\) is not supported"):
+        task(bind=True)
+    with pytest.raises(TypeError, match="decorates a function, not str"):
+        task("impute")
+
+
+@pytest.mark.parametrize(
+    ("state", "meta", "expected"),
+    [
+        ("PROGRESS", {"current": 50}, (50, None, "")),  # forestplanner's schedule_harvest
+        ("PROGRESS", {"current": 3, "total": 4}, (3, 4, "")),
+        ("PROGRESS", {"done": 2, "total": 9}, (2, 9, "")),
+        ("PROGRESS", {"progress": 40}, (40, 100, "")),
+        ("PROGRESS", {"progress_percent": 40, "message": "cutting"}, (40, 100, "cutting")),
+        (
+            "PROGRESS",
+            {"status": "Starting download...", "progress": 0},
+            (0, 100, "Starting download..."),
+        ),
+        ("PROGRESS", {"step": "reading"}, (None, None, "reading")),
+        ("RASTERNOTFOUND", None, (None, None, "RASTERNOTFOUND")),  # trees' custom states
+        ("ZONALNULL", {}, (None, None, "ZONALNULL")),
+        ("PROGRESS", {"current": -1, "total": "many"}, (None, None, "")),
+        ("PROGRESS", {"current": float("nan"), "total": 10**400}, (None, None, "")),
+        (None, "not a dict", (None, None, "")),
+        ("X" * 5000, None, (None, None, "X" * 1000)),
+    ],
+)
+def test_celery_meta_shapes_become_progress(state, meta, expected):
+    assert reported(state, meta) == expected
+
+
+def _failure(last_line: str) -> ProcessFailed:
+    text = 'Traceback (most recent call last):\n  File "t.py", line 1, in f\n    g()\n'
+    return ProcessFailed("a" * 32, text + last_line + "\n")
+
+
+@pytest.mark.parametrize(
+    ("last_line", "expected_type", "text"),
+    [
+        ("ValueError: bad input", ValueError, "bad input"),
+        ("tests.madrona_app.analysis.StudyRegionError: far away", "StudyRegionError", "far away"),
+        ("KeyError: 'k'", ProcessFailed, "'k'"),  # KeyError('k') would read "\"'k'\""
+        ("no_such_module_loaded.Error: x", ProcessFailed, "x"),  # never imported for Redis
+        ("os.path: x", ProcessFailed, "x"),  # names no exception class
+        ("SystemExit: 3", ProcessFailed, "3"),  # not an Exception
+        ("UnicodeDecodeError: needs five arguments", ProcessFailed, "needs five arguments"),
+    ],
+)
+def test_a_failure_is_rebuilt_only_from_a_loaded_class_and_its_message(
+    last_line, expected_type, text
+):
+    error = rebuilt(_failure(last_line))
+    if expected_type == "StudyRegionError":
+        from tests.madrona_app.analysis import StudyRegionError as expected_type
+    assert type(error) is expected_type and str(error) == text
+    assert error.task_id == "a" * 32 and "Traceback" in error.error
