@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from rq import get_current_job
 
@@ -31,10 +31,6 @@ MESSAGE_KEYS = ("message", "status", "step", "description")
 _PLAIN_STATES = frozenset({"PROGRESS", "STARTED", "PENDING", "RECEIVED"})
 
 
-@overload
-def task(func: F, /) -> F: ...
-@overload
-def task(func: None = None, /, **options: Any) -> Callable[[F], F]: ...
 def task(func: Any = None, /, **options: Any) -> Any:
     """Celery's ``@task`` and ``@task(...)``: the function, given ``update_state`` and
     ``delay``.
@@ -69,7 +65,8 @@ def task(func: Any = None, /, **options: Any) -> Any:
 def update_state(
     task_id: str | None = None, state: str | None = None, meta: Any = None, **_: Any
 ) -> bool:
-    """Celery's ``update_state``, as progress of the running job (:func:`set_progress`).
+    """Celery's ``update_state``, as progress of the running job
+    (:func:`~django_rq_poll.set_progress`).
 
     ``meta``'s ``current`` (or ``done``, ``progress``, ``percent``) and ``total`` become the
     progress' numbers (a percentage has a total of 100 when none is given), its
@@ -78,7 +75,8 @@ def update_state(
     keep their last value. rq has no custom states: the job stays running, and its
     final state is what the task returns or raises. Values that progress cannot hold
     (negative, not finite, not numbers) are left out rather than failing the job.
-    Returns ``False`` outside an rq job (a direct call, a test), as ``set_progress``.
+    Returns ``False`` outside an rq job (a direct call, a test), as ``set_progress`` does;
+    ``ValueError`` for another job's ``task_id``.
     """
     job = get_current_job()
     if job is None:

@@ -1,24 +1,29 @@
 """madrona's ``madrona.async.ProcessHandler`` functions, over django-rq-poll.
 
 An app written against madrona (or MarineMap's later ``lingcod.async``) changes its
-import and nothing else::
+imports and nothing else::
 
     # from madrona.async.ProcessHandler import check_status_or_begin, get_process_status
     from django_rq_poll.compat.madrona import check_status_or_begin, get_process_status
+    # from celery.task import task
+    from django_rq_poll.compat.madrona import task
 
 The names, arguments, return shapes and status words are madrona's: ``check_status_or_begin``
-returns ``(status_html, task_id)`` and starts finished work again, ``get_process_status``
-answers Celery's words, ``get_process_result`` hands back a failure as an exception
-instance instead of raising it, ``get_url_from_taskid`` raises ``ValueError`` for an id it
-does not know. Everything goes through :mod:`django_rq_poll.api`, so the fixes made there
-hold here too: any number of simultaneous calls for one URL start one job, failures and
-dead workers read as ``FAILURE`` rather than pending forever, and an expired or unknown
-id reads as unknown (``None``) where Celery said ``PENDING``. Each function's docstring says
-where it differs from madrona and from the main API, and why.
+returns ``(status_html, task_id)``, starts finished work again and replaces a job still
+queued when the arguments differ; ``get_process_status`` answers Celery's words;
+``get_process_result`` hands back a failure as an instance of the task's own exception
+class when it can be rebuilt from its message; ``get_url_from_taskid`` raises
+``ValueError`` for a job no URL maps to. Everything goes through :mod:`django_rq_poll.api`,
+so the fixes made there hold here too: any number of simultaneous calls for one URL
+start one job, failures and dead workers read as ``FAILURE`` rather than pending for
+ever, and an expired or unknown id reads as not started (``None``) where Celery said
+``PENDING``. Each function's docstring says where it differs from madrona and from the
+main API, and why.
 
-Results last ``RQ_POLL['RESULT_TTL']`` (one day unless django-rq or the site says otherwise),
-where madrona kept them in a database table for ever; see ``docs/migrating.rst`` for keeping
-them in the app's own models.
+Results last ``RQ_POLL['RESULT_TTL']`` (one day unless django-rq or the site says
+otherwise), as Celery's result backends kept them a day; madrona kept only its URL-to-id
+table. See ``docs/migrating.rst`` for what expires when, and for keeping results in the
+app's own models.
 """
 
 from __future__ import annotations
@@ -96,10 +101,14 @@ def check_status_or_begin(
 
     Differences from madrona, on purpose:
 
-    - A queued job counts as running. madrona looked at Celery's ``STARTED`` only, so
+    - A queued job counts as running when this call's arguments are the same (function
+      and arguments, compared serialized). madrona looked at Celery's ``STARTED`` only, so
       every request before a worker picked the task up queued another copy; here any
       number of simultaneous calls for one URL start exactly one job (``check_running``
-      true), including when they all find a finished job to run again.
+      true), including when they all find a finished job to run again. With other
+      arguments the queued job is replaced, as madrona started a new task then, but
+      atomically: it is deleted and the new one enqueued and mapped in one transaction,
+      and a worker that takes it first makes it running, and kept.
     - A job whose worker died, or whose result expired, is started again rather than
       reported as running or pending for ever.
     - ``cache_results=False`` works (madrona ignored it). ``task_kwargs`` defaults to
