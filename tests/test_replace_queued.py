@@ -227,3 +227,44 @@ def test_worker_taking_the_job_before_exec_keeps_it(url, redis_db, side):
     assert job is None and current.task_id == first.task_id  # kept: a worker has it
     assert redis_db.get(keys.url_key(url)).decode() == first.task_id
     assert job_ids(redis_db) == {first.task_id}
+
+
+# Inside transaction.atomic() django-rq enqueues on commit: only sync callers hold a
+# database transaction (tests/test_transactions.py), so these run the sync functions.
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_the_replacement_waits_for_the_commit(url, redis_db, run_jobs):
+    from django.db import transaction
+
+    import django_rq_poll
+
+    first = django_rq_poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+    with transaction.atomic():  # an admin save, ATOMIC_REQUESTS
+        same = django_rq_poll.check_status_or_begin(
+            tasks.add, (1, 2), polling_url=url, replace_queued=True
+        )
+        assert (same.task_id, same.started) == (first.task_id, False)
+        new = django_rq_poll.check_status_or_begin(
+            tasks.add, (4, 4), polling_url=url, replace_queued=True
+        )
+        assert new.started and queued(redis_db) == [first.task_id]  # nothing yet
+    assert queued(redis_db) == [new.task_id] and job_ids(redis_db) == {new.task_id}
+    assert django_rq_poll.get_taskid_from_url(url) == new.task_id
+    run_jobs()
+    assert django_rq_poll.get_process_result(url) == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_taken_before_the_commit_is_kept(url, redis_db):
+    from django.db import transaction
+
+    import django_rq_poll
+
+    first = django_rq_poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+    with transaction.atomic():
+        new = django_rq_poll.check_status_or_begin(
+            tasks.add, (4, 4), polling_url=url, replace_queued=True
+        )
+        redis_db.lmove(QUEUE, "rq:intermediate:default")  # a worker takes the old job
+    assert django_rq_poll.get_taskid_from_url(url) == first.task_id  # never two run
+    assert job_ids(redis_db) == {first.task_id}
+    assert django_rq_poll.get_process_status(task_id=new.task_id) is None

@@ -25,7 +25,7 @@ from .snapshot import Snapshot, keeps
 
 
 def start(
-    plan: Plan, *, replace: bool, replace_queued: bool = False
+    plan: Plan, *, replace: bool, replace_queued: bool = False, made: Job | None = None
 ) -> Program[tuple[Snapshot | None, Job | None]]:
     """Start a job, unless (without ``replace``) one in progress or finished answers the
     URL, or the visitor of ``plan.gate`` is over a limit (raises). Returns ``(snapshot,
@@ -36,6 +36,9 @@ def start(
     and mapped in the same transaction. That transaction also WATCHes the old job's
     queue list and hash, which a worker taking it changes: then EXEC fails, the next
     round finds the job started, and keeps it. An identical call keeps the queued job.
+
+    ``made`` is a job begun in a transaction that django-rq enqueues on commit, started
+    here at the commit: its limits were checked, and its slot reserved, when it was begun.
     """
     home, gate = plan.home, plan.gate
     key = keys.url_key(plan.polling_url) if plan.polling_url is not None else None
@@ -46,7 +49,7 @@ def start(
         new = plan.make_job()
         yield from enqueue(plan, new, checked=False)
         return None, new
-    job: Job | None = None
+    job = made
     old: tuple[str, ...] = ()  # the queued job to replace: its queue's name and its id
     while True:
         yield Watch(watched + _old_keys(old))
@@ -71,7 +74,7 @@ def start(
                     if not doomed:
                         yield Unwatch()
                         return current, None
-            if gate is not None:
+            if gate is not None and made is None:
                 seen.check(gate, home.queue.name)
             job = job or plan.make_job()
             if not home.queue.is_async:
@@ -79,7 +82,8 @@ def start(
                 yield from _enqueue_inline(home, job, key)
             else:
                 removal = rqlayout.delete_queued_commands(doomed[0], doomed[1]) if doomed else []
-                yield Exec(removal + _writes(home, job, key, gate, seen))
+                started = _writes(home, job, key, gate, seen, reserved=made is not None)
+                yield Exec(removal + started)
             return None, job
         except Conflict:
             continue
@@ -91,6 +95,13 @@ def _old_keys(old: tuple[str, ...]) -> tuple[str, ...]:
         return ()
     queue_name, task_id = old
     return (rqlayout.queue_key(queue_name), rqlayout.job_key(task_id))
+
+
+def queued_call_differs(current: Snapshot, job: Job) -> Program[bool]:
+    """Whether ``current`` (a queued job) still waits in its queue and was asked for
+    another call than ``job``'s: read without a transaction, for a caller that decides
+    now and replaces at its database commit (:func:`start` with ``made``)."""
+    return (yield from _replaceable((current.origin or job.origin, current.task_id), job))
 
 
 def _replaceable(old: tuple[str, ...], job: Job) -> Program[bool]:
@@ -156,7 +167,13 @@ def _admission(home: Home, key: str, gate: limits.Limits | None) -> Program[Admi
 
 
 def _writes(
-    home: Home, job: Job, key: str | None, gate: limits.Limits | None, seen: Admission | None
+    home: Home,
+    job: Job,
+    key: str | None,
+    gate: limits.Limits | None,
+    seen: Admission | None,
+    *,
+    reserved: bool = False,
 ) -> rqlayout.Commands:
     """The writes of a start, for MULTI: rq's enqueue, the mapping, the visitor's count."""
     recorder: Any = rqlayout.Recorder()
@@ -168,7 +185,7 @@ def _writes(
         visitor = keys.visitor_key(gate.visitor)
         now = seen.now if seen is not None else int(time.time())
         _hold_slot(recorder, visitor, job.id, now + (lifetime or limits.UNBOUNDED_SLOT), seen)
-        if seen is None:  # enqueued on commit: the job's entry replaces its reservation
+        if seen is None or reserved:  # begun in a transaction: its entry replaces its reservation
             recorder.zrem(visitor, limits.reserved(job.id))
     written: rqlayout.Commands = recorder.commands
     return rqlayout.enqueue_commands(home.queue, job) + written
