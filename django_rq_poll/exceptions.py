@@ -36,17 +36,27 @@ def last_exception(error: str) -> tuple[str | None, str]:
     """``(exception name, message)`` of the exception an error text ends with.
 
     rq stores ``traceback.format_exception``'s text: frames are indented, and the raised
-    exception's ``name: message`` (the message may span lines) follows the last frame. A
-    text that is no traceback (``"The job ended with status 'stopped'."``) is all message.
+    exception's ``name: message`` (the message may span lines) follows the last frame; an
+    exception group's lines are prefixed with ``"  | "``. A text that is no traceback
+    (``"The job ended with status 'stopped'."``) is all message.
     """
     lines = error.strip().splitlines()
+    group = [line[4:] for line in lines if line.startswith("  | ")]
+    for candidate in (lines, group):
+        found = _raised(candidate)
+        if found is not None:
+            return found
+    return None, lines[-1].strip() if len(lines) == 1 else error.strip()
+
+
+def _raised(lines: list[str]) -> tuple[str, str] | None:
     for at in range(len(lines) - 1, -1, -1):
         header = _HEADER.fullmatch(lines[at])
         after_frames = at == 0 or lines[at - 1].startswith((" ", "Traceback (most recent"))
         if header is not None and after_frames:
             message = "\n".join([header.group(2) or "", *lines[at + 1 :]]).strip()
             return header.group(1), message
-    return None, error.strip()
+    return None
 
 
 class TaskError(RQPollError):

@@ -108,6 +108,27 @@ def test_result_kept_in_the_model_outlives_the_cache(app, run_jobs, redis_db):
     assert redis_db.dbsize() == 0  # served from the model; nothing was started again
 
 
+def test_an_expired_result_reads_not_started_and_the_app_starts_it_again(
+    app, run_jobs, redis_db, settings
+):
+    """Nobody opened the scenario while its result was kept: its page finds no job, and
+    the app's "not started" branch runs it again (0.2.0's compat and main API alike)."""
+    settings.RQ_POLL = {**getattr(settings, "RQ_POLL", {}), "RESULT_TTL": 1}
+    scenario = Scenario.objects.create(name="Coast", units=json.dumps([2, 5, 8]))
+    run_jobs()
+    url_key = keys.url_key(scenario.get_absolute_url())
+    for _ in range(200):  # the result and its mapping expire on Redis' clock
+        if not redis_db.exists(url_key):
+            break
+        time.sleep(0.05)
+    assert not redis_db.exists(url_key) and not redis_db.keys(b"rq:job:*")
+    settings.RQ_POLL = {**settings.RQ_POLL, "RESULT_TTL": None}
+    client = Client()
+    first = client.get(f"{scenario.get_absolute_url()}progress/").json()
+    assert (first["done"], first["error"]) == (False, None)  # started again, not an error
+    assert poll(client, scenario, run_jobs)["result"] == {"selected": [2, 8], "count": 2}
+
+
 # -- trees-shaped: a Stand whose save() starts a job per raster, a Celery-style task module
 # (tests/madrona_app/tasks.py), a status method; madrona's code with its imports changed.
 

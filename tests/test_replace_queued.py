@@ -115,6 +115,10 @@ def test_a_visitors_replacement_counts_once(url, redis_db, settings):
             tasks.add, (n, n), polling_url=url, visitor="v", replace_queued=True
         )
     assert len(queued(redis_db)) == 1
+    # the replaced jobs hold no slot: one more URL fits under the cap of two, not two
+    assert poll.check_status_or_begin(tasks.add, (1, 1), polling_url=f"{url}b", visitor="v")
+    with pytest.raises(poll.TooManyJobs):
+        poll.check_status_or_begin(tasks.add, (1, 1), polling_url=f"{url}c", visitor="v")
 
 
 def race(calls: list) -> list:

@@ -188,12 +188,14 @@ def check_status_or_begin(
     replaceable = replace_queued and found is not None and found.rq_status == "queued"
     if found is not None and keeps(found) and not replaceable:
         return found_status(found)
-    if replaceable and found is not None and deferred_to_commit():
-        # Replaced at the commit django-rq waits for; an identical call keeps the job.
+    if replaceable and found is not None:
+        # Two reads settle the usual case, an identical call (a page asking again), at
+        # once; a different one is decided again inside the start's transaction.
         job = the_plan.make_job()
         if not (yield from writes.queued_call_differs(found, job)):
             return found_status(found)
-        return _status_text((yield from _start(the_plan, job)), State.PENDING, started=True)
+        if deferred_to_commit():  # replaced at the commit django-rq waits for
+            return _status_text((yield from _start(the_plan, job)), State.PENDING, started=True)
     return (yield from _begin_unless_active(the_plan, replace_queued=replace_queued))
 
 

@@ -77,3 +77,56 @@ def test_a_failure_is_rebuilt_only_from_a_loaded_class_and_its_message(
         from tests.madrona_app.analysis import StudyRegionError as expected_type
     assert type(error) is expected_type and str(error) == text
     assert error.task_id == "a" * 32 and "Traceback" in error.error
+
+
+def test_update_state_refuses_another_jobs_id(url, run_jobs):
+    from django_rq_poll.compat import madrona
+
+    madrona.check_status_or_begin(stand_tasks.meddle, ("f" * 32,), polling_url=url)
+    run_jobs()
+    error = madrona.get_process_result(url)
+    assert type(error) is ValueError
+    assert str(error).startswith("update_state() can report only the running job's progress")
+
+
+def test_async_result_of_an_unknown_or_hostile_id():
+    from django_rq_poll.compat.madrona import AsyncResult
+
+    for task_id in ("0" * 32, "not/an id", "x" * 100_000):
+        result = AsyncResult(task_id)
+        assert (result.status, result.result, result.ready()) == (None, None, False)
+        with pytest.raises(LookupError, match="unknown or its result has expired"):
+            result.get(timeout=1)
+
+
+def _traceback_of(exc: BaseException) -> str:
+    import traceback
+
+    try:
+        raise exc
+    except BaseException as raised:
+        return "".join(traceback.format_exception(raised))
+
+
+def test_the_raised_exception_is_read_from_any_traceback():
+    from django_rq_poll.exceptions import last_exception
+
+    assert last_exception(_traceback_of(ValueError("two\nlines"))) == ("ValueError", "two\nlines")
+    try:
+        try:
+            raise KeyError("inner")
+        except KeyError as inner:
+            raise RuntimeError("outer: with a colon") from inner
+    except RuntimeError as outer:
+        chained = _traceback_of(outer)
+    assert last_exception(chained) == ("RuntimeError", "outer: with a colon")
+    group = ExceptionGroup("two failed", [ValueError("a"), KeyError("b")])
+    assert last_exception(_traceback_of(group)) == (
+        "ExceptionGroup",
+        "two failed (2 sub-exceptions)",
+    )
+    assert last_exception("The job ended with status 'stopped'.") == (
+        None,
+        "The job ended with status 'stopped'.",
+    )
+    assert last_exception("") == (None, "")

@@ -26,3 +26,9 @@ def impute(stand_id: int, raster: str) -> float | None:
 @task(queue="default", ignore_result=False)
 def add(x: int, y: int) -> int:
     return x + y
+
+
+@task()
+def meddle(other_task_id: str) -> None:
+    """Celery let a task update another's state; progress is the running job's own."""
+    meddle.update_state(task_id=other_task_id, state="PROGRESS", meta={"current": 1})
