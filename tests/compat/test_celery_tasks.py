@@ -17,6 +17,15 @@ def test_the_decorator_returns_the_function_a_worker_imports():
     for decorated in (stand_tasks.impute, stand_tasks.add):
         assert callable(decorated.delay) and decorated.update_state is update_state
     assert stand_tasks.impute(1, "nowhere") is None  # update_state is a no-op outside a job
+    assert stand_tasks.impute.update_state(state="PROGRESS", meta={"current": 1}) is False
+
+
+def test_delay_uses_the_queue_the_decorator_names(redis_db, run_jobs):
+    result = stand_tasks.echo_elsewhere.delay({"a": 1})
+    assert redis_db.lrange("rq:queue:other", 0, -1) == [result.id.encode()]
+    assert result.status == "PENDING" and not result.ready()
+    run_jobs("other")
+    assert result.wait(timeout=5) == {"a": 1} and result.successful() and result.ready()
 
 
 def test_bind_and_non_functions_are_refused():

@@ -301,6 +301,8 @@ class TestUrlAndId:
         assert madrona.get_taskid_from_url(url) is None
         assert madrona.get_url_from_taskid(task_id) is None
         assert not madrona.process_is_pending(url) and not madrona.process_is_complete(url)
+        assert not madrona.process_is_running(url)
+        assert not madrona.process_is_running_or_complete(url)
         assert madrona.get_process_result(url) is None
         assert not redis_db.exists(keys.url_key(url))
         assert madrona.check_status_or_begin(tasks.add, (1, 2), polling_url=url)[0] == BEGUN

@@ -32,3 +32,8 @@ def add(x: int, y: int) -> int:
 def meddle(other_task_id: str) -> None:
     """Celery let a task update another's state; progress is the running job's own."""
     meddle.update_state(task_id=other_task_id, state="PROGRESS", meta={"current": 1})
+
+
+@task(queue="other", max_retries=3)
+def echo_elsewhere(value: object) -> object:
+    return value
