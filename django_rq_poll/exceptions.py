@@ -38,7 +38,8 @@ def last_exception(error: str) -> tuple[str | None, str]:
     rq stores ``traceback.format_exception``'s text: frames are indented, and the raised
     exception's ``name: message`` (the message may span lines) follows the last frame; an
     exception group's lines are prefixed with ``"  | "``. A text that is no traceback
-    (``"The job ended with status 'stopped'."``) is all message.
+    (``"The job ended with status 'stopped'."``) is all message; of one that names no
+    exception where it ends, the last line is (never the traceback: apps show this text).
     """
     lines = error.strip().splitlines()
     group = [line[4:] for line in lines if line.startswith("  | ")]
@@ -46,7 +47,7 @@ def last_exception(error: str) -> tuple[str | None, str]:
         found = _raised(candidate)
         if found is not None:
             return found
-    return None, lines[-1].strip() if len(lines) == 1 else error.strip()
+    return None, lines[-1].strip() if lines else ""
 
 
 def _raised(lines: list[str]) -> tuple[str, str] | None:

@@ -139,3 +139,11 @@ def test_the_raised_exception_is_read_from_any_traceback():
         "The job ended with status 'stopped'.",
     )
     assert last_exception("") == (None, "")
+
+
+def test_a_traceback_naming_no_exception_gives_its_last_line_not_the_traceback():
+    from django_rq_poll.exceptions import last_exception
+
+    odd = 'Traceback (most recent call last):\n  File "t.py", line 1\n  odd ending here\n'
+    assert last_exception(odd) == (None, "odd ending here")
+    assert str(ProcessFailed("a" * 32, odd)) == "odd ending here"
