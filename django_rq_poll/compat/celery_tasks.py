@@ -27,8 +27,10 @@ CURRENT_KEYS = ("current", "done", "progress", "percent", "progress_percent")
 TOTAL_KEYS = ("total",)
 #: Keys read as the message, the first string found; else the state's own word.
 MESSAGE_KEYS = ("message", "status", "step", "description")
-# Celery's words that say nothing a page should show.
-_PLAIN_STATES = frozenset({"PROGRESS", "STARTED", "PENDING", "RECEIVED"})
+# Celery's own words: no message of the app's, and no state rq could take on.
+_PLAIN_STATES = frozenset(
+    {"PROGRESS", "STARTED", "PENDING", "RECEIVED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"}
+)
 
 
 def task(func: Any = None, /, **options: Any) -> Any:

@@ -127,9 +127,9 @@ def check_status_or_begin(
     if check_running:
         # As madrona: by task_id when given, else by URL.
         seen = api.get_process_snapshot(polling_url if task_id is None else None, task_id)
-        queued_for_url = task_id is None and url is not None and seen is not None
-        queued_for_url = queued_for_url and seen is not None and seen.rq_status == "queued"
-        if seen is not None and seen.state.in_progress and not queued_for_url:
+        # A job still queued for the URL is the main API's to keep or replace (below).
+        queued = seen is not None and seen.rq_status == "queued" and url is not None
+        if seen is not None and seen.state.in_progress and not (queued and task_id is None):
             return _render(ALREADY_TEMPLATE, seen.task_id, polling_url), seen.task_id
     if url is None or not check_running:
         if polling_url is not None and not cache_results:
