@@ -272,3 +272,28 @@ def test_a_job_taken_before_the_commit_is_kept(url, redis_db):
     assert django_rq_poll.get_taskid_from_url(url) == first.task_id  # never two run
     assert job_ids(redis_db) == {first.task_id}
     assert django_rq_poll.get_process_status(task_id=new.task_id) is None
+
+
+def test_the_stored_call_is_compared_never_loaded(url, redis_db):
+    """A queued job's ``data`` that would fail (or run code) when unpickled, one that
+    inflates to 256 MB, one that is no zlib: compared as bytes, the job is replaced all
+    the same, and the inflating one costs no memory to speak of."""
+    import tracemalloc
+    import zlib
+
+    bomb = zlib.compress(b"\0" * 2**28, 9)  # 256 MB in about 250 kB
+    for data in (zlib.compress(b"cno_such_module_anywhere\nboom\n(tR."), bomb, b"not zlib"):
+        first = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        redis_db.hset(f"rq:job:{first.task_id}", "data", data)
+        tracemalloc.start()
+        try:
+            new = poll.check_status_or_begin(
+                tasks.add, (3, 4), polling_url=url, replace_queued=True
+            )
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert new.started and queued(redis_db) == [new.task_id]
+        assert peak < 16 * 2**20, peak
+        poll.forget_process(url)
+        redis_db.delete(QUEUE, *redis_db.keys(b"rq:job:*"))
