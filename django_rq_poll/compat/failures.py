@@ -15,6 +15,9 @@ from typing import Any
 
 from ..exceptions import ProcessFailed
 
+# Longer than any dotted path a class is imported by (each cut of the path is looked up).
+_LONGEST_NAME = 300
+
 
 def rebuilt(failed: ProcessFailed) -> Exception:
     """The task's exception class built from its message, or ``failed`` itself."""
@@ -41,8 +44,8 @@ def _exception_class(name: str | None) -> type[Exception] | None:
     handles such an exception has its module loaded (the task's module, or the models
     that import it); any other name falls back to ``ProcessFailed``.
     """
-    if not name:
-        return None
+    if not name or len(name) > _LONGEST_NAME:
+        return None  # a name no class has: read from a message line made to look like one
     parts = name.split(".")
     found: Any = None
     if len(parts) == 1:

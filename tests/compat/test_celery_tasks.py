@@ -76,6 +76,7 @@ def _failure(last_line: str) -> ProcessFailed:
         ("os.path: x", ProcessFailed, "x"),  # names no exception class
         ("SystemExit: 3", ProcessFailed, "3"),  # not an Exception
         ("UnicodeDecodeError: needs five arguments", ProcessFailed, "needs five arguments"),
+        ("a." * 200_000 + "B: made by a message line", ProcessFailed, "made by a message line"),
     ],
 )
 def test_a_failure_is_rebuilt_only_from_a_loaded_class_and_its_message(
