@@ -16,9 +16,8 @@ from typing import Any, TypeVar
 from rq import get_current_job
 
 from .. import api
-from ..core.progress import MESSAGE_LIMIT, Progress
 from ..core.states import State
-from ..progress import set_progress
+from ..progress import MESSAGE_LIMIT, Progress, set_progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
