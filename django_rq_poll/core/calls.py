@@ -190,9 +190,9 @@ def check_status_or_begin(
         return found_status(found)
     if replaceable and found is not None:
         # Two reads settle the usual case, an identical call (a page asking again), at
-        # once; a different one is decided again inside the start's transaction.
+        # once; anything else is decided inside the start's transaction.
         job = the_plan.make_job()
-        if not (yield from writes.queued_call_differs(found, job)):
+        if (yield from writes.waits_with_same_call(found, job)):
             return found_status(found)
         if deferred_to_commit():  # replaced at the commit django-rq waits for
             return _status_text((yield from _start(the_plan, job)), State.PENDING, started=True)

@@ -39,6 +39,7 @@ def start(
 
     ``made`` is a job begun in a transaction that django-rq enqueues on commit, started
     here at the commit: its limits were checked, and its slot reserved, when it was begun.
+    (Not started when the URL's job is then running, or queued with the same call.)
     """
     home, gate = plan.home, plan.gate
     key = keys.url_key(plan.polling_url) if plan.polling_url is not None else None
@@ -97,11 +98,16 @@ def _old_keys(old: tuple[str, ...]) -> tuple[str, ...]:
     return (rqlayout.queue_key(queue_name), rqlayout.job_key(task_id))
 
 
-def queued_call_differs(current: Snapshot, job: Job) -> Program[bool]:
-    """Whether ``current`` (a queued job) still waits in its queue and was asked for
-    another call than ``job``'s: read without a transaction, for a caller that decides
-    now and replaces at its database commit (:func:`start` with ``made``)."""
-    return (yield from _replaceable((current.origin or job.origin, current.task_id), job))
+def waits_with_same_call(current: Snapshot, job: Job) -> Program[bool]:
+    """Whether ``current`` (found queued) still waits in its queue, asked for ``job``'s
+    very call. Read without a transaction: ``True`` lets a caller answer with it at once
+    (a page asking again); anything else is for :func:`start` to decide atomically (a
+    job gone from the queue was taken by a worker, or replaced by a racer)."""
+    queue_name, task_id = current.origin or job.origin, current.task_id
+    if (yield Command(("LPOS", rqlayout.queue_key(queue_name), task_id))) is None:
+        return False
+    stored = yield Command(("HGET", rqlayout.job_key(task_id), "data"))
+    return rqlayout.same_call(stored, job)
 
 
 def _replaceable(old: tuple[str, ...], job: Job) -> Program[bool]:
