@@ -63,6 +63,22 @@ def test_saving_new_inputs_gives_the_new_result(app, run_jobs):
     assert answer["result"] == {"selected": [6, 8], "count": 2}
 
 
+def test_inputs_edited_while_queued_in_an_atomic_save_give_the_new_result(app, redis_db, run_jobs):
+    """An admin save (inside transaction.atomic) while the first run still waits: the
+    page shows the new inputs' result, and the compat app runs one job (0.2.0's compat
+    kept the queued job, which ran with the old inputs)."""
+    from django.db import transaction
+
+    scenario = Scenario.objects.create(name="Coast", units=json.dumps([2, 4]))
+    with transaction.atomic():
+        scenario.units = json.dumps([6, 7, 8])
+        scenario.save()
+    if app == "compat":
+        assert redis_db.llen("rq:queue:default") == 1
+    answer = poll(Client(), scenario, run_jobs)
+    assert answer["result"] == {"selected": [6, 8], "count": 2}
+
+
 def test_a_failed_job_ends_polling_with_an_error(app, run_jobs):
     scenario = Scenario.objects.create(name="Broken", units=json.dumps([2, -3]))
     client = Client()
