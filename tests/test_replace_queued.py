@@ -54,6 +54,26 @@ def test_new_arguments_replace_the_queued_job(url, redis_db, run_jobs):
     assert poll.get_process_result(url) == 30
 
 
+def test_the_replacement_keeps_the_old_jobs_turn(url, redis_db):
+    ahead = poll.begin_process(tasks.add, (0, 0))
+    first = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+    behind = poll.begin_process(tasks.add, (0, 0))
+    new = poll.check_status_or_begin(tasks.add, (3, 4), polling_url=url, replace_queued=True)
+    assert queued(redis_db) == [ahead, new.task_id, behind]  # not sent to the back
+    assert first.task_id not in job_ids(redis_db)
+
+
+def test_a_replacement_for_another_queue_goes_there(url, redis_db):
+    behind = poll.begin_process(tasks.add, (0, 0))
+    poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+    elsewhere = poll.check_status_or_begin(
+        tasks.add, (5, 6), polling_url=url, replace_queued=True, queue="other"
+    )
+    assert queued(redis_db) == [behind]
+    assert redis_db.lrange("rq:queue:other", 0, -1) == [elsewhere.task_id.encode()]
+    assert job_ids(redis_db) == {behind, elsewhere.task_id}
+
+
 def test_another_function_replaces_it_too(url, redis_db):
     first = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
     second = poll.check_status_or_begin(tasks.echo, (1, 2), polling_url=url, replace_queued=True)

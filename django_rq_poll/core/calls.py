@@ -170,11 +170,12 @@ def check_status_or_begin(
     With ``replace_queued=True``, new arguments win while the URL's job still waits for
     a worker: when its function or arguments (compared serialized) differ from this
     call's, the waiting job is deleted and one for this call enqueued and mapped in its
-    place, in one transaction (a worker that takes the old job first makes it running,
-    and it is kept). Identical calls still share one job; a running or finished job is
-    answered as without the option. Inside a transaction whose commit django-rq waits
-    for, the replacement is made at the commit, in the same way: if a worker has taken
-    the old job by then, it is kept, and the id returned names no job.
+    place (its turn in the queue too), in one transaction (a worker that takes the old
+    job first makes it running, and it is kept). Identical calls share one job; a
+    running or finished job is answered as without the option. Inside a transaction
+    whose commit django-rq waits for, the replacement is made at the commit, in the same
+    way: if a worker has taken the old job by then, it is kept, and the id returned
+    names no job.
     """
     require(polling_url, task_id, "check_status_or_begin")
     the_plan = plan(

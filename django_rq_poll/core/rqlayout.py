@@ -70,11 +70,26 @@ def delete_queued_commands(queue_name: str, task_id: str) -> Commands:
     """What rq's ``Job.delete`` sends for a job waiting in its queue (unsent): out of the
     queue list, then its hash and its dependency sets. A queued job is in no registry
     and has no executions or results yet."""
+    return [(("LREM", queue_key(queue_name), 1, task_id), {}), *_delete_hash(task_id)]
+
+
+def replace_queued_commands(queue: Queue, job: Job, old_id: str, index: int) -> Commands:
+    """rq's enqueue of ``job`` in the place of the queued job ``old_id``, at ``index`` of
+    the same queue's list: rq's push to the end becomes an ``LSET`` of that place (an
+    edit keeps its turn), and the old job's hash goes as :func:`delete_queued_commands`
+    would delete it. The caller has watched the list, so the index still holds."""
+    commands = enqueue_commands(queue, job)
+    for at, (args, _options) in enumerate(commands):
+        if args[:1] == ("RPUSH",) and args[1:] == (queue.key, job.id):
+            commands[at] = (("LSET", queue.key, index, job.id), {})
+            return commands + _delete_hash(old_id)
+    # rq pushed otherwise (it pushes with RPUSH): its push stands, the old job leaves
+    return commands + delete_queued_commands(queue.name, old_id)
+
+
+def _delete_hash(task_id: str) -> Commands:
     key = job_key(task_id)
-    return [
-        (("LREM", queue_key(queue_name), 1, task_id), {}),
-        (("DEL", key, Job.dependents_key_for(task_id), _dependencies_key(task_id)), {}),
-    ]
+    return [(("DEL", key, Job.dependents_key_for(task_id), _dependencies_key(task_id)), {})]
 
 
 def _dependencies_key(task_id: str) -> str:

@@ -33,7 +33,8 @@ def start(
 
     With ``replace_queued``, a job found still waiting in its queue whose call (function
     and serialized arguments) differs from the plan's is deleted and the new one enqueued
-    and mapped in the same transaction. That transaction also WATCHes the old job's
+    in its place in the queue list (or on another queue, if the plan names one) and
+    mapped, in the same transaction. That transaction also WATCHes the old job's
     queue list and hash, which a worker taking it changes: then EXEC fails, the next
     round finds the job started, and keeps it. An identical call keeps the queued job.
 
@@ -56,7 +57,7 @@ def start(
         yield Watch(watched + _old_keys(old))
         try:
             seen = yield from _admission(home, key or "", gate)
-            doomed: tuple[str, ...] = ()
+            place: int | None = None  # the old job's index in its queue, to replace it
             if seen.mapped and not replace:
                 current = yield from reads.lookup(home, plan.polling_url, None)
                 if current is not None and keeps(current):
@@ -67,12 +68,11 @@ def start(
                             yield Unwatch()
                             continue
                         job = job or plan.make_job()
-                        if (yield from _replaceable(old, job)):
-                            doomed = old
-                        else:  # several reads: an empty EXEC proves none changed since
+                        place = yield from _replaceable(old, job)
+                        if place is None:  # several reads: an empty EXEC proves them
                             yield Exec([])
                             return current, None
-                    if not doomed:
+                    if place is None:
                         yield Unwatch()
                         return current, None
             if gate is not None and made is None:
@@ -82,9 +82,10 @@ def start(
                 yield Unwatch()
                 yield from _enqueue_inline(home, job, key)
             else:
-                removal = rqlayout.delete_queued_commands(doomed[0], doomed[1]) if doomed else []
-                started = _writes(home, job, key, gate, seen, reserved=made is not None)
-                yield Exec(removal + started)
+                replacing = (old[0], old[1], place) if place is not None else None
+                yield Exec(
+                    _writes(home, job, key, gate, seen, replacing, reserved=made is not None)
+                )
             return None, job
         except Conflict:
             continue
@@ -110,14 +111,16 @@ def waits_with_same_call(current: Snapshot, job: Job) -> Program[bool]:
     return rqlayout.same_call(stored, job)
 
 
-def _replaceable(old: tuple[str, ...], job: Job) -> Program[bool]:
-    """Whether the queued job ``old`` is still in its queue (no worker has taken it) and
-    was asked for another call than ``job``'s. Both keys are watched by now."""
+def _replaceable(old: tuple[str, ...], job: Job) -> Program[int | None]:
+    """The index of the queued job ``old`` in its queue when it is still there (no
+    worker has taken it) and was asked for another call than ``job``'s; else ``None``.
+    Both keys are watched by now."""
     queue_name, task_id = old
-    if (yield Command(("LPOS", rqlayout.queue_key(queue_name), task_id))) is None:
-        return False  # a worker has it (or is taking it): it is running, keep it
+    place = yield Command(("LPOS", rqlayout.queue_key(queue_name), task_id))
+    if place is None:
+        return None  # a worker has it (or is taking it): it is running, keep it
     stored = yield Command(("HGET", rqlayout.job_key(task_id), "data"))
-    return not rqlayout.same_call(stored, job)
+    return None if rqlayout.same_call(stored, job) else int(place)
 
 
 def reserve(plan: Plan, gate: limits.Limits, job_id: str) -> Program[None]:
@@ -178,10 +181,13 @@ def _writes(
     key: str | None,
     gate: limits.Limits | None,
     seen: Admission | None,
+    replacing: tuple[str, str, int] | None = None,
     *,
     reserved: bool = False,
 ) -> rqlayout.Commands:
-    """The writes of a start, for MULTI: rq's enqueue, the mapping, the visitor's count."""
+    """The writes of a start, for MULTI: rq's enqueue (in the place of the queued job
+    ``replacing`` names, by queue, id and index, when there is one), the mapping, the
+    visitor's count."""
     recorder: Any = rqlayout.Recorder()
     timeout = int(job.timeout) if job.timeout is not None else None
     lifetime = limits.active_lifetime(job.ttl, timeout, bool(job.retries_left))
@@ -194,7 +200,13 @@ def _writes(
         if seen is None or reserved:  # begun in a transaction: its entry replaces its reservation
             recorder.zrem(visitor, limits.reserved(job.id))
     written: rqlayout.Commands = recorder.commands
-    return rqlayout.enqueue_commands(home.queue, job) + written
+    if replacing is None:
+        return rqlayout.enqueue_commands(home.queue, job) + written
+    queue_name, old_id, index = replacing
+    if queue_name != home.queue.name:  # the new call goes to another queue
+        enqueued = rqlayout.enqueue_commands(home.queue, job)
+        return rqlayout.delete_queued_commands(queue_name, old_id) + enqueued + written
+    return rqlayout.replace_queued_commands(home.queue, job, old_id, index) + written
 
 
 def _hold_slot(
