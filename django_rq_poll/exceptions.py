@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ImproperlyConfigured as DjangoImproperlyConfigured
 
 
@@ -10,13 +12,52 @@ class RQPollError(Exception):
 
 
 class ProcessFailed(RQPollError):
-    """The job behind a polling URL or task id failed; ``error`` holds rq's error text."""
+    """The job behind a polling URL or task id failed.
+
+    Its text is the task's own message (``"the polygon is too small"``), without a job
+    id or a module path. ``task_id`` names the job, ``error`` holds rq's whole error
+    text (the traceback, for staff), ``exc_type`` the exception's name as the traceback
+    ends with it (``"seak.marxan.MarxanError"``, ``"ValueError"``; ``None`` when the
+    text names none) and ``message`` its message.
+    """
 
     def __init__(self, task_id: str, error: str) -> None:
         self.task_id = task_id
         self.error = error
-        last_line = error.strip().splitlines()[-1] if error.strip() else "no error text"
-        super().__init__(f"Process {task_id} failed: {last_line}")
+        self.exc_type, self.message = last_exception(error)
+        super().__init__(self.message or self.exc_type or "The job failed with no error text.")
+
+
+# The line a traceback ends with: the exception's dotted name, then ": message" if any.
+_HEADER = re.compile(r"([A-Za-z_][\w.]*)(?:: (.*))?")
+
+
+def last_exception(error: str) -> tuple[str | None, str]:
+    """``(exception name, message)`` of the exception an error text ends with.
+
+    rq stores ``traceback.format_exception``'s text: frames are indented, and the raised
+    exception's ``name: message`` (the message may span lines) follows the last frame; an
+    exception group's lines are prefixed with ``"  | "``. A text that is no traceback
+    (``"The job ended with status 'stopped'."``) is all message; of one that names no
+    exception where it ends, the last line is (never the traceback: apps show this text).
+    """
+    lines = error.strip().splitlines()
+    group = [line[4:] for line in lines if line.startswith("  | ")]
+    for candidate in (lines, group):
+        found = _raised(candidate)
+        if found is not None:
+            return found
+    return None, lines[-1].strip() if lines else ""
+
+
+def _raised(lines: list[str]) -> tuple[str, str] | None:
+    for at in range(len(lines) - 1, -1, -1):
+        header = _HEADER.fullmatch(lines[at])
+        after_frames = at == 0 or lines[at - 1].startswith((" ", "Traceback (most recent"))
+        if header is not None and after_frames:
+            message = "\n".join([header.group(2) or "", *lines[at + 1 :]]).strip()
+            return header.group(1), message
+    return None
 
 
 class TaskError(RQPollError):

@@ -1,24 +1,29 @@
 """madrona's ``madrona.async.ProcessHandler`` functions, over django-rq-poll.
 
 An app written against madrona (or MarineMap's later ``lingcod.async``) changes its
-import and nothing else::
+imports and nothing else::
 
     # from madrona.async.ProcessHandler import check_status_or_begin, get_process_status
     from django_rq_poll.compat.madrona import check_status_or_begin, get_process_status
+    # from celery.task import task
+    from django_rq_poll.compat.madrona import task
 
 The names, arguments, return shapes and status words are madrona's: ``check_status_or_begin``
-returns ``(status_html, task_id)`` and starts finished work again, ``get_process_status``
-answers Celery's words, ``get_process_result`` hands back a failure as an exception
-instance instead of raising it, ``get_url_from_taskid`` raises ``ValueError`` for an id it
-does not know. Everything goes through :mod:`django_rq_poll.api`, so the fixes made there
-hold here too: any number of simultaneous calls for one URL start one job, failures and
-dead workers read as ``FAILURE`` rather than pending forever, and an expired or unknown
-id reads as unknown (``None``) where Celery said ``PENDING``. Each function's docstring says
-where it differs from madrona and from the main API, and why.
+returns ``(status_html, task_id)``, starts finished work again and replaces a job still
+queued when the arguments differ; ``get_process_status`` answers Celery's words;
+``get_process_result`` hands back a failure as an instance of the task's own exception
+class when it can be rebuilt from its message; ``get_url_from_taskid`` raises
+``ValueError`` for a job no URL maps to. Everything goes through :mod:`django_rq_poll.api`,
+so the fixes made there hold here too: any number of simultaneous calls for one URL
+start one job, failures and dead workers read as ``FAILURE`` rather than pending for
+ever, and an expired or unknown id reads as not started (``None``) where Celery said
+``PENDING``. Each function's docstring says where it differs from madrona and from the
+main API, and why.
 
-Results last ``RQ_POLL['RESULT_TTL']`` (one day unless django-rq or the site says otherwise),
-where madrona kept them in a database table for ever; see ``docs/migrating.rst`` for keeping
-them in the app's own models.
+Results last ``RQ_POLL['RESULT_TTL']`` (one day unless django-rq or the site says
+otherwise), as Celery's result backends kept them a day; madrona kept only its URL-to-id
+table. See ``docs/migrating.rst`` for what expires when, and for keeping results in the
+app's own models.
 """
 
 from __future__ import annotations
@@ -30,9 +35,12 @@ from django.template.loader import render_to_string
 from .. import api
 from ..core.states import State
 from ..exceptions import ProcessFailed
+from .celery_tasks import AsyncResult, task, update_state
+from .failures import rebuilt
 
 __all__ = [
     "CELERY_STATES",
+    "AsyncResult",
     "check_status_or_begin",
     "get_process_result",
     "get_process_status",
@@ -42,6 +50,8 @@ __all__ = [
     "process_is_pending",
     "process_is_running",
     "process_is_running_or_complete",
+    "task",
+    "update_state",
 ]
 
 #: Celery's word for each :class:`~django_rq_poll.State`, as ``get_process_status`` answers.
@@ -91,10 +101,14 @@ def check_status_or_begin(
 
     Differences from madrona, on purpose:
 
-    - A queued job counts as running. madrona looked at Celery's ``STARTED`` only, so
+    - A queued job counts as running when this call's arguments are the same (function
+      and arguments, compared serialized). madrona looked at Celery's ``STARTED`` only, so
       every request before a worker picked the task up queued another copy; here any
       number of simultaneous calls for one URL start exactly one job (``check_running``
-      true), including when they all find a finished job to run again.
+      true), including when they all find a finished job to run again. With other
+      arguments the queued job is replaced, as madrona started a new task then, but
+      atomically: it is deleted and the new one enqueued and mapped in one transaction,
+      and a worker that takes it first makes it running, and kept.
     - A job whose worker died, or whose result expired, is started again rather than
       reported as running or pending for ever.
     - ``cache_results=False`` works (madrona ignored it). ``task_kwargs`` defaults to
@@ -113,7 +127,9 @@ def check_status_or_begin(
     if check_running:
         # As madrona: by task_id when given, else by URL.
         seen = api.get_process_snapshot(polling_url if task_id is None else None, task_id)
-        if seen is not None and seen.state.in_progress:
+        # A job still queued for the URL is the main API's to keep or replace (below).
+        queued = seen is not None and seen.rq_status == "queued" and url is not None
+        if seen is not None and seen.state.in_progress and not (queued and task_id is None):
             return _render(ALREADY_TEMPLATE, seen.task_id, polling_url), seen.task_id
     if url is None or not check_running:
         if polling_url is not None and not cache_results:
@@ -125,7 +141,11 @@ def check_status_or_begin(
         # Forget exactly the finished job seen here (the mapping is compare-and-deleted),
         # then start unless a racer already has: all racers end up with one new job.
         api.forget_process(url, mapped.task_id)
-    text = api.check_status_or_begin(task_method, task_args, task_kwargs, url, **job_options)
+    # A job still waiting for a worker is replaced when this call's arguments differ (as
+    # madrona started a new task then), atomically; identical calls share it.
+    text = api.check_status_or_begin(
+        task_method, task_args, task_kwargs, url, replace_queued=True, **job_options
+    )
     template = STARTING_TEMPLATE if text.started else ALREADY_TEMPLATE
     return _render(template, text.task_id, polling_url), text.task_id
 
@@ -155,11 +175,14 @@ def get_process_result(polling_url: str | None = None, task_id: str | None = Non
     error as an exception instance (returned, not raised, as Celery's ``result`` does);
     ``None`` while queued or running, and when no job is known.
 
-    The instance is a :class:`~django_rq_poll.ProcessFailed`, not the task's own
-    exception class: rq keeps only the traceback text (in ``.error``), and rebuilding
-    arbitrary classes from Redis in a web process is what we avoid. ``str()`` of it names
-    the exception and its message, as madrona apps showed it. The main API's
-    :func:`~django_rq_poll.get_process_result` raises it instead.
+    The instance is of the task's own exception class (``isinstance(res, MarxanError)``
+    holds) when this process has imported that class's module and the class, built from
+    the task's message alone, gives back that message; its text is the message, and it
+    carries ``task_id`` and ``error`` (rq's traceback, for staff). Nothing is unpickled:
+    rq keeps only the traceback's text, read by name. Otherwise (a class that needs
+    other arguments, a module not loaded here, a dead worker, a canceled job) it is a
+    :class:`~django_rq_poll.ProcessFailed`, whose text is the message too. The main
+    API's :func:`~django_rq_poll.get_process_result` raises ``ProcessFailed`` instead.
     """
     snap = api.get_process_snapshot(polling_url, task_id, result=True)
     if snap is None or snap.state.in_progress:
@@ -168,7 +191,7 @@ def get_process_result(polling_url: str | None = None, task_id: str | None = Non
         return snap.return_value
     if snap.state is State.CANCELED:
         return ProcessFailed(snap.task_id, "TaskRevokedError: the job was canceled.")
-    return ProcessFailed(snap.task_id, snap.error or "")
+    return rebuilt(ProcessFailed(snap.task_id, snap.error or ""))
 
 
 def process_is_running_or_complete(
@@ -200,23 +223,33 @@ def process_is_complete(polling_url: str | None = None, task_id: str | None = No
     return api.process_is_complete(polling_url, task_id)
 
 
-def get_taskid_from_url(polling_url: str) -> str | None:
-    """The id of the job whose result the URL stands for, or ``None``.
+def get_taskid_from_url(polling_url: str | None) -> str | None:
+    """The id of the job whose result the URL stands for, or ``None`` (also for a
+    ``None`` URL, as madrona's table lookup answered).
 
     Differs from madrona: ``None`` too once that job (or its result) has expired, where
-    madrona's table kept the id of a task Celery had forgotten.
+    madrona's table kept the id of a task Celery had forgotten. (The main API's function
+    raises ``ValueError`` for a ``None`` URL.)
     """
+    if polling_url is None:
+        return None
     return api.get_taskid_from_url(polling_url)
 
 
-def get_url_from_taskid(task_id: str) -> str:
-    """The polling URL whose result this job is; ``ValueError`` for any other id.
+def get_url_from_taskid(task_id: str | None) -> str | None:
+    """The polling URL whose result this job is; ``None`` for an id no job has (unknown,
+    or expired with its result).
 
-    As in madrona, an id raises ``ValueError`` when no URL maps to it: unknown or
-    expired, started without a URL or with ``cache_results=False``, or replaced since by a
-    newer job for its URL. (The main API's function answers ``None`` and names the URL a
-    job was started for, replaced or not.)
+    As in madrona, ``ValueError`` for a job no URL maps to: started without a URL or with
+    ``cache_results=False``, or replaced since by a newer job for its URL. (The main
+    API's function answers ``None`` for those, names the URL a job was started for,
+    replaced or not, and raises ``ValueError`` for a ``None`` id.)
     """
+    if task_id is None:
+        return None
+    snap = api.get_process_snapshot(task_id=task_id)
+    if snap is None:
+        return None
     url = api.get_url_from_taskid(task_id)
     if url is None or api.get_taskid_from_url(url) != task_id:
         raise ValueError(f"Task id {task_id!r} does not map to any known polling URL.")

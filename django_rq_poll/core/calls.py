@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from rq.job import Job
 
 from ..exceptions import ProcessFailed
 from . import keys, meta, pending, reads, tasks, texts, writes
@@ -116,20 +117,25 @@ def begin_process(
     return (yield from _start(the_plan))
 
 
-def _start(the_plan: Plan) -> Program[str]:
+def _start(the_plan: Plan, made: Job | None = None) -> Program[str]:
+    """Start a job now, or at the commit django-rq waits for. ``made``: a job that is to
+    replace the URL's queued one, at that commit (:func:`writes.start`)."""
     if not deferred_to_commit():
         _, job = yield from writes.start(the_plan, replace=True)
         assert job is not None
         return str(job.id)
     # Enqueued on commit: the limits are checked now, and the job holds its visitor's
     # slot from now on (until the commit enqueues it, or for RESERVED_SLOT seconds).
-    job = the_plan.make_job()
+    job = made or the_plan.make_job()
     if the_plan.gate is not None:
         yield from writes.reserve(the_plan, the_plan.gate, job.id)
 
     def enqueue_on_commit() -> None:
         pending.discard(job.id)
-        the_plan.home.run(writes.enqueue(the_plan, job))
+        if made is None:
+            the_plan.home.run(writes.enqueue(the_plan, job))
+        else:  # decided again, atomically: a worker may have taken the old job since
+            the_plan.home.run(writes.start(the_plan, replace=False, replace_queued=True, made=job))
 
     transaction.on_commit(enqueue_on_commit)
     pending.add(job.id, the_plan.polling_url, enqueue_on_commit)
@@ -147,6 +153,7 @@ def check_status_or_begin(
     cache_results: bool = True,
     *,
     visitor: str | None = None,
+    replace_queued: bool = False,
     **job_options: Any,
 ) -> Program[StatusText]:
     """Start the job unless one is queued, running or finished for this URL or id.
@@ -159,6 +166,16 @@ def check_status_or_begin(
     is replaced by a new one. ``visitor`` and the URL length limit work as in
     :func:`begin_process`; a job found running or finished is answered whatever the
     limits.
+
+    With ``replace_queued=True``, new arguments win while the URL's job still waits for
+    a worker: when its function or arguments (compared serialized) differ from this
+    call's, the waiting job is deleted and one for this call enqueued and mapped in its
+    place (its turn in the queue too), in one transaction (a worker that takes the old
+    job first makes it running, and it is kept). Identical calls share one job; a
+    running or finished job is answered as without the option. Inside a transaction
+    whose commit django-rq waits for, the replacement is made at the commit, in the same
+    way: if a worker has taken the old job by then, it is kept, and the id returned
+    names no job.
     """
     require(polling_url, task_id, "check_status_or_begin")
     the_plan = plan(
@@ -169,9 +186,18 @@ def check_status_or_begin(
     found = None
     if the_plan.polling_url is not None or task_id is not None:
         found = yield from snapshot(home, the_plan.polling_url, task_id, "check_status_or_begin")
-    if found is not None and keeps(found):
+    replaceable = replace_queued and found is not None and found.rq_status == "queued"
+    if found is not None and keeps(found) and not replaceable:
         return found_status(found)
-    return (yield from _begin_unless_active(the_plan))
+    if replaceable and found is not None:
+        # Two reads settle the usual case, an identical call (a page asking again), at
+        # once; anything else is decided inside the start's transaction.
+        job = the_plan.make_job()
+        if (yield from writes.waits_with_same_call(found, job)):
+            return found_status(found)
+        if deferred_to_commit():  # replaced at the commit django-rq waits for
+            return _status_text((yield from _start(the_plan, job)), State.PENDING, started=True)
+    return (yield from _begin_unless_active(the_plan, replace_queued=replace_queued))
 
 
 def start_unless_active(
@@ -196,10 +222,10 @@ def start_unless_active(
     return (yield from _begin_unless_active(the_plan))
 
 
-def _begin_unless_active(the_plan: Plan) -> Program[StatusText]:
+def _begin_unless_active(the_plan: Plan, *, replace_queued: bool = False) -> Program[StatusText]:
     if the_plan.polling_url is None or deferred_to_commit():
         return _status_text((yield from _start(the_plan)), State.PENDING, started=True)
-    current, job = yield from writes.start(the_plan, replace=False)
+    current, job = yield from writes.start(the_plan, replace=False, replace_queued=replace_queued)
     if current is not None:
         return found_status(current)
     assert job is not None

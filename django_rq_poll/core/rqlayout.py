@@ -7,6 +7,9 @@ only:
 - rq writes a job only through its synchronous API, so its enqueue is *recorded*
   (:class:`Recorder`: redis-py's command methods, whose ``execute_command`` keeps the
   command instead of sending it) and sent by a driver inside the start's transaction;
+- a job waiting in the queue is replaced by deleting it as rq's ``Job.delete`` would
+  (:func:`delete_queued_commands`), and told apart from its replacement by its stored
+  call (:func:`same_call`: bytes compared, never unpickled);
 - rq stamps each job with the server's version, which it would read with a blocking
   ``INFO`` on first use: :func:`needs_version` / :func:`stamp_version` let a program
   read it as an operation first (the queue's ``redis_server_version`` attribute).
@@ -14,6 +17,7 @@ only:
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from redis.commands import CoreCommands
@@ -35,6 +39,62 @@ PREFIXES = {
 def results_key(task_id: str) -> str:
     """rq's stream of a job's results (``Job.delete`` leaves it behind)."""
     return str(PREFIXES["results"]) + task_id
+
+
+def queue_key(queue_name: str) -> str:
+    """rq's list of a queue's waiting job ids."""
+    return str(Queue.redis_queue_namespace_prefix) + queue_name
+
+
+def job_key(task_id: str) -> str:
+    """rq's hash of a job."""
+    return str(Job.key_for(task_id))
+
+
+def same_call(stored: bytes | None, job: Job) -> bool:
+    """Whether a job hash's ``data`` field (rq stores it zlib-compressed) is ``job``'s
+    call: the same function with the same serialized arguments. Compared as bytes, never
+    unpickled, and never inflated past the new call's length plus one byte (a field
+    written to inflate to gigabytes costs nothing here)."""
+    if stored is None:
+        return False
+    data: bytes = job.data
+    try:
+        call = zlib.decompressobj().decompress(stored, len(data) + 1)
+    except zlib.error:  # rq reads an uncompressed field as it is, and so does this
+        call = stored
+    return call == data
+
+
+def delete_queued_commands(queue_name: str, task_id: str) -> Commands:
+    """What rq's ``Job.delete`` sends for a job waiting in its queue (unsent): out of the
+    queue list, then its hash and its dependency sets. A queued job is in no registry
+    and has no executions or results yet."""
+    return [(("LREM", queue_key(queue_name), 1, task_id), {}), *_delete_hash(task_id)]
+
+
+def replace_queued_commands(queue: Queue, job: Job, old_id: str, index: int) -> Commands:
+    """rq's enqueue of ``job`` in the place of the queued job ``old_id``, at ``index`` of
+    the same queue's list: rq's push to the end becomes an ``LSET`` of that place (an
+    edit keeps its turn), and the old job's hash goes as :func:`delete_queued_commands`
+    would delete it. The caller has watched the list, so the index still holds."""
+    commands = enqueue_commands(queue, job)
+    for at, (args, _options) in enumerate(commands):
+        if args[:1] == ("RPUSH",) and args[1:] == (queue.key, job.id):
+            commands[at] = (("LSET", queue.key, index, job.id), {})
+            return commands + _delete_hash(old_id)
+    # rq pushed otherwise (it pushes with RPUSH): its push stands, the old job leaves
+    return commands + delete_queued_commands(queue.name, old_id)
+
+
+def _delete_hash(task_id: str) -> Commands:
+    key = job_key(task_id)
+    return [(("DEL", key, Job.dependents_key_for(task_id), _dependencies_key(task_id)), {})]
+
+
+def _dependencies_key(task_id: str) -> str:
+    # As rq spells it (Job.dependencies_key): with two colons after the prefix.
+    return f"{Job.redis_job_namespace_prefix}:{task_id}:dependencies"
 
 
 def workers_key(queue_name: str) -> str:

@@ -24,10 +24,24 @@ from .plan import Plan
 from .snapshot import Snapshot, keeps
 
 
-def start(plan: Plan, *, replace: bool) -> Program[tuple[Snapshot | None, Job | None]]:
+def start(
+    plan: Plan, *, replace: bool, replace_queued: bool = False, made: Job | None = None
+) -> Program[tuple[Snapshot | None, Job | None]]:
     """Start a job, unless (without ``replace``) one in progress or finished answers the
     URL, or the visitor of ``plan.gate`` is over a limit (raises). Returns ``(snapshot,
-    None)`` for a job found, ``(None, job)`` for the job started."""
+    None)`` for a job found, ``(None, job)`` for the job started.
+
+    With ``replace_queued``, a job found still waiting in its queue whose call (function
+    and serialized arguments) differs from the plan's is deleted and the new one enqueued
+    in its place in the queue list (or on another queue, if the plan names one) and
+    mapped, in the same transaction. That transaction also WATCHes the old job's
+    queue list and hash, which a worker taking it changes: then EXEC fails, the next
+    round finds the job started, and keeps it. An identical call keeps the queued job.
+
+    ``made`` is a job begun in a transaction that django-rq enqueues on commit, started
+    here at the commit: its limits were checked, and its slot reserved, when it was begun.
+    (Not started when the URL's job is then running, or queued with the same call.)
+    """
     home, gate = plan.home, plan.gate
     key = keys.url_key(plan.polling_url) if plan.polling_url is not None else None
     visitor = keys.visitor_key(gate.visitor) if gate is not None else None
@@ -37,27 +51,76 @@ def start(plan: Plan, *, replace: bool) -> Program[tuple[Snapshot | None, Job | 
         new = plan.make_job()
         yield from enqueue(plan, new, checked=False)
         return None, new
-    job: Job | None = None
+    job = made
+    old: tuple[str, ...] = ()  # the queued job to replace: its queue's name and its id
     while True:
-        yield Watch(watched)
+        yield Watch(watched + _old_keys(old))
         try:
             seen = yield from _admission(home, key or "", gate)
+            place: int | None = None  # the old job's index in its queue, to replace it
             if seen.mapped and not replace:
                 current = yield from reads.lookup(home, plan.polling_url, None)
                 if current is not None and keeps(current):
-                    yield Unwatch()
-                    return current, None
-            if gate is not None:
+                    if replace_queued and current.rq_status == "queued":
+                        found = (current.origin or home.queue.name, current.task_id)
+                        if found != old:  # watch its queue and hash, then read again
+                            old = found
+                            yield Unwatch()
+                            continue
+                        job = job or plan.make_job()
+                        place = yield from _replaceable(old, job)
+                        if place is None:  # several reads: an empty EXEC proves them
+                            yield Exec([])
+                            return current, None
+                    if place is None:
+                        yield Unwatch()
+                        return current, None
+            if gate is not None and made is None:
                 seen.check(gate, home.queue.name)
             job = job or plan.make_job()
             if not home.queue.is_async:
                 yield Unwatch()
                 yield from _enqueue_inline(home, job, key)
             else:
-                yield Exec(_writes(home, job, key, gate, seen))
+                replacing = (old[0], old[1], place) if place is not None else None
+                yield Exec(
+                    _writes(home, job, key, gate, seen, replacing, reserved=made is not None)
+                )
             return None, job
         except Conflict:
             continue
+
+
+def _old_keys(old: tuple[str, ...]) -> tuple[str, ...]:
+    """What a worker taking the queued job changes: its queue list and its hash."""
+    if not old:
+        return ()
+    queue_name, task_id = old
+    return (rqlayout.queue_key(queue_name), rqlayout.job_key(task_id))
+
+
+def waits_with_same_call(current: Snapshot, job: Job) -> Program[bool]:
+    """Whether ``current`` (found queued) still waits in its queue, asked for ``job``'s
+    very call. Read without a transaction: ``True`` lets a caller answer with it at once
+    (a page asking again); anything else is for :func:`start` to decide atomically (a
+    job gone from the queue was taken by a worker, or replaced by a racer)."""
+    queue_name, task_id = current.origin or job.origin, current.task_id
+    if (yield Command(("LPOS", rqlayout.queue_key(queue_name), task_id))) is None:
+        return False
+    stored = yield Command(("HGET", rqlayout.job_key(task_id), "data"))
+    return rqlayout.same_call(stored, job)
+
+
+def _replaceable(old: tuple[str, ...], job: Job) -> Program[int | None]:
+    """The index of the queued job ``old`` in its queue when it is still there (no
+    worker has taken it) and was asked for another call than ``job``'s; else ``None``.
+    Both keys are watched by now."""
+    queue_name, task_id = old
+    place = yield Command(("LPOS", rqlayout.queue_key(queue_name), task_id))
+    if place is None:
+        return None  # a worker has it (or is taking it): it is running, keep it
+    stored = yield Command(("HGET", rqlayout.job_key(task_id), "data"))
+    return None if rqlayout.same_call(stored, job) else int(place)
 
 
 def reserve(plan: Plan, gate: limits.Limits, job_id: str) -> Program[None]:
@@ -113,9 +176,18 @@ def _admission(home: Home, key: str, gate: limits.Limits | None) -> Program[Admi
 
 
 def _writes(
-    home: Home, job: Job, key: str | None, gate: limits.Limits | None, seen: Admission | None
+    home: Home,
+    job: Job,
+    key: str | None,
+    gate: limits.Limits | None,
+    seen: Admission | None,
+    replacing: tuple[str, str, int] | None = None,
+    *,
+    reserved: bool = False,
 ) -> rqlayout.Commands:
-    """The writes of a start, for MULTI: rq's enqueue, the mapping, the visitor's count."""
+    """The writes of a start, for MULTI: rq's enqueue (in the place of the queued job
+    ``replacing`` names, by queue, id and index, when there is one), the mapping, the
+    visitor's count."""
     recorder: Any = rqlayout.Recorder()
     timeout = int(job.timeout) if job.timeout is not None else None
     lifetime = limits.active_lifetime(job.ttl, timeout, bool(job.retries_left))
@@ -125,10 +197,16 @@ def _writes(
         visitor = keys.visitor_key(gate.visitor)
         now = seen.now if seen is not None else int(time.time())
         _hold_slot(recorder, visitor, job.id, now + (lifetime or limits.UNBOUNDED_SLOT), seen)
-        if seen is None:  # enqueued on commit: the job's entry replaces its reservation
+        if seen is None or reserved:  # begun in a transaction: its entry replaces its reservation
             recorder.zrem(visitor, limits.reserved(job.id))
     written: rqlayout.Commands = recorder.commands
-    return rqlayout.enqueue_commands(home.queue, job) + written
+    if replacing is None:
+        return rqlayout.enqueue_commands(home.queue, job) + written
+    queue_name, old_id, index = replacing
+    if queue_name != home.queue.name:  # the new call goes to another queue
+        enqueued = rqlayout.enqueue_commands(home.queue, job)
+        return rqlayout.delete_queued_commands(queue_name, old_id) + enqueued + written
+    return rqlayout.replace_queued_commands(home.queue, job, old_id, index) + written
 
 
 def _hold_slot(

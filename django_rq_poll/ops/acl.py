@@ -58,6 +58,7 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "lpush": ("rq:queue:default", "x"),
     "lrange": ("rq:queue:default", "0", "-1"),
     "lrem": ("rq:queue:default", "0", "x"),
+    "lset": ("rq:queue:default", "0", "x"),  # a queued job replaced in its turn
     "multi": (),
     "persist": ("rq:job:x",),
     "ping": (),

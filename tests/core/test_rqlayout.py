@@ -29,3 +29,25 @@ def test_a_start_reads_the_version_once_as_an_operation(redis_db):
     poll.begin_process(tasks.add, (1, 2))
     real = tuple(int(p) for p in redis_db.info("server")["redis_version"].split(".")[:3])
     assert home.queue.redis_server_version == real
+
+
+def test_a_replacement_takes_the_old_jobs_place_or_leaves_rqs_push_as_it_is(redis_db, monkeypatch):
+    from django_rq_poll.core.plan import plan
+    from tests import tasks
+
+    home = backends.backend()
+    rqlayout.stamp_version(home.queue, {"redis_version": "7.0.0"})
+    job = plan(home, tasks.add, (1, 2), None, "/x/", True, {}, None).make_job()
+    placed = rqlayout.replace_queued_commands(home.queue, job, "old", 3)
+    sent = [args for args, _ in placed]
+    assert ("LSET", "rq:queue:default", 3, job.id) in sent
+    assert not any(a[0] in ("RPUSH", "LPUSH", "LREM") for a in sent)
+    assert sent[-1] == ("DEL", "rq:job:old", "rq:job:old:dependents", "rq:job::old:dependencies")
+    # an rq that pushed otherwise (at the front): its push is kept, the old job leaves
+    front = [(("LPUSH", "rq:queue:default", job.id), {})]
+    monkeypatch.setattr(rqlayout, "enqueue_commands", lambda queue, job: list(front))
+    sent = [args for args, _ in rqlayout.replace_queued_commands(home.queue, job, "old", 3)]
+    assert sent[:2] == [
+        ("LPUSH", "rq:queue:default", job.id),
+        ("LREM", "rq:queue:default", 1, "old"),
+    ]

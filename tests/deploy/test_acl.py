@@ -111,9 +111,20 @@ def _flow(site_url, admin_url, killable_worker, use_redis, admin):
     assert again.poll() is None, "the restarted worker died"
     again.send_signal(signal.SIGTERM)
     assert again.wait(timeout=30) == 0
+    # new inputs while queued (no worker runs now): replaced, on both sides
+    edited = f"/acl/{uuid.uuid4().hex}"
+    stale = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=edited)
+    fresh = poll.check_status_or_begin(tasks.add, (5, 5), polling_url=edited, replace_queued=True)
+    newest = async_to_sync(poll.acheck_status_or_begin)(
+        tasks.add, (6, 6), polling_url=edited, replace_queued=True
+    )
+    assert fresh.started and newest.started
+    assert poll.get_process_status(task_id=stale.task_id) is None
+    assert poll.get_process_status(task_id=fresh.task_id) is None
     burst = poll.begin_process(tasks.add, (3, 3), polling_url=f"/acl/{uuid.uuid4().hex}")
     assert killable_worker("--burst", "default", env=env).wait(timeout=60) == 0
     assert poll.get_process_result(task_id=burst) == 6
+    assert poll.get_process_result(edited) == 12
 
 
 def _refusals(admin) -> list[str]:

@@ -123,7 +123,9 @@ def test_expired_heartbeat_still_reads_abandoned(url, redis_db, links_lost):
     if links_lost:
         redis_db.delete(f"rq:executions:{task_id}")
     assert poll.process_has_failed(url)
-    with pytest.raises(poll.ProcessFailed, match="AbandonedJobError"):
+    with pytest.raises(
+        poll.ProcessFailed, match=r"^the worker running this job stopped sending heartbeats"
+    ):
         poll.get_process_result(url)
     again = poll.check_status_or_begin(tasks.double, (1,), polling_url=url)
     assert again.started and again.task_id != task_id

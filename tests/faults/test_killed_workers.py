@@ -114,7 +114,9 @@ def test_whole_worker_killed(redis_db, killable_worker, run_jobs, tally):
     for url, old, hold in zip(urls[1:], first[1:], holds[1:], strict=True):
         assert not poll.process_is_running(url)
         assert poll.process_has_failed(url)
-        with pytest.raises(poll.ProcessFailed, match="AbandonedJobError"):
+        with pytest.raises(
+            poll.ProcessFailed, match=r"^the worker running this job stopped sending heartbeats"
+        ):
             poll.get_process_result(url)
         assert redis_db.ttl(keys.url_key(url)) > 0  # the failed mapping expires
         assert all(w.poll() is not None for w in workers)  # no worker is alive

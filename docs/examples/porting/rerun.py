@@ -23,6 +23,7 @@ def rerun_with_forget_process(url, units):
 
 
 def rerun_with_madronas_api(url, units):
-    # madrona's check_status_or_begin runs finished work again, as it always did.
+    # madrona's check_status_or_begin runs finished work again, as it always did, and
+    # replaces a job still queued with one for the new inputs (one still running is kept).
     _status_html, task_id = madrona.check_status_or_begin(prioritize, (units,), polling_url=url)
     return task_id

@@ -1,0 +1,191 @@
+"""Celery's ``@task`` decorator, so a madrona app's task module changes its imports only.
+
+The decorator returns the function itself (a worker imports tasks by name, and a wrapper
+would import as a different object), with two attributes: ``update_state``, which reports
+through :func:`~django_rq_poll.set_progress`, and ``delay``, which starts the job and
+answers a small :class:`AsyncResult`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rq import get_current_job
+
+from .. import api
+from ..core.states import State
+from ..progress import MESSAGE_LIMIT, Progress, set_progress
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Keys of a Celery ``meta`` read as how far the job has come, and out of how much.
+CURRENT_KEYS = ("current", "done", "progress", "percent", "progress_percent")
+TOTAL_KEYS = ("total",)
+#: Keys read as the message, the first string found; else the state's own word.
+MESSAGE_KEYS = ("message", "status", "step", "description")
+# Celery's own words: no message of the app's, and no state rq could take on.
+_PLAIN_STATES = frozenset(
+    {"PROGRESS", "STARTED", "PENDING", "RECEIVED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"}
+)
+
+
+def task(func: Any = None, /, **options: Any) -> Any:
+    """Celery's ``@task`` and ``@task(...)``: the function, given ``update_state`` and
+    ``delay``.
+
+    ``queue=`` names the queue ``delay`` uses (one of ``RQ_QUEUES``); Celery's other
+    options (``name``, ``ignore_result``, ``max_retries`` ...) are accepted and do
+    nothing. ``bind=True`` is refused: it hands the task object in as the first argument,
+    which a worker running the plain function cannot do; call the function's own
+    ``update_state`` instead of ``self.update_state``.
+    """
+    if options.get("bind"):
+        raise TypeError(
+            "@task(bind=True) is not supported: drop bind=True and the self argument, and "
+            "call the task's own update_state (my_task.update_state(...)) instead."
+        )
+    queue = options.get("queue")
+    if func is not None and not callable(func):
+        raise TypeError(f"@task decorates a function, not {type(func).__name__}.")
+
+    def decorate(f: F) -> F:
+        def delay(*args: Any, **kwargs: Any) -> AsyncResult:
+            extra = {"queue": queue} if queue is not None else {}
+            return AsyncResult(api.begin_process(f, args, kwargs, **extra))
+
+        f.update_state = update_state  # type: ignore[attr-defined]
+        f.delay = delay  # type: ignore[attr-defined]
+        return f
+
+    return decorate(func) if func is not None else decorate
+
+
+def update_state(
+    task_id: str | None = None, state: str | None = None, meta: Any = None, **_: Any
+) -> bool:
+    """Celery's ``update_state``, as progress of the running job
+    (:func:`~django_rq_poll.set_progress`).
+
+    ``meta``'s ``current`` (or ``done``, ``progress``, ``percent``) and ``total`` become the
+    progress' numbers (a percentage has a total of 100 when none is given), its
+    ``message`` (or ``status``, ``step``, ``description``) the message; with no message,
+    a state of the app's own (``"RASTERNOTFOUND"``) is the message. Numbers not given
+    keep their last value. rq has no custom states: the job stays running, and its
+    final state is what the task returns or raises. Values that progress cannot hold
+    (negative, not finite, not numbers) are left out rather than failing the job.
+    Returns ``False`` outside an rq job (a direct call, a test), as ``set_progress`` does;
+    ``ValueError`` for another job's ``task_id``.
+    """
+    job = get_current_job()
+    if job is None:
+        return False
+    if task_id is not None and task_id != job.id:
+        raise ValueError(
+            f"update_state() can report only the running job's progress ({job.id}), "
+            f"not {task_id!r}'s."
+        )
+    last = Progress.from_meta(job.meta)  # what this job last reported
+    current, total, message = reported(state, meta)
+    if current is None:
+        current = last.current if last is not None else 0.0
+    if total is None and last is not None and last.total is not None:
+        total = last.total
+    if total is not None and total <= 0:
+        total = None
+    return set_progress(current, total, message)
+
+
+def reported(state: str | None, meta: Any) -> tuple[float | None, float | None, str]:
+    """``(current, total, message)`` of one ``update_state`` call; ``None`` where absent."""
+    fields = meta if isinstance(meta, dict) else {}
+    current = _number(fields, CURRENT_KEYS)
+    total = _number(fields, TOTAL_KEYS)
+    if total is None and current is not None and not _has(fields, ("current", "done")):
+        total = 100.0  # "progress": 50, "percent": 50 ... out of a hundred
+    message = next((fields[k] for k in MESSAGE_KEYS if isinstance(fields.get(k), str)), None)
+    if message is None:
+        message = state if isinstance(state, str) and state not in _PLAIN_STATES else ""
+    return current, total, message[:MESSAGE_LIMIT]
+
+
+def _has(fields: dict[Any, Any], names: tuple[str, ...]) -> bool:
+    return _number(fields, names) is not None
+
+
+def _number(fields: dict[Any, Any], names: tuple[str, ...]) -> float | None:
+    for name in names:
+        value = fields.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        try:
+            number = float(value)
+        except OverflowError:
+            continue
+        if math.isfinite(number) and number >= 0:
+            return number
+    return None
+
+
+class AsyncResult:
+    """What ``delay`` answers: the job's id, and Celery's ways of asking after it."""
+
+    def __init__(self, task_id: str) -> None:
+        self.id = self.task_id = task_id
+
+    def __repr__(self) -> str:
+        return f"<AsyncResult: {self.id}>"
+
+    @property
+    def status(self) -> str | None:
+        """Celery's word (``PENDING``, ``STARTED``, ``SUCCESS``, ``FAILURE``, ``REVOKED``);
+        ``None`` once the job is unknown or expired."""
+        from .madrona import get_process_status
+
+        return get_process_status(task_id=self.id)
+
+    state = status
+
+    @property
+    def result(self) -> Any:
+        """The return value, the task's exception instance, or ``None`` while unfinished."""
+        from .madrona import get_process_result
+
+        return get_process_result(task_id=self.id)
+
+    def ready(self) -> bool:
+        return self.status in ("SUCCESS", "FAILURE", "REVOKED")
+
+    def successful(self) -> bool:
+        return self.status == "SUCCESS"
+
+    def failed(self) -> bool:
+        return self.status in ("FAILURE", "REVOKED")
+
+    def get(
+        self, timeout: float | None = None, propagate: bool = True, interval: float = 0.5
+    ) -> Any:
+        """Wait for the job and answer its return value; raise the task's exception
+        (``propagate``, as Celery) or return it. ``TimeoutError`` after ``timeout``
+        seconds; ``LookupError`` when the job is unknown or has expired."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            snap = api.get_process_snapshot(task_id=self.id, result=True)
+            if snap is None:
+                raise LookupError(f"Job {self.id} is unknown or its result has expired.")
+            if snap.state is State.COMPLETE:
+                return snap.return_value
+            if snap.state.done:
+                from .madrona import get_process_result
+
+                error = get_process_result(task_id=self.id)
+                if propagate and isinstance(error, BaseException):
+                    raise error
+                return error
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"Job {self.id} did not finish within {timeout} seconds.")
+            time.sleep(interval)
+
+    wait = get

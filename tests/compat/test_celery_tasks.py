@@ -1,0 +1,150 @@
+"""compat.madrona's Celery-style task decorator and the failures it hands back."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_rq_poll.compat.celery_tasks import reported, task, update_state
+from django_rq_poll.compat.failures import rebuilt
+from django_rq_poll.core.tasks import resolve
+from django_rq_poll.exceptions import ProcessFailed
+from tests.madrona_app import tasks as stand_tasks
+
+
+def test_the_decorator_returns_the_function_a_worker_imports():
+    assert resolve(stand_tasks.impute) is stand_tasks.impute  # 0.2.0 had no decorator
+    assert stand_tasks.impute.__module__ == "tests.madrona_app.tasks"
+    for decorated in (stand_tasks.impute, stand_tasks.add):
+        assert callable(decorated.delay) and decorated.update_state is update_state
+    assert stand_tasks.impute(1, "nowhere") is None  # update_state is a no-op outside a job
+    assert stand_tasks.impute.update_state(state="PROGRESS", meta={"current": 1}) is False
+
+
+def test_delay_uses_the_queue_the_decorator_names(redis_db, run_jobs):
+    result = stand_tasks.echo_elsewhere.delay({"a": 1})
+    assert redis_db.lrange("rq:queue:other", 0, -1) == [result.id.encode()]
+    assert result.status == "PENDING" and not result.ready()
+    run_jobs("other")
+    assert result.wait(timeout=5) == {"a": 1} and result.successful() and result.ready()
+
+
+def test_bind_and_non_functions_are_refused():
+    with pytest.raises(TypeError, match=r"@task\(bind=True\) is not supported"):
+        task(bind=True)
+    with pytest.raises(TypeError, match="decorates a function, not str"):
+        task("impute")
+
+
+@pytest.mark.parametrize(
+    ("state", "meta", "expected"),
+    [
+        ("PROGRESS", {"current": 50}, (50, None, "")),  # forestplanner's schedule_harvest
+        ("PROGRESS", {"current": 3, "total": 4}, (3, 4, "")),
+        ("PROGRESS", {"done": 2, "total": 9}, (2, 9, "")),
+        ("PROGRESS", {"progress": 40}, (40, 100, "")),
+        ("PROGRESS", {"progress_percent": 40, "message": "cutting"}, (40, 100, "cutting")),
+        (
+            "PROGRESS",
+            {"status": "Starting download...", "progress": 0},
+            (0, 100, "Starting download..."),
+        ),
+        ("PROGRESS", {"step": "reading"}, (None, None, "reading")),
+        ("RASTERNOTFOUND", None, (None, None, "RASTERNOTFOUND")),  # trees' custom states
+        ("ZONALNULL", {}, (None, None, "ZONALNULL")),
+        ("PROGRESS", {"current": -1, "total": "many"}, (None, None, "")),
+        ("PROGRESS", {"current": float("nan"), "total": 10**400}, (None, None, "")),
+        (None, "not a dict", (None, None, "")),
+        ("X" * 5000, None, (None, None, "X" * 1000)),
+    ],
+)
+def test_celery_meta_shapes_become_progress(state, meta, expected):
+    assert reported(state, meta) == expected
+
+
+def _failure(last_line: str) -> ProcessFailed:
+    text = 'Traceback (most recent call last):\n  File "t.py", line 1, in f\n    g()\n'
+    return ProcessFailed("a" * 32, text + last_line + "\n")
+
+
+@pytest.mark.parametrize(
+    ("last_line", "expected_type", "text"),
+    [
+        ("ValueError: bad input", ValueError, "bad input"),
+        ("tests.madrona_app.analysis.StudyRegionError: far away", "StudyRegionError", "far away"),
+        ("KeyError: 'k'", ProcessFailed, "'k'"),  # KeyError('k') would read "\"'k'\""
+        ("no_such_module_loaded.Error: x", ProcessFailed, "x"),  # never imported for Redis
+        ("os.path: x", ProcessFailed, "x"),  # names no exception class
+        ("SystemExit: 3", ProcessFailed, "3"),  # not an Exception
+        ("UnicodeDecodeError: needs five arguments", ProcessFailed, "needs five arguments"),
+        ("a." * 200_000 + "B: made by a message line", ProcessFailed, "made by a message line"),
+    ],
+)
+def test_a_failure_is_rebuilt_only_from_a_loaded_class_and_its_message(
+    last_line, expected_type, text
+):
+    error = rebuilt(_failure(last_line))
+    if expected_type == "StudyRegionError":
+        from tests.madrona_app.analysis import StudyRegionError as expected_type
+    assert type(error) is expected_type and str(error) == text
+    assert error.task_id == "a" * 32 and "Traceback" in error.error
+
+
+def test_update_state_refuses_another_jobs_id(url, run_jobs):
+    from django_rq_poll.compat import madrona
+
+    madrona.check_status_or_begin(stand_tasks.meddle, ("f" * 32,), polling_url=url)
+    run_jobs()
+    error = madrona.get_process_result(url)
+    assert type(error) is ValueError
+    assert str(error).startswith("update_state() can report only the running job's progress")
+
+
+def test_async_result_of_an_unknown_or_hostile_id():
+    from django_rq_poll.compat.madrona import AsyncResult
+
+    for task_id in ("0" * 32, "not/an id", "x" * 100_000):
+        result = AsyncResult(task_id)
+        assert (result.status, result.result, result.ready()) == (None, None, False)
+        with pytest.raises(LookupError, match="unknown or its result has expired"):
+            result.get(timeout=1)
+
+
+def _traceback_of(exc: BaseException) -> str:
+    import traceback
+
+    try:
+        raise exc
+    except BaseException as raised:
+        return "".join(traceback.format_exception(raised))
+
+
+def test_the_raised_exception_is_read_from_any_traceback():
+    from django_rq_poll.exceptions import last_exception
+
+    assert last_exception(_traceback_of(ValueError("two\nlines"))) == ("ValueError", "two\nlines")
+    try:
+        try:
+            raise KeyError("inner")
+        except KeyError as inner:
+            raise RuntimeError("outer: with a colon") from inner
+    except RuntimeError as outer:
+        chained = _traceback_of(outer)
+    assert last_exception(chained) == ("RuntimeError", "outer: with a colon")
+    group = ExceptionGroup("two failed", [ValueError("a"), KeyError("b")])
+    assert last_exception(_traceback_of(group)) == (
+        "ExceptionGroup",
+        "two failed (2 sub-exceptions)",
+    )
+    assert last_exception("The job ended with status 'stopped'.") == (
+        None,
+        "The job ended with status 'stopped'.",
+    )
+    assert last_exception("") == (None, "")
+
+
+def test_a_traceback_naming_no_exception_gives_its_last_line_not_the_traceback():
+    from django_rq_poll.exceptions import last_exception
+
+    odd = 'Traceback (most recent call last):\n  File "t.py", line 1\n  odd ending here\n'
+    assert last_exception(odd) == (None, "odd ending here")
+    assert str(ProcessFailed("a" * 32, odd)) == "odd ending here"
