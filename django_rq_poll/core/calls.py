@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from rq.job import Job
 
 from ..exceptions import ProcessFailed
 from . import keys, meta, pending, reads, tasks, texts, writes
@@ -117,10 +118,16 @@ def begin_process(
 
 
 def _start(the_plan: Plan) -> Program[str]:
+    return str((yield from start_job(the_plan)).id)
+
+
+def start_job(the_plan: Plan) -> Program[Job]:
+    """Start the planned job now, or on commit when django-rq waits for the open
+    transaction; the job either way (not yet in Redis in the second case)."""
     if not deferred_to_commit():
         _, job = yield from writes.start(the_plan, replace=True)
         assert job is not None
-        return str(job.id)
+        return job
     # Enqueued on commit: the limits are checked now, and the job holds its visitor's
     # slot from now on (until the commit enqueues it, or for RESERVED_SLOT seconds).
     job = the_plan.make_job()
@@ -133,7 +140,7 @@ def _start(the_plan: Plan) -> Program[str]:
 
     transaction.on_commit(enqueue_on_commit)
     pending.add(job.id, the_plan.polling_url, enqueue_on_commit)
-    return str(job.id)
+    return job
 
 
 def check_status_or_begin(

@@ -10,6 +10,7 @@ commits per free slot; the others see :class:`~.ops.Conflict`, read again and fi
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from rq.job import Job
@@ -54,7 +55,7 @@ def start(plan: Plan, *, replace: bool) -> Program[tuple[Snapshot | None, Job | 
                 yield Unwatch()
                 yield from _enqueue_inline(home, job, key)
             else:
-                yield Exec(_writes(home, job, key, gate, seen))
+                yield Exec(_writes(home, job, key, gate, seen, plan.run_at))
             return None, job
         except Conflict:
             continue
@@ -94,7 +95,7 @@ def enqueue(plan: Plan, job: Job, *, checked: bool = True) -> Program[None]:
     if not home.queue.is_async:
         yield from _enqueue_inline(home, job, key)
         return
-    yield Exec(_writes(home, job, key, plan.gate if checked else None, None))
+    yield Exec(_writes(home, job, key, plan.gate if checked else None, None, plan.run_at))
 
 
 def _know_version(home: Home) -> Program[None]:
@@ -113,7 +114,12 @@ def _admission(home: Home, key: str, gate: limits.Limits | None) -> Program[Admi
 
 
 def _writes(
-    home: Home, job: Job, key: str | None, gate: limits.Limits | None, seen: Admission | None
+    home: Home,
+    job: Job,
+    key: str | None,
+    gate: limits.Limits | None,
+    seen: Admission | None,
+    run_at: datetime | None = None,
 ) -> rqlayout.Commands:
     """The writes of a start, for MULTI: rq's enqueue, the mapping, the visitor's count."""
     recorder: Any = rqlayout.Recorder()
@@ -128,7 +134,7 @@ def _writes(
         if seen is None:  # enqueued on commit: the job's entry replaces its reservation
             recorder.zrem(visitor, limits.reserved(job.id))
     written: rqlayout.Commands = recorder.commands
-    return rqlayout.enqueue_commands(home.queue, job) + written
+    return rqlayout.enqueue_commands(home.queue, job, run_at) + written
 
 
 def _hold_slot(

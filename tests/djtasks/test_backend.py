@@ -1,0 +1,167 @@
+"""RQBackend through Django's task API, sync and async, with the plain ``rqworker``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.utils import timezone
+from rq.registry import ScheduledJobRegistry
+
+from django_rq_poll.backends import compat
+from django_rq_poll.core.tasks import RUNNER
+from django_rq_poll.drivers import backends
+from tests.djtasks import defs
+
+Status = compat.TaskResultStatus
+
+
+def test_enqueue_returns_a_ready_result_named_by_the_job_id(tasks_side, redis_db):
+    before = timezone.now()
+    result = tasks_side.enqueue(defs.add, 1, y=2)
+    assert result.status == Status.READY
+    assert result.task == defs.add
+    assert result.backend == "default"
+    assert result.args == [1] and result.kwargs == {"y": 2}
+    assert before <= result.enqueued_at <= timezone.now()
+    assert result.started_at is None and result.finished_at is None
+    assert result.last_attempted_at is None
+    assert result.errors == [] and result.worker_ids == [] and result.attempts == 0
+    job = backends.backend().fetch_job(result.id)
+    assert job is not None and job.get_status() == "queued"
+    # The dashboard lists the job under the task's own name.
+    assert job.func_name == RUNNER + "tests.djtasks.defs.add"
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.status == Status.READY and read.enqueued_at == job.enqueued_at
+    assert read.args == [1] and read.kwargs == {"y": 2}
+
+
+def test_a_successful_task_on_the_plain_rqworker(tasks_side, worker):
+    result = tasks_side.wait(tasks_side.enqueue(defs.add, 2, 3))
+    assert result.status == Status.SUCCESSFUL
+    assert result.return_value == 5
+    assert result.errors == []
+    assert len(result.worker_ids) == 1 and result.attempts == 1
+    assert result.enqueued_at <= result.started_at <= result.finished_at
+    assert result.last_attempted_at == result.started_at
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.return_value == 5 and read.worker_ids == result.worker_ids
+
+
+def test_a_failing_task_reports_the_exception_as_django_does(tasks_side, worker):
+    result = tasks_side.wait(tasks_side.enqueue(defs.fail, "the polygon is too small"))
+    assert result.status == Status.FAILED
+    (error,) = result.errors
+    assert error.exception_class_path == "builtins.ValueError"
+    assert error.exception_class is ValueError
+    assert "ValueError: the polygon is too small" in error.traceback
+    assert "in fail" in error.traceback  # the task's own frame
+    assert result.finished_at is not None and result.attempts == 1
+    with pytest.raises(ValueError, match="failed"):
+        result.return_value  # noqa: B018
+
+
+def test_a_task_taking_its_context_sees_its_result_and_attempt(tasks_side, worker):
+    result = tasks_side.wait(tasks_side.enqueue(defs.whoami, "me"))
+    assert result.status == Status.SUCCESSFUL
+    seen = result.return_value
+    assert seen["label"] == "me" and seen["id"] == result.id
+    assert seen["attempt"] == 1 and seen["status"] == "RUNNING"
+    assert seen["workers"] == result.worker_ids
+
+
+def test_retries_count_attempts_and_keep_each_error(tasks_side, worker):
+    result = tasks_side.wait(tasks_side.enqueue(defs.flaky, 3))
+    assert result.status == Status.SUCCESSFUL
+    assert result.return_value == 3 and result.attempts == 3
+    assert [e.exception_class_path for e in result.errors] == ["builtins.RuntimeError"] * 2
+    assert "attempt 1 fails" in result.errors[0].traceback
+    assert "attempt 2 fails" in result.errors[1].traceback
+
+
+def test_an_async_task(tasks_side, worker):
+    result = tasks_side.wait(tasks_side.enqueue(defs.async_add, 20, 22))
+    assert result.status == Status.SUCCESSFUL and result.return_value == 42
+
+
+def test_a_running_task(tasks_side, worker, redis_db):
+    key = f"release:{uuid.uuid4().hex}"
+    result = tasks_side.enqueue(defs.held, key)
+    tasks_side.wait(result, lambda r: r.status != Status.READY)
+    assert result.status == Status.RUNNING
+    assert result.started_at is not None and result.last_attempted_at == result.started_at
+    assert result.finished_at is None
+    assert len(result.worker_ids) == 1 and result.attempts == 1
+    with pytest.raises(ValueError, match="not finished"):
+        result.return_value  # noqa: B018
+    redis_db.rpush(key, "released")
+    tasks_side.wait(result)
+    assert result.status == Status.SUCCESSFUL and result.return_value == "released"
+
+
+def test_run_after_defers_through_rqs_scheduler(tasks_side, worker):
+    when = timezone.now() + dt.timedelta(seconds=2)
+    result = tasks_side.enqueue(defs.add.using(run_after=when), 4, 4)
+    assert result.status == Status.READY and result.task.run_after == when
+    queue = backends.backend().queue
+    assert result.id in ScheduledJobRegistry(queue=queue).get_job_ids()
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.status == Status.READY
+    assert read.task.run_after == when.replace(microsecond=0)
+    tasks_side.wait(result)
+    assert result.status == Status.SUCCESSFUL and result.return_value == 8
+    assert result.started_at >= when.replace(microsecond=0)
+
+
+def test_priority_above_zero_goes_to_the_front(tasks_side, redis_db):
+    first = tasks_side.enqueue(defs.add, 1, 1)
+    second = tasks_side.enqueue(defs.urgent, "now")
+    queue = backends.backend().queue
+    assert queue.get_job_ids() == [second.id, first.id]
+
+
+def test_a_result_of_another_task_is_a_mismatch(tasks_side):
+    result = tasks_side.enqueue(defs.add, 1, 1)
+    with pytest.raises(
+        compat.TaskResultMismatch if hasattr(compat, "TaskResultMismatch") else Exception,
+        match="does not match",
+    ):
+        tasks_side.get_result(defs.fail, result.id)
+
+
+@pytest.mark.parametrize("result_id", ["0" * 32, "not/an id", "", "x" * 10_000])
+def test_an_unknown_id_does_not_exist(tasks_side, result_id):
+    with pytest.raises(compat.TaskResultDoesNotExist):
+        tasks_side.get_result(defs.add, result_id)
+
+
+def test_a_job_that_runs_no_task_does_not_exist(tasks_side):
+    from django_rq_poll import begin_process
+
+    task_id = begin_process("tests.tasks.add", (1, 2))
+    with pytest.raises(compat.TaskResultDoesNotExist, match="not one of Django's tasks"):
+        tasks_side.get_result(defs.add, task_id)
+
+
+def test_arguments_that_json_cannot_carry_are_named(tasks_side):
+    with pytest.raises(TypeError, match="Argument 1 of task add holds a datetime"):
+        tasks_side.enqueue(defs.add, 1, timezone.now())
+    with pytest.raises(TypeError, match="Argument y= of task add holds a set"):
+        tasks_side.enqueue(defs.add, 1, y={1})
+    assert backends.backend().queue.count == 0
+
+
+def test_arguments_come_back_as_json_gives_them(tasks_side, worker):
+    result = tasks_side.wait(tasks_side.enqueue(defs.echo, {"a": (1, 2), 3: None}))
+    assert result.return_value == {"a": [1, 2], "3": None}
+
+
+def test_a_return_value_json_cannot_carry_fails_the_task(tasks_side, worker):
+    result = tasks_side.wait(tasks_side.enqueue(defs.returns_a_set))
+    assert result.status == Status.FAILED
+    (error,) = result.errors
+    assert error.exception_class_path == "builtins.TypeError"
+    assert "The return value of task tests.djtasks.defs.returns_a_set holds a set" in (
+        error.traceback
+    )
