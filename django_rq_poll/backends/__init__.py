@@ -47,13 +47,18 @@ class RQBackend(compat.BaseTaskBackend):
         self.job_options = job_options(alias, self.options)
 
     def validate_task(self, task: Any) -> None:
-        super().validate_task(task)
         qualname = getattr(task.func, "__qualname__", "")
         if "<lambda>" in qualname:
             raise compat.InvalidTask(
                 "A lambda cannot be a task: workers import tasks by name. "
                 "Define the task as a module-level function."
             )
+        if "<locals>" in qualname:
+            raise compat.InvalidTask(
+                f"{qualname} is defined inside another function, so a worker cannot import "
+                "it. Task functions must be defined at module level."
+            )
+        super().validate_task(task)
 
     # -- starting ----------------------------------------------------------------
     def _starting(self, task: Any, args: Any, kwargs: Any) -> tuple[Any, list[Any], Any]:

@@ -20,7 +20,7 @@ from ..conf import conf
 from ..drivers.backends import Backend, server_result_limit
 from ..drivers.backends import backend as queue_backend
 from ..exceptions import RQPollError
-from . import acl
+from . import acl, taskdoctor
 from .findings import Finding
 
 # The Redis version the suite runs against; others are not known to work or not to.
@@ -65,7 +65,7 @@ def examine(*, probe: float | None = None) -> list[Finding]:
         if backend.identity not in reachable:
             continue
         findings += _queue(backend, is_home=name == home, probe=probe)
-    return findings
+    return findings + taskdoctor.findings(taskdoctor.reachable(backends, reachable))
 
 
 # -- one Redis server ------------------------------------------------------------

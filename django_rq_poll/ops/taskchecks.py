@@ -47,18 +47,18 @@ def check_task_backends(
                 id="django_rq_poll.E032",
             )
         ]
-    from django_rq.settings import QUEUES
-
+    queues = getattr(settings, "RQ_QUEUES", None)
     errors: list[CheckMessage] = []
     for alias, params in entries.items():
         for name in params.get("QUEUES", ["default"]):
-            if name not in QUEUES:
+            # No RQ_QUEUES at all is E003's to say (once, not once per task queue).
+            if isinstance(queues, dict) and queues and name not in queues:
                 errors.append(
                     Error(
                         f"TASKS[{alias!r}]['QUEUES'] names the queue {name!r}, which is not "
                         "in RQ_QUEUES: tasks sent there could never be enqueued.",
                         hint=f"Add {name!r} to RQ_QUEUES, or remove it from QUEUES "
-                        f"(RQ_QUEUES has {', '.join(sorted(QUEUES))}).",
+                        f"(RQ_QUEUES has {', '.join(sorted(queues))}).",
                         id="django_rq_poll.E030",
                     )
                 )
