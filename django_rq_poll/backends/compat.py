@@ -16,7 +16,7 @@ try:
         TaskResult,
         TaskResultStatus,
     )
-    from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
+    from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist, TaskResultMismatch
     from django.tasks.signals import task_enqueued, task_finished, task_started
 
     FRAMEWORK = "django.tasks"
@@ -35,7 +35,10 @@ except ImportError:  # Django 5.2: the backport
         from django_tasks.exceptions import (  # type: ignore[no-redef, assignment, unused-ignore]
             InvalidTaskError as InvalidTask,
         )
-        from django_tasks.exceptions import TaskResultDoesNotExist  # type: ignore[no-redef, assignment, unused-ignore]
+        from django_tasks.exceptions import (  # type: ignore[no-redef, assignment, unused-ignore]
+            TaskResultDoesNotExist,
+            TaskResultMismatch,
+        )
         from django_tasks.signals import (  # type: ignore[no-redef, assignment, unused-ignore]
             task_enqueued,
             task_finished,
@@ -66,6 +69,7 @@ __all__ = [
     "TaskError",
     "TaskResult",
     "TaskResultDoesNotExist",
+    "TaskResultMismatch",
     "TaskResultStatus",
     "module_path",
     "task",

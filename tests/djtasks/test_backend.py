@@ -165,3 +165,70 @@ def test_a_return_value_json_cannot_carry_fails_the_task(tasks_side, worker):
     assert "The return value of task tests.djtasks.defs.returns_a_set holds a set" in (
         error.traceback
     )
+
+
+def test_on_an_inline_queue_the_task_runs_at_once(tasks_side):
+    result = tasks_side.enqueue(defs.add.using(queue_name="sync"), 5, 6)
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.status == Status.SUCCESSFUL and read.return_value == 11
+
+
+def test_signals_are_sent_where_django_sends_them(tasks_side):
+    from tests.conftest import InProcessWorker
+
+    seen = []
+
+    def record(signal_name):
+        def receiver(sender, task_result, **kwargs):
+            seen.append((signal_name, sender, str(task_result.status), task_result.id))
+
+        return receiver
+
+    receivers = {name: record(name) for name in ("enqueued", "started", "finished")}
+    compat.task_enqueued.connect(receivers["enqueued"])
+    compat.task_started.connect(receivers["started"])
+    compat.task_finished.connect(receivers["finished"])
+    try:
+        result = tasks_side.enqueue(defs.add, 1, 2)
+        home = backends.backend()
+        InProcessWorker([home.queue], connection=home.connection).work(
+            burst=True, logging_level="WARNING", with_scheduler=False
+        )
+    finally:
+        compat.task_enqueued.disconnect(receivers["enqueued"])
+        compat.task_started.disconnect(receivers["started"])
+        compat.task_finished.disconnect(receivers["finished"])
+    from django_rq_poll.backends import RQBackend
+
+    assert seen == [
+        ("enqueued", RQBackend, "READY", result.id),
+        ("started", RQBackend, "RUNNING", result.id),
+        ("finished", RQBackend, "SUCCESSFUL", result.id),
+    ]
+
+
+def test_a_canceled_task_reads_failed(tasks_side):
+    from django_rq_poll import cancel_process
+
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    assert cancel_process(task_id=result.id)
+    tasks_side.refresh(result)
+    assert result.status == Status.FAILED and result.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueued_inside_a_transaction_it_waits_for_the_commit(tasks_side):
+    from django.db import transaction
+
+    with transaction.atomic():
+        result = defs.add.enqueue(1, 2)
+        assert result.status == Status.READY and result.enqueued_at is None
+        assert backends.backend().fetch_job(result.id) is None
+        with pytest.raises(compat.TaskResultDoesNotExist, match="not committed"):
+            tasks_side.get_result(defs.add, result.id)
+    assert tasks_side.get_result(defs.add, result.id).status == Status.READY
+    with transaction.atomic():
+        dropped = defs.add.enqueue(1, 2)
+        transaction.set_rollback(True)
+    with pytest.raises(compat.TaskResultDoesNotExist):
+        tasks_side.get_result(defs.add, dropped.id)
