@@ -107,7 +107,7 @@ def plan(
     limits.check_url(polling_url)
     gate = limits.for_visitor(visitor)
     options = dict(job_options)
-    queue_name = options.pop("queue", None)
+    queue_name = options.pop("queue", None) or tasks.queue_of(task_method)
     for name, why in _REFUSED.items():
         if name in options:
             raise TypeError(f"begin_process() does not take {name}=: {why}.")

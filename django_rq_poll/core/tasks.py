@@ -129,3 +129,12 @@ def _django_task(path: str, classes: tuple[type[Any], ...]) -> Any:
     if not (classes and isinstance(found, classes)):
         raise TypeError(f"{path} is a {type(found).__name__}, not one of Django's tasks.")
     return found
+
+
+def queue_of(task: object) -> str | None:
+    """The ``queue_name`` of one of Django's tasks (a page's ``queue`` option wins over
+    it); ``None`` for a function or a dotted path."""
+    classes = task_classes()
+    if classes and isinstance(task, classes):
+        return str(getattr(task, "queue_name", "")) or None
+    return None

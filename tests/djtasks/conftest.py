@@ -35,7 +35,7 @@ class Side:
         done = until or (lambda r: r.is_finished)
         deadline = time.monotonic() + 60
         while not done(result):
-            assert time.monotonic() < deadline, f"still {result.status} after 60 s"
+            assert time.monotonic() < deadline, f"still {result.status} after 60 s ({_why()})"
             time.sleep(0.05)
             self.refresh(result)
         return result
@@ -50,3 +50,13 @@ def tasks_side(request) -> Side:
 def worker(rqworker):
     """django-rq's plain ``rqworker`` on the default queue, with rq's scheduler."""
     return rqworker("default", "--with-scheduler")
+
+
+def _why() -> str:
+    """What the queue looks like when a wait gives up: workers, and what waits."""
+    from rq import Worker
+
+    from django_rq_poll.drivers import backends
+
+    queue = backends.backend().queue
+    return f"{len(Worker.all(queue=queue))} worker(s), {queue.count} job(s) queued"

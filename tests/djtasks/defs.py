@@ -73,3 +73,8 @@ def held(key: str) -> str:
 @task(priority=50)
 def urgent(label: str) -> str:
     return label
+
+
+@task(queue_name="other")
+def add_elsewhere(x: int, y: int) -> int:
+    return x + y

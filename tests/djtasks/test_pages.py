@@ -88,3 +88,10 @@ def test_a_task_that_a_worker_cannot_import_is_refused():
     # A Task object the module does not expose under its name (built by hand).
     stray = defs.add.using(priority=1)
     assert resolve(stray) == RUNNER + "tests.djtasks.defs.add"  # still the module's function
+
+
+def test_a_page_runs_a_task_on_the_tasks_queue_unless_told_otherwise(url):
+    status = poll.check_status_or_begin(defs.add_elsewhere, (1, 2), polling_url=url)
+    assert backends.backend().fetch_job(status.task_id).origin == "other"
+    told = poll.begin_process(defs.add_elsewhere, (1, 2), queue="default")
+    assert backends.backend().fetch_job(told).origin == "default"
