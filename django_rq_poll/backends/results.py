@@ -32,7 +32,8 @@ _FAILED = (Result.Type.FAILED, Result.Type.STOPPED)
 _HEADER = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 #: The class path given to a failure whose traceback names no class.
 UNKNOWN_ERROR = "builtins.Exception"
-#: The class path given to a task whose worker died while running it.
+#: The class path given to a task ended outside its code: its work-horse killed, the job
+#: stopped, or its worker dead (the traceback is rq's words, or ours).
 WORKER_LOST = "django_rq_poll.backends.run.WorkerLost"
 _LOST_TEXT = (
     "WorkerLost: the worker running this task stopped sending heartbeats "
@@ -139,11 +140,12 @@ def _errors(found: TaskJob, attempts: list[_Attempt]) -> list[Any]:
         # It failed without its task raising: killed, stopped, timed out before the
         # task ran, or its worker died (then no result at all).
         failures = [r for r in found.results if r.type in _FAILED]
-        if failures and failures[-1].exc_string:
-            text = failures[-1].exc_string
+        text = (failures[-1].exc_string or "") if failures else ""
+        if text.startswith("Traceback"):  # raised before the task ran (its import)
             errors.append(compat.TaskError(exception_class_path=_class_in(text), traceback=text))
-        else:
-            errors.append(compat.TaskError(exception_class_path=WORKER_LOST, traceback=_LOST_TEXT))
+        else:  # rq's own words: the work-horse was killed, or the job stopped
+            error = compat.TaskError(exception_class_path=WORKER_LOST, traceback=text or _LOST_TEXT)
+            errors.append(error)
     return errors
 
 

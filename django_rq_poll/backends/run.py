@@ -31,7 +31,8 @@ MAX_TRACEBACK = 20_000
 
 
 class WorkerLost(Exception):
-    """The class path given to a task whose worker died while running it."""
+    """The class path given to a task ended outside its own code: its work-horse killed,
+    the job stopped, or its worker dead."""
 
 
 def __getattr__(name: str) -> Callable[..., Any]:

@@ -174,7 +174,14 @@ class _NotJSON(Exception):
 
 
 def _refuse(value: Any) -> Any:
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+    # What Django's normalize_json accepts besides JSON's own types: other sequences,
+    # and bytes that are UTF-8 text.
+    if isinstance(value, bytes):
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            raise _NotJSON("bytes value that is not UTF-8 text") from None
+    if isinstance(value, Sequence) and not isinstance(value, str):
         return list(value)
     raise _NotJSON(type(value).__qualname__)
 

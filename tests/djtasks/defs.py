@@ -66,6 +66,7 @@ def returns_a_set() -> Any:
 def held(key: str) -> str:
     """Runs until the test pushes to ``key`` (so the test sees it running)."""
     set_progress(1, 2, "holding")
+    _redis().set(f"{key}:pid", os.getpid())
     found = _redis().blpop([key], timeout=60)
     return found[1].decode() if found else "timed out"
 

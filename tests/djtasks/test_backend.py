@@ -232,3 +232,19 @@ def test_enqueued_inside_a_transaction_it_waits_for_the_commit(tasks_side):
         transaction.set_rollback(True)
     with pytest.raises(compat.TaskResultDoesNotExist):
         tasks_side.get_result(defs.add, dropped.id)
+
+
+def test_a_killed_work_horse_fails_the_task_with_rqs_words(tasks_side, worker, redis_db):
+    import os
+    import signal
+
+    key = f"release:{uuid.uuid4().hex}"
+    result = tasks_side.enqueue(defs.held, key)
+    tasks_side.wait(result, lambda r: r.status == Status.RUNNING and redis_db.get(f"{key}:pid"))
+    os.kill(int(redis_db.get(f"{key}:pid")), signal.SIGKILL)
+    tasks_side.wait(result)
+    assert result.status == Status.FAILED and result.attempts == 1
+    (error,) = result.errors
+    assert error.exception_class_path == "django_rq_poll.backends.run.WorkerLost"
+    assert error.exception_class.__name__ == "WorkerLost"
+    assert "Work-horse terminated unexpectedly" in error.traceback
