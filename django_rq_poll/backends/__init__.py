@@ -10,6 +10,8 @@ package's one core and its two drivers: ``aenqueue`` and ``aget_result`` are nat
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from rq.job import Retry
@@ -96,12 +98,22 @@ class RQBackend(compat.BaseTaskBackend):
 
     # -- reading -----------------------------------------------------------------
     def get_result(self, result_id: str) -> Any:
-        found = blocking(lambda home: taskjobs.lookup(home, result_id))
+        with _unreadable_is_unknown():
+            found = blocking(lambda home: taskjobs.lookup(home, result_id))
         return results.from_job(found, result_id, self.alias)
 
     async def aget_result(self, result_id: str) -> Any:
-        found = await awaited(lambda home: taskjobs.lookup(home, result_id))
+        with _unreadable_is_unknown():
+            found = await awaited(lambda home: taskjobs.lookup(home, result_id))
         return results.from_job(found, result_id, self.alias)
+
+
+@contextlib.contextmanager
+def _unreadable_is_unknown() -> Iterator[None]:
+    try:
+        yield
+    except taskjobs.UnreadableJob as exc:
+        raise compat.TaskResultDoesNotExist(str(exc)) from exc
 
 
 def job_options(alias: str, options: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from rq.results import Result
 
+from ..exceptions import RQPollError
 from . import keys, rqlayout, scripts
 from .calls import start_job
 from .home import Home
@@ -82,6 +83,10 @@ SOURCE = _source()
 SHA = scripts.sha(SOURCE)
 
 
+class UnreadableJob(RQPollError):
+    """A job's hash or results hold what rq cannot read back."""
+
+
 class TaskJob(NamedTuple):
     """A task's job as one lookup saw it."""
 
@@ -131,11 +136,15 @@ def lookup(home: Home, /, task_id: str) -> Program[TaskJob | None]:
     found = dict(zip(FIELDS, fields, strict=True))
     serializer = home.serializer_of(found.get("origin") or b"")
     job = home.queue.job_class(id=task_id, connection=home.queue.connection, serializer=serializer)
-    job.restore({name: value for name, value in found.items() if value is not None})
-    results = [
-        Result.restore(task_id, _text(entry_id), _pairs(flat), job.connection, serializer)
-        for entry_id, flat in entries
-    ]
+    try:
+        job.restore({name: value for name, value in found.items() if value is not None})
+        results = [
+            Result.restore(task_id, _text(entry_id), _pairs(flat), job.connection, serializer)
+            for entry_id, flat in entries
+        ]
+    except Exception as exc:  # bytes no rq wrote (another program), or another serializer's
+        reason = f"{type(exc).__name__}: {exc}"
+        raise UnreadableJob(f"Job {task_id!r} cannot be read here ({reason}).") from exc
     status = _text(found["status"])
     state = State.FAILED if abandoned == 1 else from_rq_status(status)
     run_at = datetime.fromtimestamp(float(at), tz=UTC) if at else None

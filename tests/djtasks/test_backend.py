@@ -248,3 +248,24 @@ def test_a_killed_work_horse_fails_the_task_with_rqs_words(tasks_side, worker, r
     assert error.exception_class_path == "django_rq_poll.backends.run.WorkerLost"
     assert error.exception_class.__name__ == "WorkerLost"
     assert "Work-horse terminated unexpectedly" in error.traceback
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": "queued", "origin": "default", "data": b"\x00not what rq writes"},
+        {"status": "\xff\xfe", "origin": "default", "data": b""},
+        {"status": "queued", "origin": "default", "created_at": "yesterday", "data": b"x"},
+    ],
+)
+def test_a_job_hash_no_rq_wrote_does_not_exist(tasks_side, redis_db, fields):
+    redis_db.hset("rq:job:foreign", mapping=fields)
+    with pytest.raises(compat.TaskResultDoesNotExist, match="foreign"):
+        tasks_side.get_result(defs.add, "foreign")
+
+
+def test_results_no_rq_wrote_do_not_exist(tasks_side, redis_db):
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    redis_db.xadd(f"rq:results:{result.id}", {"type": "not a number"})
+    with pytest.raises(compat.TaskResultDoesNotExist, match="cannot be read"):
+        tasks_side.get_result(defs.add, result.id)
