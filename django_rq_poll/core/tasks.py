@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from collections.abc import Callable
@@ -16,6 +17,7 @@ TaskRef = Callable[..., Any] | str
 RUNNER = "django_rq_poll.backends.run."
 
 
+@functools.cache  # on every start's path: a failed import is not cheap to repeat
 def task_classes() -> tuple[type[Any], ...]:
     """Django's ``Task`` classes importable here (``django.tasks``, the backport, both)."""
     found = []

@@ -35,7 +35,9 @@ class Side:
         done = until or (lambda r: r.is_finished)
         deadline = time.monotonic() + 60
         while not done(result):
-            assert time.monotonic() < deadline, f"still {result.status} after 60 s ({_why()})"
+            assert time.monotonic() < deadline, (
+                f"still {result.status} after 60 s ({_why(result.id)})"
+            )
             time.sleep(0.05)
             self.refresh(result)
         return result
@@ -52,11 +54,14 @@ def worker(rqworker):
     return rqworker("default", "--with-scheduler")
 
 
-def _why() -> str:
-    """What the queue looks like when a wait gives up: workers, and what waits."""
+def _why(result_id: str) -> str:
+    """What rq says when a wait gives up: the job's status, the workers' states."""
     from rq import Worker
 
     from django_rq_poll.drivers import backends
 
     queue = backends.backend().queue
-    return f"{len(Worker.all(queue=queue))} worker(s), {queue.count} job(s) queued"
+    job = backends.backend().fetch_job(result_id)
+    workers = [(w.name, w.state, w.get_current_job_id()) for w in Worker.all(queue=queue)]
+    status = job.get_status(refresh=False) if job is not None else "gone"
+    return f"job {status}, {queue.count} queued, workers {workers}"

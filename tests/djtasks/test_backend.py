@@ -269,3 +269,14 @@ def test_results_no_rq_wrote_do_not_exist(tasks_side, redis_db):
     redis_db.xadd(f"rq:results:{result.id}", {"type": "not a number"})
     with pytest.raises(compat.TaskResultDoesNotExist, match="cannot be read"):
         tasks_side.get_result(defs.add, result.id)
+
+
+def test_options_reach_every_job_of_the_backend(tasks_side, settings):
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_rq_poll.backends.RQBackend",
+            "OPTIONS": {"timeout": 33, "result_ttl": 77, "failure_ttl": 88, "ttl": 99},
+        }
+    }
+    job = backends.backend().fetch_job(tasks_side.enqueue(defs.add, 1, 2).id)
+    assert (job.timeout, job.result_ttl, job.failure_ttl, job.ttl) == (33, 77, 88, 99)
