@@ -280,3 +280,24 @@ def test_options_reach_every_job_of_the_backend(tasks_side, settings):
     }
     job = backends.backend().fetch_job(tasks_side.enqueue(defs.add, 1, 2).id)
     assert (job.timeout, job.result_ttl, job.failure_ttl, job.ttl) == (33, 77, 88, 99)
+
+
+def test_aenqueue_and_aget_result_use_no_thread(monkeypatch):
+    from asgiref.sync import async_to_sync
+
+    from django_rq_poll.drivers import aio
+
+    def no_thread(*args, **kwargs):
+        raise AssertionError("a thread was used")
+
+    from django_rq_poll.backends import RQBackend
+
+    monkeypatch.setattr(aio, "sync_to_async", no_thread)  # the driver's Blocking ops
+    monkeypatch.setattr(RQBackend, "enqueue", no_thread)  # what Django's default would wrap
+    monkeypatch.setattr(RQBackend, "get_result", no_thread)
+
+    async def both():
+        result = await defs.add.aenqueue(1, 2)
+        return await defs.add.aget_result(result.id)
+
+    assert async_to_sync(both)().status == Status.READY
