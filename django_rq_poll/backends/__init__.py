@@ -16,7 +16,7 @@ from typing import Any
 
 from rq.job import Retry
 
-from ..core import taskjobs, tasks
+from ..core import taskjobs, taskjson, tasks
 from ..drivers.twins import awaited, blocking
 from ..exceptions import ImproperlyConfigured
 from . import compat, results
@@ -69,7 +69,7 @@ class RQBackend(compat.BaseTaskBackend):
             tasks.resolve_django_task(task)
         except TypeError as exc:
             raise compat.InvalidTask(str(exc)) from exc
-        json_args, json_kwargs = taskjobs.json_arguments(task.name, args, kwargs)
+        json_args, json_kwargs = taskjson.json_arguments(task.name, args, kwargs)
         options = {
             **self.job_options,
             "queue": task.queue_name,

@@ -21,7 +21,8 @@ from django.utils.module_loading import import_string
 from rq import get_current_job
 from rq.utils import now
 
-from ..core.taskjobs import META_ATTEMPTS, META_BACKEND, as_json, lookup
+from ..core.taskjobs import META_ATTEMPTS, META_BACKEND, lookup
+from ..core.taskjson import as_json
 from ..drivers import backends
 from . import compat, results
 

@@ -11,8 +11,7 @@ task classes, which the core does not import).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -27,7 +26,7 @@ from .home import Home
 from .ops import Program, Script
 from .plan import plan
 from .states import State, from_rq_status
-from .tasks import RUNNER, task_classes
+from .tasks import RUNNER
 
 #: Where a task's worker records each attempt, in order: ``{"worker": name,
 #: "started_at": ISO time}``, and ``"error": [class path, traceback]`` when the task raised
@@ -160,50 +159,3 @@ def _pairs(flat: Any) -> dict[bytes, bytes]:
     if isinstance(flat, Mapping):
         return dict(flat)
     return dict(zip(flat[::2], flat[1::2], strict=True))
-
-
-# -- JSON, as Django's tasks require ---------------------------------------------------
-def as_json(value: Any, where: str) -> Any:
-    """``value`` as JSON gives it back (tuples become lists, keys strings), or a
-    ``TypeError`` naming ``where`` and the offending type."""
-    try:
-        return json.loads(json.dumps(value, allow_nan=True, default=_refuse))
-    except _NotJSON as exc:
-        raise TypeError(
-            f"{where} holds a {exc.args[0]}, which JSON cannot carry: a task's arguments "
-            "and return value must be JSON values (str, int, float, bool, None, and lists "
-            "and dicts of them)."
-        ) from None
-    except (TypeError, ValueError) as exc:  # e.g. keys that are not strings or numbers
-        raise TypeError(f"{where} cannot be written as JSON: {exc}.") from None
-
-
-class _NotJSON(Exception):
-    pass
-
-
-def _refuse(value: Any) -> Any:
-    # What Django's normalize_json accepts besides JSON's own types: other sequences,
-    # and bytes that are UTF-8 text.
-    if isinstance(value, bytes):
-        try:
-            return value.decode()
-        except UnicodeDecodeError:
-            raise _NotJSON("bytes value that is not UTF-8 text") from None
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return list(value)
-    raise _NotJSON(type(value).__qualname__)
-
-
-def json_arguments(
-    name: str, args: Sequence[Any], kwargs: Mapping[str, Any]
-) -> tuple[list[Any], dict[str, Any]]:
-    """The arguments as the worker will see them, or a ``TypeError`` naming the first that
-    JSON cannot carry."""
-    return (
-        [as_json(value, f"Argument {i} of task {name}") for i, value in enumerate(args)],
-        {key: as_json(value, f"Argument {key}= of task {name}") for key, value in kwargs.items()},
-    )
-
-
-__all__ = ["RUNNER", "task_classes"]

@@ -50,7 +50,13 @@ def tasks_side(request) -> Side:
 
 @pytest.fixture
 def worker(rqworker):
-    """django-rq's plain ``rqworker`` on the default queue, with rq's scheduler."""
+    """django-rq's plain ``rqworker`` on the default queue."""
+    return rqworker("default")
+
+
+@pytest.fixture
+def scheduling_worker(rqworker):
+    """The same with rq's scheduler, which ``run_after`` needs."""
     return rqworker("default", "--with-scheduler")
 
 

@@ -100,7 +100,7 @@ def test_a_running_task(tasks_side, worker, redis_db):
     assert result.status == Status.SUCCESSFUL and result.return_value == "released"
 
 
-def test_run_after_defers_through_rqs_scheduler(tasks_side, worker):
+def test_run_after_defers_through_rqs_scheduler(tasks_side, scheduling_worker):
     when = timezone.now() + dt.timedelta(seconds=2)
     result = tasks_side.enqueue(defs.add.using(run_after=when), 4, 4)
     assert result.status == Status.READY and result.task.run_after == when

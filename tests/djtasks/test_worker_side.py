@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from django_rq_poll.backends import compat, run
-from django_rq_poll.core.taskjobs import as_json
+from django_rq_poll.core.taskjson import as_json
 from tests.djtasks import defs
 
 
