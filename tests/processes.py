@@ -33,9 +33,9 @@ def kill_session(leader: int) -> None:
     the database, it wrote a job hash into that test's data (a stray fourth job among a
     cap of three, once). The wait matters too: a child (the horse, or the scheduler
     process of ``--with-scheduler``) holds the worker's Redis sockets, and while one is
-    alive Redis still counts the dead worker's BLPOP as waiting: it handed the next
-    test's job to it, and the job was never seen again (tests/djtasks, once in a few
-    runs under load).
+    alive Redis still counts the dead worker's BLPOP as waiting and may hand it the next
+    test's job: the likely cause of a job lost once in a few runs of tests/backends
+    under load (queued, in no queue, the test's worker idle).
     """
     deadline = time.monotonic() + 10
     while True:

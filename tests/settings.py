@@ -60,7 +60,7 @@ RQ_QUEUES = {
     "sync": {"URL": REDIS_URL, "ASYNC": False},
 }
 RQ_POLL = {"QUEUE": "default"}
-# Django's tasks (tests/djtasks): this package's backend, and Django's own immediate one
+# Django's tasks (tests/backends): this package's backend, and Django's own immediate one
 # (django.tasks on Django 6, the django-tasks backport on 5.2).
 try:
     import django.tasks

@@ -14,7 +14,7 @@ from django.views.generic import DetailView, TemplateView
 
 from django_rq_poll.views import PollingMixin, polling_view
 from tests import tasks
-from tests.djtasks import defs as task_defs
+from tests.backends import defs as task_defs
 
 
 class SumView(PollingMixin, TemplateView):
@@ -216,7 +216,7 @@ class TestSideMiddleware:
         return self.get_response(request)
 
 
-# Django's tasks behind pages (tests/djtasks/test_pages.py): a @task object as the task.
+# Django's tasks behind pages (tests/backends/test_pages.py): a @task object as the task.
 class TaskSumView(SumView):
     task = task_defs.add
 

@@ -24,7 +24,7 @@ JSON = "rq.serializers.JSONSerializer"
 @pytest.fixture(autouse=True)
 def _without_tasks(settings):
     """These tests count the findings of RQ_QUEUES; Django's tasks (their own check,
-    tests/djtasks/test_doctor.py) are left out."""
+    tests/backends/test_doctor.py) are left out."""
     settings.TASKS = {}
 
 

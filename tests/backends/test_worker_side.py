@@ -7,15 +7,15 @@ import pytest
 
 from django_rq_poll.backends import compat, run
 from django_rq_poll.core.taskjson import as_json
-from tests.djtasks import defs
+from tests.backends import defs
 
 
 def test_the_runner_name_resolves_to_the_task():
-    runner = getattr(run, "tests.djtasks.defs.add")
+    runner = getattr(run, "tests.backends.defs.add")
     assert runner(2, 3) == 5  # outside a job: no context, no attempt recorded
 
 
-@pytest.mark.parametrize("path", ["os.getcwd", "tests.tasks.add", "tests.djtasks.defs"])
+@pytest.mark.parametrize("path", ["os.getcwd", "tests.tasks.add", "tests.backends.defs"])
 def test_the_runner_refuses_what_is_not_a_task(path):
     with pytest.raises(TypeError, match="not a task: refusing to run it"):
         run.run_task(path)
@@ -23,7 +23,7 @@ def test_the_runner_refuses_what_is_not_a_task(path):
 
 def test_the_runner_refuses_what_cannot_be_imported():
     with pytest.raises(ImportError):
-        run.run_task("tests.djtasks.nowhere.add")
+        run.run_task("tests.backends.nowhere.add")
 
 
 @pytest.mark.parametrize("name", ["__path__", "add"])
@@ -34,7 +34,7 @@ def test_only_dotted_names_are_runners(name):
 
 def test_a_context_taking_task_needs_a_job():
     with pytest.raises(RuntimeError, match="takes a context"):
-        getattr(run, "tests.djtasks.defs.whoami")("x")
+        getattr(run, "tests.backends.defs.whoami")("x")
 
 
 @pytest.mark.parametrize(
@@ -68,6 +68,6 @@ def test_switching_from_the_immediate_backend_leaves_tasks_unchanged(settings, r
     result = defs.add.enqueue(20, 22)
     assert result.status == compat.TaskResultStatus.READY
     rqworker("default")
-    from tests.djtasks.conftest import Side
+    from tests.backends.conftest import Side
 
     assert Side("sync").wait(result).return_value == 42

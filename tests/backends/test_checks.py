@@ -56,7 +56,7 @@ def test_the_backend_refuses_bad_options_when_built(settings):
 
 def test_a_queue_missing_from_rq_queues_fails_the_enqueue_by_name(settings):
     from django_rq_poll.exceptions import ImproperlyConfigured
-    from tests.djtasks import defs
+    from tests.backends import defs
 
     settings.TASKS = {"default": {"BACKEND": BACKEND, "QUEUES": ["default", "nowhere"]}}
     with pytest.raises(ImproperlyConfigured, match="Queue 'nowhere' is not in RQ_QUEUES"):

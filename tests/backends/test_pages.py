@@ -12,7 +12,7 @@ import django_rq_poll as poll
 from django_rq_poll.backends import compat
 from django_rq_poll.core.tasks import RUNNER, resolve
 from django_rq_poll.drivers import backends
-from tests.djtasks import defs
+from tests.backends import defs
 from tests.push.test_stream import streamed_end
 
 pytestmark = pytest.mark.usefixtures("side")
@@ -33,7 +33,7 @@ def test_a_mixin_page_runs_a_task_once_and_shows_its_result(page_side, run_jobs,
     task_id = first.context["task_id"]
     assert client.get("/task-sum/?x=3&y=4").context["task_id"] == task_id  # one job per URL
     job = backends.backend().fetch_job(task_id)
-    assert job.func_name == RUNNER + "tests.djtasks.defs.add"
+    assert job.func_name == RUNNER + "tests.backends.defs.add"
     assert status_of(client, task_id).json()["state"] == "pending"
     # The id the page holds is the task result's.
     assert defs.add.get_result(task_id).status == compat.TaskResultStatus.READY
@@ -87,7 +87,7 @@ def test_a_task_that_a_worker_cannot_import_is_refused():
         compat.task(lambda: None)
     # A Task object the module does not expose under its name (built by hand).
     stray = defs.add.using(priority=1)
-    assert resolve(stray) == RUNNER + "tests.djtasks.defs.add"  # still the module's function
+    assert resolve(stray) == RUNNER + "tests.backends.defs.add"  # still the module's function
 
 
 def test_a_page_runs_a_task_on_the_tasks_queue_unless_told_otherwise(url):

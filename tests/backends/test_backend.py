@@ -12,7 +12,7 @@ from rq.registry import ScheduledJobRegistry
 from django_rq_poll.backends import compat
 from django_rq_poll.core.tasks import RUNNER
 from django_rq_poll.drivers import backends
-from tests.djtasks import defs
+from tests.backends import defs
 
 Status = compat.TaskResultStatus
 
@@ -31,7 +31,7 @@ def test_enqueue_returns_a_ready_result_named_by_the_job_id(tasks_side, redis_db
     job = backends.backend().fetch_job(result.id)
     assert job is not None and job.get_status() == "queued"
     # The dashboard lists the job under the task's own name.
-    assert job.func_name == RUNNER + "tests.djtasks.defs.add"
+    assert job.func_name == RUNNER + "tests.backends.defs.add"
     read = tasks_side.get_result(defs.add, result.id)
     assert read.status == Status.READY and read.enqueued_at == job.enqueued_at
     assert read.args == [1] and read.kwargs == {"y": 2}
@@ -162,7 +162,7 @@ def test_a_return_value_json_cannot_carry_fails_the_task(tasks_side, worker):
     assert result.status == Status.FAILED
     (error,) = result.errors
     assert error.exception_class_path == "builtins.TypeError"
-    assert "The return value of task tests.djtasks.defs.returns_a_set holds a set" in (
+    assert "The return value of task tests.backends.defs.returns_a_set holds a set" in (
         error.traceback
     )
 
