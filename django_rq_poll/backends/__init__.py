@@ -93,16 +93,24 @@ class RQBackend(compat.BaseTaskBackend):
 
     def _enqueued(self, task: Any, job: Any, args: list[Any], kwargs: Any) -> Any:
         result = results.enqueued(task, job, args, kwargs, self.alias)
+        if result.enqueued_at is None:  # enqueued when this thread's transaction commits
+            results.remember_waiting(result)
         compat.task_enqueued.send(type(self), task_result=result)
         return result
 
     # -- reading -----------------------------------------------------------------
     def get_result(self, result_id: str) -> Any:
+        waiting = results.waiting(result_id)
+        if waiting is not None:
+            return waiting
         with _unreadable_is_unknown():
             found = blocking(lambda home: taskjobs.lookup(home, result_id))
         return results.from_job(found, result_id, self.alias)
 
     async def aget_result(self, result_id: str) -> Any:
+        waiting = results.waiting(result_id)
+        if waiting is not None:
+            return waiting
         with _unreadable_is_unknown():
             found = await awaited(lambda home: taskjobs.lookup(home, result_id))
         return results.from_job(found, result_id, self.alias)

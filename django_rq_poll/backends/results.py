@@ -8,7 +8,9 @@ stopped, a worker that died) is read from rq's result, or said to be a lost work
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +18,7 @@ from django.utils.module_loading import import_string
 from rq.job import Job
 from rq.results import Result
 
+from ..core import pending
 from ..core.states import State
 from ..core.taskjobs import META_ATTEMPTS, TaskJob, task_path
 from . import compat
@@ -182,3 +185,31 @@ def _class_in(text: str) -> str:
         return UNKNOWN_ERROR
     name = found.group(1)
     return name if "." in name else f"builtins.{name}"
+
+
+# Results of tasks begun inside a transaction django-rq waits for, by id, in the thread
+# that began them: until the commit, that thread reads them as READY, as every lookup of
+# this app answers "pending" there for a job begun in its open transaction.
+_waiting = threading.local()
+
+
+def remember_waiting(result: Any) -> None:
+    """Keep ``result`` while its job waits for this thread's transaction to commit."""
+    kept: dict[str, Any] = getattr(_waiting, "results", None) or {}
+    # Those committed or rolled back since are dropped (core.pending knows which).
+    kept = {k: v for k, v in kept.items() if pending.find(None, k) is not None}
+    if pending.find(None, result.id) is not None:
+        kept[result.id] = result
+    _waiting.results = kept
+
+
+def waiting(result_id: str) -> Any:
+    """A copy of the result of a task this thread began in its open transaction, or
+    ``None``."""
+    kept = getattr(_waiting, "results", None)
+    if not kept or result_id not in kept:
+        return None
+    if pending.find(None, result_id) is None:
+        del kept[result_id]
+        return None
+    return dataclasses.replace(kept[result_id])
