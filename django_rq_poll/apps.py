@@ -10,7 +10,9 @@ class RQPollConfig(AppConfig):
 
     def ready(self) -> None:
         from .ops.checks import check_apps, check_settings, check_urls
+        from .ops.taskchecks import check_task_backends
 
         checks.register(check_settings)
         checks.register(check_apps)
         checks.register(check_urls, checks.Tags.urls)
+        checks.register(check_task_backends)

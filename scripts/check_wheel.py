@@ -23,6 +23,8 @@ REQUIRED = (
     "django_rq_poll/templates/django_rq_poll/compat/madrona/starting_process.html",
     "django_rq_poll/templates/django_rq_poll/compat/madrona/already_processing.html",
     "django_rq_poll/middleware.py",
+    "django_rq_poll/backends/__init__.py",  # TASKS' BACKEND path
+    "django_rq_poll/backends/run.py",  # the function every task job names
     *(
         f"django_rq_poll/locale/{lang}/LC_MESSAGES/django.{ext}"
         for lang in LANGUAGES

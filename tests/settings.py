@@ -60,6 +60,26 @@ RQ_QUEUES = {
     "sync": {"URL": REDIS_URL, "ASYNC": False},
 }
 RQ_POLL = {"QUEUE": "default"}
+# Django's tasks (tests/backends): this package's backend, and Django's own immediate one
+# (django.tasks on Django 6, the django-tasks backport on 5.2).
+try:
+    import django.tasks
+
+    TASKS_FRAMEWORK = "django.tasks"
+except ImportError:
+    TASKS_FRAMEWORK = "django_tasks"
+TASKS = {
+    "default": {
+        "BACKEND": "django_rq_poll.backends.RQBackend",
+        "QUEUES": ["default", "other", "json", "sync"],
+    },
+    "retrying": {
+        "BACKEND": "django_rq_poll.backends.RQBackend",
+        "QUEUES": ["default"],
+        "OPTIONS": {"retry": 2},
+    },
+    "immediate": {"BACKEND": f"{TASKS_FRAMEWORK}.backends.immediate.ImmediateBackend"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 # The web layer's tests (tests/web/test_views.py): test views and their templates.
 ROOT_URLCONF = "tests.urls"

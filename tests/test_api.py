@@ -677,6 +677,13 @@ class TestOptionsAndLookups:
             poll.begin_process(tasks.add, (1, 2), polling_url="/" + "a" * 30)
         assert written(redis_db) == []
 
+    def test_at_front_puts_the_job_before_those_waiting(self, url, redis_db):
+        # It raised TypeError (rq's create_job takes no at_front) until 0.3.0.
+        first = poll.begin_process(tasks.add, (1, 1), polling_url=url)
+        second = poll.begin_process(tasks.add, (2, 2), polling_url=url + "2", at_front=True)
+        third = poll.begin_process(tasks.add, (3, 3), at_front=False)
+        assert backends.backend().queue.get_job_ids() == [second, first, third]
+
     def test_failure_ttl_and_ttl_reach_the_job(self, url, redis_db, run_jobs):
         own = poll.begin_process(tasks.fail, polling_url=url + "own", failure_ttl=77)
         default = poll.begin_process(tasks.fail, polling_url=url + "default")

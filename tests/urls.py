@@ -7,6 +7,8 @@ from tests import views
 urlpatterns = [
     path("rq-poll/", include("django_rq_poll.urls")),
     path("sum/", views.SumView.as_view()),
+    path("task-sum/", views.TaskSumView.as_view()),
+    path("task-whoami/", views.task_whoami),
     path("shared-sum/", views.SharedSumView.as_view()),
     path("whose/", views.WhoseView.as_view()),
     path("fail/", views.FailView.as_view()),

@@ -14,6 +14,7 @@ from django.views.generic import DetailView, TemplateView
 
 from django_rq_poll.views import PollingMixin, polling_view
 from tests import tasks
+from tests.backends import defs as task_defs
 
 
 class SumView(PollingMixin, TemplateView):
@@ -213,3 +214,13 @@ class TestSideMiddleware:
         if request.headers.get("X-Test-Side") == "async":
             request.urlconf = "tests.urls_async"
         return self.get_response(request)
+
+
+# Django's tasks behind pages (tests/backends/test_pages.py): a @task object as the task.
+class TaskSumView(SumView):
+    task = task_defs.add
+
+
+@polling_view(task_defs.whoami, task_args=lambda request: ("page",))
+def task_whoami(request, result):
+    return JsonResponse(result)

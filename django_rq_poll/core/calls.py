@@ -118,12 +118,17 @@ def begin_process(
 
 
 def _start(the_plan: Plan, made: Job | None = None) -> Program[str]:
-    """Start a job now, or at the commit django-rq waits for. ``made``: a job that is to
-    replace the URL's queued one, at that commit (:func:`writes.start`)."""
+    return str((yield from start_job(the_plan, made)).id)
+
+
+def start_job(the_plan: Plan, made: Job | None = None) -> Program[Job]:
+    """Start the planned job now, or on commit when django-rq waits for the open
+    transaction; the job either way (not yet in Redis in the second case). ``made``: a
+    job that is to replace the URL's queued one, at that commit (:func:`writes.start`)."""
     if not deferred_to_commit():
         _, job = yield from writes.start(the_plan, replace=True)
         assert job is not None
-        return str(job.id)
+        return job
     # Enqueued on commit: the limits are checked now, and the job holds its visitor's
     # slot from now on (until the commit enqueues it, or for RESERVED_SLOT seconds).
     job = made or the_plan.make_job()
@@ -139,7 +144,7 @@ def _start(the_plan: Plan, made: Job | None = None) -> Program[str]:
 
     transaction.on_commit(enqueue_on_commit)
     pending.add(job.id, the_plan.polling_url, enqueue_on_commit)
-    return str(job.id)
+    return job
 
 
 def check_status_or_begin(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -60,16 +61,21 @@ class Plan:
     polling_url: str | None
     options: dict[str, Any]
     gate: limits.Limits | None = None
+    #: When set, the job is scheduled for then (rq's scheduler) rather than queued.
+    run_at: datetime | None = None
 
     def make_job(self) -> Job:
         queue = self.home.queue
+        options = {**self.options, "meta": dict(self.options["meta"])}
+        at_front = bool(options.pop("at_front", False))  # an enqueue's, not create_job's
         job = queue.create_job(
             self.task,  # type: ignore[type-var]
             args=self.args,
             kwargs=self.kwargs,
             job_id=uuid.uuid4().hex,
-            **{**self.options, "meta": dict(self.options["meta"])},
+            **options,
         )
+        job.enqueue_at_front = at_front
         try:
             job.data  # noqa: B018 -- serialize now, so a bad argument fails before anything is written
         except Exception as exc:
@@ -101,7 +107,7 @@ def plan(
     limits.check_url(polling_url)
     gate = limits.for_visitor(visitor)
     options = dict(job_options)
-    queue_name = options.pop("queue", None)
+    queue_name = options.pop("queue", None) or tasks.queue_of(task_method)
     for name, why in _REFUSED.items():
         if name in options:
             raise TypeError(f"begin_process() does not take {name}=: {why}.")

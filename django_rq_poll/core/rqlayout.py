@@ -18,6 +18,7 @@ only:
 from __future__ import annotations
 
 import zlib
+from datetime import datetime
 from typing import Any
 
 from redis.commands import CoreCommands
@@ -121,10 +122,29 @@ class Recorder(CoreCommands):
         return self
 
 
-def enqueue_commands(queue: Queue, job: Job) -> Commands:
-    """rq's commands enqueueing ``job`` on ``queue`` (an asynchronous queue), unsent."""
+def enqueue_commands(queue: Queue, job: Job, run_at: datetime | None = None) -> Commands:
+    """rq's commands enqueueing ``job`` on ``queue`` (an asynchronous queue), unsent;
+    with ``run_at``, scheduling it instead (rq's scheduled registry, which a worker
+    started ``--with-scheduler`` moves to the queue when the time comes)."""
+    if run_at is not None:
+        return schedule_commands(queue, job, run_at)
     recorder = Recorder()
-    queue.enqueue_job(job, pipeline=recorder)  # type: ignore[arg-type]  # quacks like one
+    at_front = bool(job.enqueue_at_front)
+    queue.enqueue_job(job, pipeline=recorder, at_front=at_front)  # type: ignore[arg-type]
+    return recorder.commands
+
+
+def schedule_commands(queue: Queue, job: Job, run_at: datetime) -> Commands:
+    """rq's ``schedule_job`` recorded: its registry ignores the pipeline it is given and
+    writes through the queue's connection, so the queue is rebuilt on the recorder."""
+    recorder = Recorder()
+    shadow = type(queue)(
+        queue.name,
+        connection=recorder,  # type: ignore[arg-type]
+        serializer=queue.serializer,
+        job_class=queue.job_class,
+    )
+    shadow.schedule_job(job, run_at, pipeline=recorder)  # type: ignore[arg-type]
     return recorder.commands
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from collections.abc import Callable
@@ -11,9 +12,31 @@ from django.utils.module_loading import import_string
 
 TaskRef = Callable[..., Any] | str
 
+#: The rq function of a job running one of Django's tasks is this prefix and the task's
+#: module path (:mod:`django_rq_poll.backends.run`).
+RUNNER = "django_rq_poll.backends.run."
+
+
+@functools.cache  # on every start's path: a failed import is not cheap to repeat
+def task_classes() -> tuple[type[Any], ...]:
+    """Django's ``Task`` classes importable here (``django.tasks``, the backport, both)."""
+    found = []
+    for module in ("django.tasks.base", "django_tasks.base"):
+        try:
+            found.append(importlib.import_module(module).Task)
+        except ImportError:
+            continue
+    return tuple(found)
+
 
 def resolve(task: object) -> TaskRef:
     """Return the task as rq should store it, or raise ``TypeError`` saying why it can't run."""
+    classes = task_classes()
+    if classes and isinstance(task, classes):
+        return resolve_django_task(task)
+    if isinstance(task, str) and task.startswith(RUNNER):
+        resolve_django_task(_django_task(task[len(RUNNER) :], classes))
+        return task
     if isinstance(task, str):
         try:
             found = import_string(task)
@@ -66,3 +89,54 @@ def resolve(task: object) -> TaskRef:
             "(it was replaced or wrapped); pass the object the module exposes."
         )
     return task
+
+
+def resolve_django_task(task: Any) -> str:
+    """The rq function running one of Django's tasks (``@task``), checked importable: its
+    module must expose it under its own name, as a worker will look it up."""
+    qualname = getattr(task.func, "__qualname__", "")
+    if "<lambda>" in qualname:
+        raise TypeError(
+            "A lambda cannot be a task: workers import tasks by name. "
+            "Define the task as a module-level function."
+        )
+    if "<locals>" in qualname:
+        raise TypeError(
+            f"{qualname} is defined inside another function, so a worker cannot import it. "
+            "Move it to module level."
+        )
+    if task.func.__module__ == "__main__":
+        raise TypeError(
+            f"{qualname} is defined in __main__, which a worker does not share. "
+            "Move it into an importable module."
+        )
+    try:
+        found = import_string(task.module_path)
+    except ImportError as exc:
+        raise TypeError(f"Task {task.module_path} cannot be imported by a worker: {exc}") from exc
+    if getattr(found, "func", None) is not task.func:
+        raise TypeError(
+            f"{task.module_path} is not the task given (a worker would find a "
+            f"{type(found).__name__} there); decorate the module-level function with "
+            "@task and pass that."
+        )
+    return RUNNER + str(task.module_path)
+
+
+def _django_task(path: str, classes: tuple[type[Any], ...]) -> Any:
+    try:
+        found = import_string(path)
+    except ImportError as exc:
+        raise TypeError(f"Task {path!r} cannot be imported: {exc}") from exc
+    if not (classes and isinstance(found, classes)):
+        raise TypeError(f"{path} is a {type(found).__name__}, not one of Django's tasks.")
+    return found
+
+
+def queue_of(task: object) -> str | None:
+    """The ``queue_name`` of one of Django's tasks (a page's ``queue`` option wins over
+    it); ``None`` for a function or a dotted path."""
+    classes = task_classes()
+    if classes and isinstance(task, classes):
+        return str(getattr(task, "queue_name", "")) or None
+    return None

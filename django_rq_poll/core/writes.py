@@ -10,6 +10,7 @@ commits per free slot; the others see :class:`~.ops.Conflict`, read again and fi
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from rq.job import Job
@@ -83,9 +84,10 @@ def start(
                 yield from _enqueue_inline(home, job, key)
             else:
                 replacing = (old[0], old[1], place) if place is not None else None
-                yield Exec(
-                    _writes(home, job, key, gate, seen, replacing, reserved=made is not None)
+                commands = _writes(
+                    home, job, key, gate, seen, replacing, plan.run_at, reserved=made is not None
                 )
+                yield Exec(commands)
             return None, job
         except Conflict:
             continue
@@ -157,7 +159,7 @@ def enqueue(plan: Plan, job: Job, *, checked: bool = True) -> Program[None]:
     if not home.queue.is_async:
         yield from _enqueue_inline(home, job, key)
         return
-    yield Exec(_writes(home, job, key, plan.gate if checked else None, None))
+    yield Exec(_writes(home, job, key, plan.gate if checked else None, None, run_at=plan.run_at))
 
 
 def _know_version(home: Home) -> Program[None]:
@@ -182,6 +184,7 @@ def _writes(
     gate: limits.Limits | None,
     seen: Admission | None,
     replacing: tuple[str, str, int] | None = None,
+    run_at: datetime | None = None,
     *,
     reserved: bool = False,
 ) -> rqlayout.Commands:
@@ -201,10 +204,10 @@ def _writes(
             recorder.zrem(visitor, limits.reserved(job.id))
     written: rqlayout.Commands = recorder.commands
     if replacing is None:
-        return rqlayout.enqueue_commands(home.queue, job) + written
+        return rqlayout.enqueue_commands(home.queue, job, run_at) + written
     queue_name, old_id, index = replacing
-    if queue_name != home.queue.name:  # the new call goes to another queue
-        enqueued = rqlayout.enqueue_commands(home.queue, job)
+    if queue_name != home.queue.name or run_at is not None:  # another queue, or later
+        enqueued = rqlayout.enqueue_commands(home.queue, job, run_at)
         return rqlayout.delete_queued_commands(queue_name, old_id) + enqueued + written
     return rqlayout.replace_queued_commands(home.queue, job, old_id, index) + written
 

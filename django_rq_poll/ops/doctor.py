@@ -20,7 +20,7 @@ from ..conf import conf
 from ..drivers.backends import Backend, server_result_limit
 from ..drivers.backends import backend as queue_backend
 from ..exceptions import RQPollError
-from . import acl, static
+from . import acl, static, taskdoctor
 from .findings import Finding
 
 # The Redis version the suite runs against; others are not known to work or not to.
@@ -66,7 +66,7 @@ def examine(*, probe: float | None = None) -> list[Finding]:
             continue
         findings += _queue(backend, is_home=name == home, probe=probe)
     findings.append(static.check())  # the running pages' script, served or not
-    return findings
+    return findings + taskdoctor.findings(taskdoctor.reachable(backends, reachable))
 
 
 # -- one Redis server ------------------------------------------------------------

@@ -21,6 +21,13 @@ from tests.faults.helpers import wait_until
 JSON = "rq.serializers.JSONSerializer"
 
 
+@pytest.fixture(autouse=True)
+def _without_tasks(settings):
+    """These tests count the findings of RQ_QUEUES; Django's tasks (their own check,
+    tests/backends/test_doctor.py) are left out."""
+    settings.TASKS = {}
+
+
 @pytest.fixture
 def only_queue(monkeypatch):
     """RQ_QUEUES with one queue, 'default', on the Redis given (django-rq reads the dict

@@ -1,0 +1,63 @@
+"""The system checks of TASKS backends that are RQBackend (E030, E031)."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_rq_poll.ops.taskchecks import check_task_backends
+
+BACKEND = "django_rq_poll.backends.RQBackend"
+
+
+def ids(settings, **params):
+    settings.TASKS = {"default": {"BACKEND": BACKEND, **params}}
+    return [(e.id, e.msg) for e in check_task_backends()]
+
+
+def test_the_suites_settings_pass():
+    assert check_task_backends() == []
+
+
+def test_a_queue_not_in_rq_queues(settings):
+    ((check, msg),) = ids(settings, QUEUES=["default", "nowhere"])
+    assert check == "django_rq_poll.E030"
+    assert "TASKS['default']['QUEUES'] names the queue 'nowhere'" in msg
+
+
+def test_the_default_queues_are_djangos(settings):
+    assert ids(settings) == []  # QUEUES left out: Django's ["default"]
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"retries": 3}, "unknown option(s) retries"),
+        ({"timeout": "10"}, "['timeout'] must be a whole number"),
+        ({"result_ttl": True}, "['result_ttl'] must be a whole number"),
+    ],
+)
+def test_bad_options(settings, options, said):
+    ((check, msg),) = ids(settings, OPTIONS=options)
+    assert check == "django_rq_poll.E031" and said in msg
+
+
+def test_other_backends_are_not_ours(settings):
+    settings.TASKS = {"default": {"BACKEND": "x.Y", "QUEUES": ["nowhere"]}}
+    assert check_task_backends() == []
+
+
+def test_the_backend_refuses_bad_options_when_built(settings):
+    from django_rq_poll.backends import RQBackend
+    from django_rq_poll.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="unknown option"):
+        RQBackend("default", {"OPTIONS": {"nope": 1}})
+
+
+def test_a_queue_missing_from_rq_queues_fails_the_enqueue_by_name(settings):
+    from django_rq_poll.exceptions import ImproperlyConfigured
+    from tests.backends import defs
+
+    settings.TASKS = {"default": {"BACKEND": BACKEND, "QUEUES": ["default", "nowhere"]}}
+    with pytest.raises(ImproperlyConfigured, match="Queue 'nowhere' is not in RQ_QUEUES"):
+        defs.add.using(queue_name="nowhere").enqueue(1, 2)

@@ -1,0 +1,73 @@
+"""What runs in the worker (django_rq_poll.backends.run), and a project switching from
+Django's ImmediateBackend with its tasks unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_rq_poll.backends import compat, run
+from django_rq_poll.core.taskjson import as_json
+from tests.backends import defs
+
+
+def test_the_runner_name_resolves_to_the_task():
+    runner = getattr(run, "tests.backends.defs.add")
+    assert runner(2, 3) == 5  # outside a job: no context, no attempt recorded
+
+
+@pytest.mark.parametrize("path", ["os.getcwd", "tests.tasks.add", "tests.backends.defs"])
+def test_the_runner_refuses_what_is_not_a_task(path):
+    with pytest.raises(TypeError, match="not a task: refusing to run it"):
+        run.run_task(path)
+
+
+def test_the_runner_refuses_what_cannot_be_imported():
+    with pytest.raises(ImportError):
+        run.run_task("tests.backends.nowhere.add")
+
+
+@pytest.mark.parametrize("name", ["__path__", "add"])
+def test_only_dotted_names_are_runners(name):
+    with pytest.raises(AttributeError):
+        getattr(run, name)
+
+
+def test_a_context_taking_task_needs_a_job():
+    with pytest.raises(RuntimeError, match="takes a context"):
+        getattr(run, "tests.backends.defs.whoami")("x")
+
+
+@pytest.mark.parametrize(
+    ("value", "back"),
+    [((1, [2, (3,)]), [1, [2, [3]]]), (b"text", "text"), ({1: None}, {"1": None})],
+)
+def test_json_as_django_normalizes_it(value, back):
+    assert as_json(value, "it") == back
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (b"\xff", "holds a bytes value that is not UTF-8 text"),
+        (object(), "holds a object"),
+        ({(1, 2): 3}, "cannot be written as JSON"),
+    ],
+)
+def test_json_refusals_name_the_value(value, said):
+    with pytest.raises(TypeError, match=said):
+        as_json(value, "Argument 0 of task t")
+
+
+def test_switching_from_the_immediate_backend_leaves_tasks_unchanged(settings, rqworker):
+    ours = settings.TASKS["default"]
+    settings.TASKS = {"default": {"BACKEND": settings.TASKS["immediate"]["BACKEND"]}}
+    immediate = defs.add.enqueue(20, 22)
+    assert immediate.status == compat.TaskResultStatus.SUCCESSFUL
+    assert immediate.return_value == 42
+    settings.TASKS = {"default": ours}
+    result = defs.add.enqueue(20, 22)
+    assert result.status == compat.TaskResultStatus.READY
+    rqworker("default")
+    from tests.backends.conftest import Side
+
+    assert Side("sync").wait(result).return_value == 42
