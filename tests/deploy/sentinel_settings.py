@@ -16,4 +16,10 @@ SENTINEL_QUEUE = {
     "DB": 0,
     "SOCKET_TIMEOUT": 2,
 }
-RQ_QUEUES = {"default": SENTINEL_QUEUE}
+# Every queue of the suite goes through the sentinel, keeping its other options: the test
+# views' tasks name them all, and the TASKS backends must find them (check E030), or no
+# rqworker with these settings would start.
+RQ_QUEUES = {
+    name: {**SENTINEL_QUEUE, **{k: v for k, v in options.items() if k != "URL"}}
+    for name, options in RQ_QUEUES.items()  # noqa: F405
+}
