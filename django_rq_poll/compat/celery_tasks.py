@@ -1,16 +1,20 @@
 """Celery's ``@task`` decorator, so a madrona app's task module changes its imports only.
 
 The decorator returns the function itself (a worker imports tasks by name, and a wrapper
-would import as a different object), with two attributes: ``update_state``, which reports
-through :func:`~django_rq_poll.set_progress`, and ``delay``, which starts the job and
-answers a small :class:`AsyncResult`.
+would import as a different object), with three attributes: ``update_state``, which
+reports through :func:`~django_rq_poll.set_progress`, and ``delay`` and ``apply_async``,
+which start the job and answer a small :class:`AsyncResult`. With ``bind=True`` it
+returns a function of the same name that hands the task's :class:`BoundTask` in as
+``self``; :data:`current_task` is the running task, as Celery's.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from rq import get_current_job
@@ -32,35 +36,106 @@ _PLAIN_STATES = frozenset(
 )
 
 
-def task(func: Any = None, /, **options: Any) -> Any:
-    """Celery's ``@task`` and ``@task(...)``: the function, given ``update_state`` and
-    ``delay``.
+#: ``apply_async``'s options that have a counterpart here; Celery's others (``countdown``,
+#: ``eta``, ``expires``, ``link`` ...) are refused rather than quietly dropped.
+APPLY_ASYNC_OPTIONS = frozenset({"queue"})
 
-    ``queue=`` names the queue ``delay`` uses (one of ``RQ_QUEUES``); Celery's other
-    options (``name``, ``ignore_result``, ``max_retries`` ...) are accepted and do
-    nothing. ``bind=True`` is refused: it hands the task object in as the first argument,
-    which a worker running the plain function cannot do; call the function's own
-    ``update_state`` instead of ``self.update_state``.
+
+def task(func: Any = None, /, **options: Any) -> Any:
+    """Celery's ``@task`` and ``@task(...)``: the function, given ``update_state``,
+    ``delay`` and ``apply_async``.
+
+    ``queue=`` names the queue ``delay`` uses (one of ``RQ_QUEUES``); ``bind=True`` hands
+    a :class:`BoundTask` in as the first argument (``self.update_state``,
+    ``self.request.id``). Celery's other options (``name``, ``ignore_result``,
+    ``max_retries`` ...) are accepted and do nothing.
     """
-    if options.get("bind"):
-        raise TypeError(
-            "@task(bind=True) is not supported: drop bind=True and the self argument, and "
-            "call the task's own update_state (my_task.update_state(...)) instead."
-        )
     queue = options.get("queue")
-    if func is not None and not callable(func):
-        raise TypeError(f"@task decorates a function, not {type(func).__name__}.")
+    bind = bool(options.get("bind"))
 
     def decorate(f: F) -> F:
-        def delay(*args: Any, **kwargs: Any) -> AsyncResult:
-            extra = {"queue": queue} if queue is not None else {}
-            return AsyncResult(api.begin_process(f, args, kwargs, **extra))
+        if not callable(f):
+            raise TypeError(f"@task decorates a function, not {type(f).__name__}.")
+        target: Any = f
+        if bind:
+            bound = BoundTask(f"{f.__module__}.{f.__qualname__}")
 
-        f.update_state = update_state  # type: ignore[attr-defined]
-        f.delay = delay  # type: ignore[attr-defined]
-        return f
+            # The same module and name as the function it replaces in its module: the
+            # worker imports this one, which passes the task object in.
+            @functools.wraps(f)
+            def run(*args: Any, **kwargs: Any) -> Any:
+                return f(bound, *args, **kwargs)
+
+            target = run
+
+        def apply_async(
+            args: Any = (), kwargs: dict[str, Any] | None = None, **given: Any
+        ) -> AsyncResult:
+            unknown = sorted(set(given) - APPLY_ASYNC_OPTIONS)
+            if unknown:
+                raise TypeError(
+                    f"apply_async() option(s) {', '.join(unknown)} have no counterpart on RQ; "
+                    "the job starts at once. Leave them out, or start it with "
+                    "django_rq_poll.begin_process."
+                )
+            chosen = given.get("queue", queue)
+            extra = {"queue": chosen} if chosen is not None else {}
+            return AsyncResult(api.begin_process(target, tuple(args or ()), kwargs, **extra))
+
+        def delay(*args: Any, **kwargs: Any) -> AsyncResult:
+            return apply_async(args, kwargs)
+
+        target.update_state = update_state
+        target.delay = delay
+        target.apply_async = apply_async
+        return target  # type: ignore[no-any-return]
 
     return decorate(func) if func is not None else decorate
+
+
+@dataclass(frozen=True)
+class Request:
+    """Celery's ``task.request``, as far as rq knows it: the running job's id and its
+    arguments; ``id`` is ``None`` outside a job."""
+
+    id: str | None = None
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class BoundTask:
+    """What a ``bind=True`` task gets as ``self``, and what :data:`current_task` is:
+    Celery's task object as far as rq can be it (``name``, ``request``,
+    ``update_state``)."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self._name = name
+
+    @property
+    def name(self) -> str | None:
+        """The task's dotted path (for ``current_task``, the running job's function)."""
+        if self._name is not None:
+            return self._name
+        job = get_current_job()
+        return job.func_name if job is not None else None
+
+    @property
+    def request(self) -> Request:
+        job = get_current_job()
+        if job is None:
+            return Request()
+        return Request(job.id, tuple(job.args or ()), dict(job.kwargs or {}))
+
+    def update_state(
+        self, task_id: str | None = None, state: str | None = None, meta: Any = None, **_: Any
+    ) -> bool:
+        """:func:`update_state`: the running job's progress."""
+        return update_state(task_id, state, meta)
+
+
+#: Celery's ``current_task``: ``current_task.update_state(...)`` and
+#: ``current_task.request.id`` speak of the job this worker is running.
+current_task = BoundTask()
 
 
 def update_state(

@@ -35,13 +35,15 @@ from django.template.loader import render_to_string
 from .. import api
 from ..core.states import State
 from ..exceptions import ProcessFailed
-from .celery_tasks import AsyncResult, task, update_state
+from .celery_tasks import AsyncResult, BoundTask, current_task, task, update_state
 from .failures import rebuilt
 
 __all__ = [
     "CELERY_STATES",
     "AsyncResult",
+    "BoundTask",
     "check_status_or_begin",
+    "current_task",
     "get_process_result",
     "get_process_status",
     "get_taskid_from_url",

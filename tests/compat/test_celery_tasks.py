@@ -28,11 +28,57 @@ def test_delay_uses_the_queue_the_decorator_names(redis_db, run_jobs):
     assert result.wait(timeout=5) == {"a": 1} and result.successful() and result.ready()
 
 
-def test_bind_and_non_functions_are_refused():
-    with pytest.raises(TypeError, match=r"@task\(bind=True\) is not supported"):
-        task(bind=True)
+def test_non_functions_are_refused():
     with pytest.raises(TypeError, match="decorates a function, not str"):
         task("impute")
+    with pytest.raises(TypeError, match="decorates a function, not int"):
+        task(bind=True)(3)
+
+
+def test_a_bound_task_gets_the_task_as_self_in_a_worker(url, run_jobs, redis_db):
+    """@task(bind=True) and current_task, as forestplanner wrote them (0.2.0 had neither;
+    the first compat decorator refused bind=True)."""
+    from django_rq_poll import get_process_progress
+    from django_rq_poll.compat import madrona
+
+    harvest = stand_tasks.harvest
+    assert resolve(harvest) is harvest  # a worker imports it by its own name
+    assert harvest.__wrapped__.__name__ == "harvest" and harvest.__qualname__ == "harvest"
+    _, first = madrona.check_status_or_begin(harvest, (7,), polling_url=url)
+    second = stand_tasks.schedule_harvest.delay(8)
+    run_jobs()
+    assert madrona.get_process_result(url) == {
+        "stand": 7,
+        "id": first,
+        "name": "tests.madrona_app.tasks.harvest",
+    }
+    assert second.get(timeout=5) == second.id
+    for task_id, done in ((first, 50.0), (second.id, 3.0)):
+        progress = get_process_progress(task_id=task_id)
+        assert progress is not None and progress.current == done, task_id
+
+
+def test_current_task_outside_a_job():
+    from django_rq_poll.compat.madrona import current_task
+
+    assert current_task.request.id is None and current_task.name is None
+    assert current_task.update_state(state="PROGRESS", meta={"current": 1}) is False
+    assert stand_tasks.harvest(5)["id"] is None  # called directly: a task object all the same
+
+
+def test_apply_async_starts_the_job_and_refuses_what_rq_has_not(redis_db, run_jobs):
+    result = stand_tasks.add.apply_async((2, 3))
+    by_keyword = stand_tasks.echo_elsewhere.apply_async(kwargs={"value": "k"}, queue="default")
+    assert redis_db.lrange("rq:queue:default", 0, -1) == [
+        result.id.encode(),
+        by_keyword.id.encode(),
+    ]
+    run_jobs()
+    assert (result.get(timeout=5), by_keyword.get(timeout=5)) == (5, "k")
+    for option in ("countdown", "eta", "link"):
+        with pytest.raises(TypeError, match=rf"option\(s\) {option} have no counterpart on RQ"):
+            stand_tasks.add.apply_async((1, 2), **{option: 10})
+    assert redis_db.llen("rq:queue:default") == 0  # a refused call starts nothing
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ import changed (``from celery.task import task`` before)."""
 
 from __future__ import annotations
 
-from django_rq_poll.compat.madrona import task
+from django_rq_poll.compat.madrona import current_task, task
 
 from .analysis import StudyRegionError
 
@@ -37,3 +37,17 @@ def meddle(other_task_id: str) -> None:
 @task(queue="other", max_retries=3)
 def echo_elsewhere(value: object) -> object:
     return value
+
+
+@task(bind=True)
+def harvest(self, stand_id: int) -> dict[str, object]:
+    """forestplanner's bound tasks: ``self.update_state`` and ``self.request.id``."""
+    self.update_state(state="PROGRESS", meta={"current": 50})
+    return {"stand": stand_id, "id": self.request.id, "name": self.name}
+
+
+@task
+def schedule_harvest(stand_id: int) -> str | None:
+    """forestplanner's ``schedule_harvest``: ``current_task`` from celery, a progress."""
+    current_task.update_state(state="PROGRESS", meta={"current": 3, "total": 4})
+    return current_task.request.id
