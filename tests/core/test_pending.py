@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 import django_rq_poll as poll
 from django_rq_poll import State
+from django_rq_poll.core import pending
 from tests import tasks
 
 
@@ -33,3 +34,15 @@ def test_a_thread_that_never_held_a_pending_job_remembers_its_first(url, redis_d
     thread.join()
     assert seen == {"state": State.PENDING, "same id": True, "pending by id": True}
     assert redis_db.llen("rq:queue:default") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_job_is_let_go_at_once(url, redis_db):
+    """The commit enqueues the job and drops its entry there and then: a request thread
+    keeps no on-commit callback (nor the plan and job it holds) until its next call."""
+    with transaction.atomic():
+        task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+        assert set(pending._local.entries) == {task_id}
+    assert pending._local.entries == {}
+    assert redis_db.lrange("rq:queue:default", 0, -1) == [task_id.encode()]
+    assert poll.get_process_status(url) is State.PENDING
