@@ -4,6 +4,9 @@ is checked where the mutation run can see it. (tests/test_api.py stops a real jo
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from rq.job import Job, JobStatus
 
 import django_rq_poll as poll
@@ -41,3 +44,35 @@ def test_a_stopped_job_without_their_callback_is_still_settled(url, redis_db):
     job.set_status(JobStatus.STOPPED)
     callbacks.on_stopped(job, redis_db)
     assert redis_db.ttl(keys.url_key(url)) > 0
+
+
+def test_a_result_the_serializer_cannot_store_is_refused_with_the_advice(redis_db):
+    """What the worker records as the job's error (tests/faults/test_job_errors.py runs it
+    in a worker): the function, the type, the serializer's reason, and what to do."""
+    job = Job.fetch(poll.begin_process(tasks.add, (1, 2)), connection=redis_db)
+    with pytest.raises(TypeError) as info:
+        callbacks.on_success(job, redis_db, threading.Lock())
+    message = str(info.value)
+    assert message.startswith(
+        "tests.tasks.add returned a lock that the queue's serializer cannot store ("
+    )
+    assert "lock" in message.split(" store (", 1)[1]  # the serializer's own reason
+    assert message.endswith(
+        "). Return plain data (for JSON: dicts, lists, strings, numbers) or switch the "
+        "queue's SERIALIZER."
+    )
+
+
+def test_a_result_over_the_limit_is_refused_with_its_size_and_the_advice(redis_db, settings):
+    settings.RQ_POLL = {**settings.RQ_POLL, "MAX_RESULT_BYTES": 1000}
+    job = Job.fetch(poll.begin_process(tasks.add, (1, 2)), connection=redis_db)
+    size = len(job.serializer.dumps("x" * 5000))
+    with pytest.raises(callbacks.ResultTooLarge) as info:
+        callbacks.on_success(job, redis_db, "x" * 5000)
+    assert str(info.value) == (
+        f"tests.tasks.add returned a str of {size:,} bytes once serialized, over "
+        "RQ_POLL['MAX_RESULT_BYTES'] (1,000); it was not stored. Keep large outputs "
+        "elsewhere (a file, object storage) and return a reference to them, or raise the "
+        "limit."
+    )
+    callbacks.on_success(job, redis_db, "x" * 500)  # under the limit: taken
