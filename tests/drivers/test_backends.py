@@ -97,3 +97,42 @@ def test_every_script_is_loaded(redis_db):
     assert names == ["lookup", "settle", "forget", "admit"]
     sources = scripts.all_sources(conf.FAILURE_TTL).values()
     assert redis_db.script_exists(*(scripts.sha(s).decode() for s in sources)) == [True] * 4
+
+
+def _elsewhere(changed: str) -> str:
+    """A URL of the default queue's Redis with one part of it changed."""
+    given = backends.backend().connection.connection_pool.connection_kwargs
+    host, port, db = given["host"], given["port"], given["db"]
+    return {
+        "host": f"redis://localhost:{port}/{db}"
+        if host != "localhost"
+        else f"redis://127.0.0.1:{port}/{db}",
+        "port": f"redis://{host}:{int(port) + 1}/{db}",
+        "db": f"redis://{host}:{port}/{int(db) + 1}",
+        "username": f"redis://someone:secret@{host}:{port}/{db}",
+        "socket": f"unix:///tmp/django-rq-poll-no-such.sock?db={db}",
+    }[changed]
+
+
+@pytest.mark.parametrize("changed", ["host", "port", "db", "username", "socket"])
+def test_a_queue_on_another_redis_is_refused_by_name(monkeypatch, changed):
+    """Mappings live on RQ_POLL['QUEUE']'s Redis: a job of a queue elsewhere could never
+    be found from there. Nothing connects to the other server (none is running)."""
+    queue = Queue("elsewhere", connection=redis.Redis.from_url(_elsewhere(changed)))
+    monkeypatch.setitem(backends._backends, "elsewhere", backends.Backend(queue))
+    with pytest.raises(poll.ImproperlyConfigured) as info:
+        backends.backend().for_queue("elsewhere")
+    assert str(info.value) == (
+        "Queue 'elsewhere' uses another Redis than RQ_POLL['QUEUE'] ('default'); polling "
+        "needs both on the same Redis database."
+    )
+    with pytest.raises(poll.ImproperlyConfigured, match="'elsewhere' uses another Redis"):
+        poll.begin_process(tasks.add, (1, 2), queue="elsewhere")
+
+
+def test_a_queue_on_the_same_redis_is_its_own_backend():
+    home = backends.backend()
+    assert home.for_queue(None) is home
+    assert home.for_queue("default") is home
+    assert home.for_queue("other") is backends.backend("other")
+    assert backends.backend("other") is not home
