@@ -68,12 +68,17 @@ def test_something_not_callable_names_its_type(task, kind):
     )
 
 
-def test_a_callable_object_is_refused_with_the_advice():
-    partial = functools.partial(tasks.add, 1)
+@pytest.mark.parametrize(
+    "task",
+    [functools.partial(tasks.add, 1), str.upper, object.__init__],
+    ids=["partial", "method descriptor", "slot wrapper"],
+)
+def test_a_callable_object_is_refused_with_the_advice(task):
+    """Callables that are not functions, some without even a ``__module__``."""
     with pytest.raises(TypeError) as info:
-        task_refs.resolve(partial)
+        task_refs.resolve(task)
     assert str(info.value) == (
-        f"{partial!r} is not a plain function; a worker imports tasks by name, so pass a "
+        f"{task!r} is not a plain function; a worker imports tasks by name, so pass a "
         "module-level function (or its dotted path)."
     )
 
