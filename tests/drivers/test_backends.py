@@ -136,3 +136,59 @@ def test_a_queue_on_the_same_redis_is_its_own_backend():
     assert home.for_queue("default") is home
     assert home.for_queue("other") is backends.backend("other")
     assert backends.backend("other") is not home
+
+
+def test_an_unknown_queue_is_refused_with_the_known_ones():
+    with pytest.raises(poll.ImproperlyConfigured) as info:
+        backends.backend("nope")
+    assert str(info.value) == (
+        "Queue 'nope' is not in RQ_QUEUES (known: default, json, other, sync)."
+    )
+    assert backends.backend().other("nope") is None  # a job of such a queue: no backend
+
+
+def test_the_servers_result_limit_is_read_once_per_client(redis_db, monkeypatch):
+    """What proto-max-bulk-len lets rq store (base64, and the entry's fields), asked once
+    per client: a worker stores many results."""
+    monkeypatch.setattr(backends, "_SERVER_LIMITS", type(backends._SERVER_LIMITS)())
+    bulk = int(redis_db.config_get("proto-max-bulk-len")["proto-max-bulk-len"])
+    client = redis.Redis(connection_pool=redis_db.connection_pool)
+    assert backends.server_result_limit(client) == bulk * 3 // 4 - 4096
+    asked: list[str] = []
+    real = client.config_get
+    monkeypatch.setattr(client, "config_get", lambda *a: asked.append(a[0]) or real(*a))
+    assert backends.server_result_limit(client) == bulk * 3 // 4 - 4096
+    assert asked == []
+    other = redis.Redis(connection_pool=redis_db.connection_pool)
+    monkeypatch.setattr(other, "config_get", lambda *a: asked.append(a[0]) or real(*a))
+    assert backends.server_result_limit(other) == bulk * 3 // 4 - 4096
+    assert asked == ["proto-max-bulk-len"]
+
+
+def test_an_acl_users_client_does_not_ask_the_server_for_its_limit(redis_db, monkeypatch):
+    """The documented ACL rules grant no CONFIG: a refusal would fill the ACL log once
+    per worker, so an ACL user's client is not asked (MAX_RESULT_BYTES alone applies)."""
+    monkeypatch.setattr(backends, "_SERVER_LIMITS", type(backends._SERVER_LIMITS)())
+    given = redis_db.connection_pool.connection_kwargs
+    user = redis.Redis(host=given["host"], port=given["port"], db=given["db"], username="rq")
+    asked: list[object] = []
+    monkeypatch.setattr(user, "config_get", lambda *a: asked.append(a))
+    assert backends.server_result_limit(user) is None
+    assert asked == []
+    default = redis.Redis(
+        host=given["host"], port=given["port"], db=given["db"], username="default"
+    )
+    assert isinstance(backends.server_result_limit(default), int)
+
+
+def test_a_server_that_refuses_config_has_no_limit_of_its_own(monkeypatch):
+    monkeypatch.setattr(backends, "_SERVER_LIMITS", type(backends._SERVER_LIMITS)())
+
+    class Refusing:
+        def config_get(self, name):
+            raise redis.ResponseError("NOPERM this user has no permissions to run 'config'")
+
+    refusing = Refusing()
+    assert backends.server_result_limit(refusing) is None
+    assert backends._SERVER_LIMITS[refusing] is None  # remembered: not asked again
+    assert backends.server_result_limit(object()) is None  # not Redis, not even weakly held
