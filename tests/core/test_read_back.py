@@ -84,3 +84,16 @@ def test_the_cache_never_holds_more_than_its_bound(monkeypatch):
     snapshot.remember_read_back(replies[4096])  # one more: emptied, then kept
     assert cache == {(b"job-4096", b"4096")}
     assert not snapshot.was_read_back(replies[0])
+
+
+def test_a_status_no_rq_writes_is_failed_with_its_cause_named(url, redis_db):
+    """A hash another program wrote (a status rq never writes): failed, with an error
+    that names the status and what to do, not as a job that ended normally."""
+    task_id = poll.begin_process(tasks.add, (1, 2), polling_url=url)
+    redis_db.hset(f"rq:job:{task_id}", "status", b"\xffq")
+    snap = drive.lookup(url, None, result=True)
+    assert snap.state is State.FAILED
+    assert snap.error == snapshot.UNREADABLE_STATUS.format(status="\ufffdq")
+    assert snap.error.startswith("UnreadableJob: the job's hash holds a status no rq writes")
+    redis_db.hset(f"rq:job:{task_id}", "status", "stopped")  # one rq writes: named as such
+    assert drive.lookup(url, None, result=True).error == "The job ended with status 'stopped'."
