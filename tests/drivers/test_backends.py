@@ -192,3 +192,39 @@ def test_a_server_that_refuses_config_has_no_limit_of_its_own(monkeypatch):
     assert backends.server_result_limit(refusing) is None
     assert backends._SERVER_LIMITS[refusing] is None  # remembered: not asked again
     assert backends.server_result_limit(object()) is None  # not Redis, not even weakly held
+
+
+def test_a_home_on_a_socket_refuses_a_queue_on_another_socket(monkeypatch):
+    """Both on Unix sockets (no host, no port): the socket's path tells them apart."""
+
+    def on_socket(name: str, path: str) -> backends.Backend:
+        found = backends.Backend(Queue(name, connection=redis.Redis(unix_socket_path=path)))
+        monkeypatch.setitem(backends._backends, name, found)
+        return found
+
+    home = on_socket("home-sock", "/tmp/django-rq-poll-home.sock")
+    on_socket("same-sock", "/tmp/django-rq-poll-home.sock")
+    on_socket("other-sock", "/tmp/django-rq-poll-other.sock")
+    assert home.for_queue("same-sock") is backends._backends["same-sock"]
+    with pytest.raises(poll.ImproperlyConfigured, match="'other-sock' uses another Redis"):
+        home.for_queue("other-sock")
+
+
+@pytest.mark.parametrize(
+    ("setting", "forgotten"),
+    [("RQ_QUEUES", True), ("RQ", True), ("RQ_POLL", True), ("LANGUAGE_CODE", False)],
+)
+def test_a_changed_queue_setting_builds_new_backends(settings, setting, forgotten):
+    """Where the queues are, or the package's settings, changed (a test, a site's
+    override): the next call builds backends from what the settings say now, and reads
+    results back afresh. Any other setting keeps them."""
+    from django_rq_poll.core import snapshot
+
+    home, other = backends.backend(), backends.backend("other")
+    snapshot.remember_read_back(b"job\0finished\x000\0e\x001\0v\0\0ended\x000\0q")
+    setattr(settings, setting, getattr(settings, setting, {}))
+    assert (backends.backend() is not home) is forgotten
+    assert (backends.backend("other") is not other) is forgotten
+    assert (
+        snapshot.was_read_back(b"job\0finished\x000\0e\x001\0v\0\0ended\x000\0q") is not forgotten
+    )
