@@ -115,3 +115,31 @@ def test_both_drivers_refuse_what_is_not_an_operation(redis_db):
     with pytest.raises(TypeError) as async_error:
         asyncio.run(main())
     assert str(sync_error.value) == str(async_error.value) == "not an operation: 'junk'"
+
+
+def test_behind_sentinel_the_async_client_asks_the_same_sentinels_for_the_same_master():
+    """Built without connecting (no Sentinel runs here; tests/deploy runs a failover):
+    the same sentinels, service and settings, the overrides on top, and the pool's bound
+    (redis.asyncio's Sentinel pool refuses a connection beyond it rather than waiting)."""
+    import redis.sentinel
+    from redis.asyncio import sentinel as asentinel
+
+    sentinels = redis.sentinel.Sentinel(
+        [("127.0.0.1", 1), ("localhost", 2)], sentinel_kwargs={"socket_timeout": 0.5}
+    )
+    queue_client = sentinels.master_for("mymaster", db=2, socket_timeout=3, password="pw")
+    client = aio.async_client(queue_client, max_connections=4, client_name="poll")
+    pool = client.connection_pool
+    assert isinstance(pool, asentinel.SentinelConnectionPool)
+    assert pool.service_name == "mymaster"
+    assert pool.max_connections == aio.SENTINEL_MAX_CONNECTIONS == 64
+    manager = pool.sentinel_manager
+    assert [
+        (s.connection_pool.connection_kwargs["host"], s.connection_pool.connection_kwargs["port"])
+        for s in manager.sentinels
+    ] == [("127.0.0.1", 1), ("localhost", 2)]
+    assert manager.sentinel_kwargs == {"socket_timeout": 0.5}
+    given = pool.connection_kwargs
+    assert (given["db"], given["socket_timeout"], given["password"]) == (2, 3, "pw")
+    assert given["client_name"] == "poll"
+    assert not {"host", "port", "path"} & set(given)
