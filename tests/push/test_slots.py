@@ -73,10 +73,9 @@ def test_a_held_stream_passes_its_events_and_gives_back_its_slot_on_aclose():
         assert held.__aiter__() is held
         first = await held.__anext__()
         await held.aclose()
-        return [first]
+        return [first, *closed]  # closed now, not when the loop ends
 
-    assert asyncio.run(main()) == ["event: state\n\n"]
-    assert closed == ["events"]  # the generator was closed with the response
+    assert asyncio.run(main()) == ["event: state\n\n", "events"]
     assert slots.open == {}
 
 
