@@ -127,7 +127,10 @@ def test_behind_sentinel_the_async_client_asks_the_same_sentinels_for_the_same_m
     sentinels = redis.sentinel.Sentinel(
         [("127.0.0.1", 1), ("localhost", 2)], sentinel_kwargs={"socket_timeout": 0.5}
     )
-    queue_client = sentinels.master_for("mymaster", db=2, socket_timeout=3, password="pw")
+    # An address given with the master's settings is not where the master is: Sentinel says.
+    queue_client = sentinels.master_for(
+        "mymaster", db=2, socket_timeout=3, password="pw", host="10.0.0.9", port=1, path="/s"
+    )
     client = aio.async_client(queue_client, max_connections=4, client_name="poll")
     pool = client.connection_pool
     assert isinstance(pool, asentinel.SentinelConnectionPool)
