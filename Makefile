@@ -88,7 +88,9 @@ demo: $(BIN)/.installed
 mutate: $(BIN)/.installed
 	$(BIN)/python -m pip install -q -e '.[mutate]'
 	rm -rf mutants
-	RQ_POLL_TEST_WORKER=simple $(BIN)/mutmut run --max-children 1 || true
+	# mutmut's own limit counts CPU time: a mutant that awaits for ever would wait out
+	# pytest-timeout's 300 s (docs/testing.rst).
+	RQ_POLL_TEST_WORKER=simple PYTEST_ADDOPTS=--timeout=60 $(BIN)/mutmut run --max-children 1 || true
 	mkdir -p artifacts
 	$(BIN)/mutmut results --all true > artifacts/mutants.txt || true
 	$(BIN)/python scripts/mutation_score.py artifacts/mutants.txt

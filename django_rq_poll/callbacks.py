@@ -68,8 +68,9 @@ def on_failure(job: Job, connection: Any, *exc_info: Any, **kwargs: Any) -> None
         _call_theirs("failure", job, connection, *exc_info, **kwargs)
     finally:
         # rq calls this before deciding on a retry: a job with retries left goes back
-        # to the queue, and its mapping must not start expiring while it waits.
-        if not (job.retries_left and job.retries_left > 0):
+        # to the queue, and its mapping must not start expiring while it waits
+        # (retries_left is None, or a count rq never takes below 0).
+        if not job.retries_left:
             _settle(job)
 
 

@@ -84,16 +84,17 @@ class Runner:
     """
 
     __slots__ = ("_again", "_reloading", "_resent", "done", "op", "program", "result", "where")
+    # Set by first(), every driver's first call, before anything reads them.
+    op: Op | None
+    result: Any  # read once done
+    _again: bool  # the script was sent again: a second NOSCRIPT is an error
+    _resent: bool  # this operation was sent again after a lost connection
 
     def __init__(self, program: Program[Any], where: str) -> None:
         self.program = program
         self.where = where
         self.done = False
-        self.result: Any = None
-        self.op: Op | None = None
         self._reloading: Script | None = None  # loaded now, to be sent again next
-        self._again = False  # the script was sent again: a second NOSCRIPT is an error
-        self._resent = False  # this operation was sent again after a lost connection
 
     def first(self) -> Op | None:
         return self._step(self.program.send, None)

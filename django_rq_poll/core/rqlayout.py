@@ -149,11 +149,13 @@ def schedule_commands(queue: Queue, job: Job, run_at: datetime) -> Commands:
 
 
 def needs_version(queue: Queue) -> bool:
-    return not getattr(queue, "redis_server_version", None)
+    return not queue.redis_server_version  # None until rq or stamp_version sets it
 
 
 def stamp_version(queue: Queue, info: dict[str, Any]) -> None:
-    """Give rq the server's version from an ``INFO server`` reply read by a driver."""
-    parts = [int(p) for p in str(info.get("redis_version", "")).split(".")[:3] if p.isdigit()]
+    """Give rq the server's version from an ``INFO server`` reply read by a driver.
+
+    A version that is missing (``"None"``) or holds no number stamps ``(0, 0, 0)``."""
+    parts = [int(p) for p in str(info.get("redis_version")).split(".") if p.isdigit()]
     major, minor, patch = (*parts, 0, 0, 0)[:3]
     queue.redis_server_version = (major, minor, patch)

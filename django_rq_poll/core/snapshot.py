@@ -72,9 +72,12 @@ def is_job(raw: Any) -> bool:
 
 
 def head_state(raw: bytes) -> tuple[str, str, bool]:
-    """(id, rq status, abandoned) from the reply's first fields, nothing decoded."""
+    """(id, rq status, abandoned) from the reply's first fields, nothing decoded.
+
+    The id is ASCII: the script answers only for ids of letters, digits, ``-`` and ``_``.
+    The status may be any bytes (a hash another program wrote)."""
     head = raw.split(b"\0", 3)
-    return head[0].decode(errors="replace"), head[1].decode(errors="replace"), head[2] == b"1"
+    return head[0].decode(), head[1].decode(errors="replace"), head[2] == b"1"
 
 
 def decode(raw: bytes, want_meta: bool, serializer_of: Callable[[bytes], Any]) -> Snapshot:

@@ -55,10 +55,9 @@ _KWARGS = (
 def connection_settings(client: redis.Redis) -> tuple[type[Any], dict[str, Any]]:
     """The async connection class and arguments reaching the server ``client`` reaches."""
     pool = client.connection_pool
-    cls = _CLASSES.get(pool.connection_class)
-    if cls is None:  # a subclass of one of them (a site's own): the closest async kind
-        base = next((c for c in _CLASSES if issubclass(pool.connection_class, c)), None)
-        cls = _CLASSES[base] if base is not None else aconnection.Connection
+    # The class itself or, for a site's own subclass, the closest async kind.
+    base = next((c for c in _CLASSES if issubclass(pool.connection_class, c)), None)
+    cls = _CLASSES[base] if base is not None else aconnection.Connection
     given = pool.connection_kwargs
     kwargs = {k: given[k] for k in _KWARGS if k in given}
     if cls is aconnection.SSLConnection:

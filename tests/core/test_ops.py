@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import redis
 from redis.exceptions import NoScriptError
 
-from django_rq_poll.core.ops import Blocking, Command, Program, Runner, Script
+from django_rq_poll.core.ops import Blocking, Command, Exec, Program, Runner, Script, Watch
 from django_rq_poll.exceptions import RedisPermissionDenied, RedisRefused, RedisUnavailable
 
 WHERE = "127.0.0.1:6379 (db 0, queue 'default')"
@@ -81,3 +82,47 @@ def test_an_error_that_is_not_redis_reaches_the_program_as_it_is() -> None:
     runner.first()
     assert runner.error(error) is None
     assert runner.done and runner.result == ("raised", error)
+
+
+@pytest.mark.parametrize(
+    "op", [Command(("GET", "k")), SCRIPT, Watch(("k",))], ids=["command", "script", "watch"]
+)
+def test_a_dropped_connection_sends_a_safe_operation_once_more(op) -> None:
+    """A pooled connection that died (Redis restarted since it was opened): a read, a
+    script or the start of a transaction goes out once more on a fresh connection; a
+    second drop in a row is an outage."""
+    runner = Runner(catching(op), WHERE)
+    assert runner.first() is op
+    assert runner.error(redis.ConnectionError("Connection reset by peer")) is op
+    again = redis.ConnectionError("Connection refused")
+    assert runner.error(again) is None
+    kind, exc = runner.result
+    assert kind == "raised" and type(exc) is RedisUnavailable and exc.__cause__ is again
+
+
+def test_a_dropped_connection_never_sends_exec_again() -> None:
+    """EXEC may have run before the connection dropped: sending it twice could write twice."""
+    op = Exec([(("SET", "k", "v"), {})])
+    runner = Runner(catching(op), WHERE)
+    runner.first()
+    assert runner.error(redis.ConnectionError("Connection reset by peer")) is None
+    kind, exc = runner.result
+    assert kind == "raised" and type(exc) is RedisUnavailable
+
+
+def test_each_operation_may_be_sent_again_once() -> None:
+    """The allowance is per operation: the next one dropped is sent again too."""
+
+    def two_reads() -> Program[Any]:
+        first = yield Command(("GET", "a"))
+        second = yield Command(("GET", "b"))
+        return first, second
+
+    runner = Runner(two_reads(), WHERE)
+    first = runner.first()
+    assert runner.error(redis.ConnectionError("reset")) is first
+    second = runner.reply(b"1")
+    assert second == Command(("GET", "b"))
+    assert runner.error(redis.ConnectionError("reset")) is second
+    assert runner.reply(b"2") is None
+    assert runner.done and runner.result == (b"1", b"2")

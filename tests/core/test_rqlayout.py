@@ -11,13 +11,29 @@ from django_rq_poll.drivers import backends
 
 @pytest.mark.parametrize(
     ("version", "stamped"),
-    [("7.2.4", (7, 2, 4)), ("6.2", (6, 2, 0)), ("7.4.1.9", (7, 4, 1)), ("8.0-rc1", (8, 0, 0))],
+    [
+        ("7.2.4", (7, 2, 4)),
+        ("6.2", (6, 2, 0)),
+        ("7.4.1.9", (7, 4, 1)),
+        ("8.0-rc1", (8, 0, 0)),
+        ("unstable", (0, 0, 0)),
+        ("", (0, 0, 0)),
+    ],
 )
 def test_the_servers_version_is_given_to_rq_from_info(redis_db, version, stamped):
     queue = Queue("q", connection=redis_db)
+    assert rqlayout.needs_version(queue)
     rqlayout.stamp_version(queue, {"redis_version": version, "other": "1.2.3"})
     assert queue.redis_server_version == stamped
-    assert not rqlayout.needs_version(queue)
+    assert not rqlayout.needs_version(queue)  # read once, even when it says nothing
+
+
+def test_a_reply_without_a_version_stamps_zeros(redis_db):
+    """A server whose INFO names no version: rq compares (0, 0, 0) with the versions
+    whose commands it may use, and takes the oldest way."""
+    queue = Queue("q", connection=redis_db)
+    rqlayout.stamp_version(queue, {"other": "1.2.3"})
+    assert queue.redis_server_version == (0, 0, 0)
 
 
 def test_a_start_reads_the_version_once_as_an_operation(redis_db):

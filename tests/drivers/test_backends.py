@@ -97,3 +97,134 @@ def test_every_script_is_loaded(redis_db):
     assert names == ["lookup", "settle", "forget", "admit"]
     sources = scripts.all_sources(conf.FAILURE_TTL).values()
     assert redis_db.script_exists(*(scripts.sha(s).decode() for s in sources)) == [True] * 4
+
+
+def _elsewhere(changed: str) -> str:
+    """A URL of the default queue's Redis with one part of it changed."""
+    given = backends.backend().connection.connection_pool.connection_kwargs
+    host, port, db = given["host"], given["port"], given["db"]
+    return {
+        "host": f"redis://localhost:{port}/{db}"
+        if host != "localhost"
+        else f"redis://127.0.0.1:{port}/{db}",
+        "port": f"redis://{host}:{int(port) + 1}/{db}",
+        "db": f"redis://{host}:{port}/{int(db) + 1}",
+        "username": f"redis://someone:secret@{host}:{port}/{db}",
+        "socket": f"unix:///tmp/django-rq-poll-no-such.sock?db={db}",
+    }[changed]
+
+
+@pytest.mark.parametrize("changed", ["host", "port", "db", "username", "socket"])
+def test_a_queue_on_another_redis_is_refused_by_name(monkeypatch, changed):
+    """Mappings live on RQ_POLL['QUEUE']'s Redis: a job of a queue elsewhere could never
+    be found from there. Nothing connects to the other server (none is running)."""
+    queue = Queue("elsewhere", connection=redis.Redis.from_url(_elsewhere(changed)))
+    monkeypatch.setitem(backends._backends, "elsewhere", backends.Backend(queue))
+    with pytest.raises(poll.ImproperlyConfigured) as info:
+        backends.backend().for_queue("elsewhere")
+    assert str(info.value) == (
+        "Queue 'elsewhere' uses another Redis than RQ_POLL['QUEUE'] ('default'); polling "
+        "needs both on the same Redis database."
+    )
+    with pytest.raises(poll.ImproperlyConfigured, match="'elsewhere' uses another Redis"):
+        poll.begin_process(tasks.add, (1, 2), queue="elsewhere")
+
+
+def test_a_queue_on_the_same_redis_is_its_own_backend():
+    home = backends.backend()
+    assert home.for_queue(None) is home
+    assert home.for_queue("default") is home
+    assert home.for_queue("other") is backends.backend("other")
+    assert backends.backend("other") is not home
+
+
+def test_an_unknown_queue_is_refused_with_the_known_ones():
+    with pytest.raises(poll.ImproperlyConfigured) as info:
+        backends.backend("nope")
+    assert str(info.value) == (
+        "Queue 'nope' is not in RQ_QUEUES (known: default, json, other, sync)."
+    )
+    assert backends.backend().other("nope") is None  # a job of such a queue: no backend
+
+
+def test_the_servers_result_limit_is_read_once_per_client(redis_db, monkeypatch):
+    """What proto-max-bulk-len lets rq store (base64, and the entry's fields), asked once
+    per client: a worker stores many results."""
+    monkeypatch.setattr(backends, "_SERVER_LIMITS", type(backends._SERVER_LIMITS)())
+    bulk = int(redis_db.config_get("proto-max-bulk-len")["proto-max-bulk-len"])
+    client = redis.Redis(connection_pool=redis_db.connection_pool)
+    assert backends.server_result_limit(client) == bulk * 3 // 4 - 4096
+    asked: list[str] = []
+    real = client.config_get
+    monkeypatch.setattr(client, "config_get", lambda *a: asked.append(a[0]) or real(*a))
+    assert backends.server_result_limit(client) == bulk * 3 // 4 - 4096
+    assert asked == []
+    other = redis.Redis(connection_pool=redis_db.connection_pool)
+    monkeypatch.setattr(other, "config_get", lambda *a: asked.append(a[0]) or real(*a))
+    assert backends.server_result_limit(other) == bulk * 3 // 4 - 4096
+    assert asked == ["proto-max-bulk-len"]
+
+
+def test_an_acl_users_client_does_not_ask_the_server_for_its_limit(redis_db, monkeypatch):
+    """The documented ACL rules grant no CONFIG: a refusal would fill the ACL log once
+    per worker, so an ACL user's client is not asked (MAX_RESULT_BYTES alone applies)."""
+    monkeypatch.setattr(backends, "_SERVER_LIMITS", type(backends._SERVER_LIMITS)())
+    given = redis_db.connection_pool.connection_kwargs
+    user = redis.Redis(host=given["host"], port=given["port"], db=given["db"], username="rq")
+    asked: list[object] = []
+    monkeypatch.setattr(user, "config_get", lambda *a: asked.append(a))
+    assert backends.server_result_limit(user) is None
+    assert asked == []
+    default = redis.Redis(
+        host=given["host"], port=given["port"], db=given["db"], username="default"
+    )
+    assert isinstance(backends.server_result_limit(default), int)
+
+
+def test_a_server_that_refuses_config_has_no_limit_of_its_own(monkeypatch):
+    monkeypatch.setattr(backends, "_SERVER_LIMITS", type(backends._SERVER_LIMITS)())
+
+    class Refusing:
+        def config_get(self, name):
+            raise redis.ResponseError("NOPERM this user has no permissions to run 'config'")
+
+    refusing = Refusing()
+    assert backends.server_result_limit(refusing) is None
+    assert backends._SERVER_LIMITS[refusing] is None  # remembered: not asked again
+    assert backends.server_result_limit(object()) is None  # not Redis, not even weakly held
+
+
+def test_a_home_on_a_socket_refuses_a_queue_on_another_socket(monkeypatch):
+    """Both on Unix sockets (no host, no port): the socket's path tells them apart."""
+
+    def on_socket(name: str, path: str) -> backends.Backend:
+        found = backends.Backend(Queue(name, connection=redis.Redis(unix_socket_path=path)))
+        monkeypatch.setitem(backends._backends, name, found)
+        return found
+
+    home = on_socket("home-sock", "/tmp/django-rq-poll-home.sock")
+    on_socket("same-sock", "/tmp/django-rq-poll-home.sock")
+    on_socket("other-sock", "/tmp/django-rq-poll-other.sock")
+    assert home.for_queue("same-sock") is backends._backends["same-sock"]
+    with pytest.raises(poll.ImproperlyConfigured, match="'other-sock' uses another Redis"):
+        home.for_queue("other-sock")
+
+
+@pytest.mark.parametrize(
+    ("setting", "forgotten"),
+    [("RQ_QUEUES", True), ("RQ", True), ("RQ_POLL", True), ("LANGUAGE_CODE", False)],
+)
+def test_a_changed_queue_setting_builds_new_backends(settings, setting, forgotten):
+    """Where the queues are, or the package's settings, changed (a test, a site's
+    override): the next call builds backends from what the settings say now, and reads
+    results back afresh. Any other setting keeps them."""
+    from django_rq_poll.core import snapshot
+
+    home, other = backends.backend(), backends.backend("other")
+    snapshot.remember_read_back(b"job\0finished\x000\0e\x001\0v\0\0ended\x000\0q")
+    setattr(settings, setting, getattr(settings, setting, {}))
+    assert (backends.backend() is not home) is forgotten
+    assert (backends.backend("other") is not other) is forgotten
+    assert (
+        snapshot.was_read_back(b"job\0finished\x000\0e\x001\0v\0\0ended\x000\0q") is not forgotten
+    )

@@ -72,4 +72,6 @@ def test_announce_logs_instead_of_raising(caplog):
             raise redis.ConnectionError("down")
 
     publish.announce(Broken(), "abc", publish.END)
-    assert "Could not announce a change of job abc: down" in caplog.text
+    [record] = [r for r in caplog.records if r.name == "django_rq_poll"]
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == "Could not announce a change of job abc: down"
