@@ -1,0 +1,46 @@
+"""The task lookup script (``core/taskjobs.py``), built afresh and run on a real Redis.
+
+The package builds it once, at import, before a mutation run switches a mutant on: this
+builds it again, so that what the building writes in (the hash fields read, the number
+of results, rq's prefixes and the scheduled registry's) is checked by what it answers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from rq.registry import ScheduledJobRegistry
+
+from django_rq_poll.core import rqlayout, scripts, taskjobs
+
+PLACEHOLDER = re.compile(r"@[A-Z_]+@")
+
+
+def test_the_script_is_built_with_every_field_and_prefix():
+    source = taskjobs._source()
+    assert source == taskjobs.SOURCE and not PLACEHOLDER.search(source)
+    assert scripts.sha(source) == taskjobs.SHA
+    quoted = ", ".join(f"'{name}'" for name in taskjobs.FIELDS)
+    assert f"redis.call('HMGET', 'rq:job:' .. id, {quoted})" in source
+    assert f"'COUNT', {taskjobs.MAX_RESULTS})" in source
+    assert f"'{ScheduledJobRegistry.key_template.format('')}' .. (f[2] or '')" in source
+    assert f"'{rqlayout.PREFIXES['results']}' .. id" in source
+    assert "function is_abandoned(" in source
+
+
+def test_the_script_answers_for_a_scheduled_job_and_none_for_an_unknown(redis_db):
+    """Run as built: the fields in order, the results' count bound, the scheduled time."""
+    source = taskjobs._source()
+    assert redis_db.script_load(source) == scripts.sha(source).decode()
+    assert redis_db.evalsha(scripts.sha(source).decode(), 0, "nope") is None
+    due = int(time.time()) + 600
+    redis_db.hset("rq:job:j1", mapping={"status": "scheduled", "origin": "default", "meta": "m"})
+    redis_db.zadd(ScheduledJobRegistry.key_template.format("default"), {"j1": due})
+    for n in range(taskjobs.MAX_RESULTS + 2):
+        redis_db.xadd("rq:results:j1", {"n": n})
+    fields, abandoned, results, at = redis_db.evalsha(scripts.sha(source).decode(), 0, "j1")
+    assert len(fields) == len(taskjobs.FIELDS) and fields[0] == b"scheduled"
+    assert fields[1] == b"default" and fields[taskjobs.FIELDS.index("meta")] == b"m"
+    assert abandoned == 0 and len(results) == taskjobs.MAX_RESULTS
+    assert results[0][1] == [b"n", b"0"] and int(at) == due
