@@ -58,6 +58,23 @@ def test_json_refusals_name_the_value(value, said):
         as_json(value, "Argument 0 of task t")
 
 
+def test_json_takes_what_python_json_writes_and_names_the_rest_whole():
+    import math
+
+    assert math.isnan(as_json(float("nan"), "it")) and as_json(float("inf"), "it") == math.inf
+    assert as_json(range(3), "it") == [0, 1, 2] and as_json("abc", "it") == "abc"
+    with pytest.raises(TypeError) as refused:
+        as_json({1, 2}, "Argument 0 of task t")
+    assert str(refused.value) == (
+        "Argument 0 of task t holds a set, which JSON cannot carry: a task's arguments and "
+        "return value must be JSON values (str, int, float, bool, None, and lists and dicts "
+        "of them)."
+    )
+    with pytest.raises(TypeError) as refused:
+        as_json(b"\xff", "it")
+    assert str(refused.value).startswith("it holds a bytes value that is not UTF-8 text, ")
+
+
 def test_switching_from_the_immediate_backend_leaves_tasks_unchanged(settings, rqworker):
     ours = settings.TASKS["default"]
     settings.TASKS = {"default": {"BACKEND": settings.TASKS["immediate"]["BACKEND"]}}

@@ -67,3 +67,20 @@ def test_a_replacement_takes_the_old_jobs_place_or_leaves_rqs_push_as_it_is(redi
         ("LPUSH", "rq:queue:default", job.id),
         ("LREM", "rq:queue:default", 1, "old"),
     ]
+
+
+def test_a_stored_call_is_compared_as_bytes_compressed_or_not(redis_db):
+    """rq stores a job's call zlib-compressed, and reads one that is not as it is: both
+    compare equal to the same call, and never to another or to a longer one."""
+    import zlib
+
+    from tests import tasks
+
+    queue = backends.backend().queue
+    job = queue.create_job(tasks.add, args=(1, 2))
+    data = job.data
+    assert rqlayout.same_call(zlib.compress(data), job) and rqlayout.same_call(data, job)
+    other = queue.create_job(tasks.add, args=(1, 3))
+    assert not rqlayout.same_call(zlib.compress(other.data), job)
+    assert not rqlayout.same_call(other.data, job) and not rqlayout.same_call(None, job)
+    assert not rqlayout.same_call(zlib.compress(data + b"x"), job)  # inflated one byte past
