@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from rq.registry import ScheduledJobRegistry
 
 from django_rq_poll.core import rqlayout, scripts, taskjobs
@@ -44,3 +45,20 @@ def test_the_script_answers_for_a_scheduled_job_and_none_for_an_unknown(redis_db
     assert fields[1] == b"default" and fields[taskjobs.FIELDS.index("meta")] == b"m"
     assert abandoned == 0 and len(results) == taskjobs.MAX_RESULTS
     assert results[0][1] == [b"n", b"0"] and int(at) == due
+
+
+def test_a_jobs_task_path_is_read_only_behind_the_runner():
+    from django_rq_poll.core.tasks import RUNNER
+
+    assert taskjobs.task_path(RUNNER + "app.tasks.send") == "app.tasks.send"
+    for name in (None, "", RUNNER, "app.tasks.a_function_name_longer_than_the_runner_prefix"):
+        assert taskjobs.task_path(name) is None, name
+
+
+def test_fields_read_back_as_text_and_pairs():
+    assert taskjobs._text(b"caf\xc3\xa9 \xff") == "café \ufffd"  # never raises on bytes
+    assert taskjobs._text(12) == "12"
+    assert taskjobs._pairs([b"a", b"1", b"b", b"2"]) == {b"a": b"1", b"b": b"2"}
+    assert taskjobs._pairs({b"a": b"1"}) == {b"a": b"1"}  # as RESP3 clients give them
+    with pytest.raises(ValueError, match="zip"):
+        taskjobs._pairs([b"a", b"1", b"b"])  # a field without its value is not read as one
