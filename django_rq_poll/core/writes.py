@@ -106,23 +106,29 @@ def waits_with_same_call(current: Snapshot, job: Job) -> Program[bool]:
     very call. Read without a transaction: ``True`` lets a caller answer with it at once
     (a page asking again); anything else is for :func:`start` to decide atomically (a
     job gone from the queue was taken by a worker, or replaced by a racer)."""
-    queue_name, task_id = current.origin or job.origin, current.task_id
-    if (yield Command(("LPOS", rqlayout.queue_key(queue_name), task_id))) is None:
-        return False
-    stored = yield Command(("HGET", rqlayout.job_key(task_id), "data"))
-    return rqlayout.same_call(stored, job)
+    waiting = yield from _waiting((current.origin or job.origin, current.task_id))
+    return waiting is not None and rqlayout.same_call(waiting[1], job)
 
 
 def _replaceable(old: tuple[str, ...], job: Job) -> Program[int | None]:
     """The index of the queued job ``old`` in its queue when it is still there (no
     worker has taken it) and was asked for another call than ``job``'s; else ``None``.
     Both keys are watched by now."""
-    queue_name, task_id = old
+    waiting = yield from _waiting(old)
+    if waiting is None or rqlayout.same_call(waiting[1], job):
+        return None  # a worker has it (or is taking it), or it is this very call: keep it
+    return waiting[0]
+
+
+def _waiting(queued: tuple[str, ...]) -> Program[tuple[int, Any] | None]:
+    """A queued job's index in its queue and its stored call, or ``None`` once it has
+    left the queue (a worker took it)."""
+    queue_name, task_id = queued
     place = yield Command(("LPOS", rqlayout.queue_key(queue_name), task_id))
     if place is None:
-        return None  # a worker has it (or is taking it): it is running, keep it
+        return None
     stored = yield Command(("HGET", rqlayout.job_key(task_id), "data"))
-    return None if rqlayout.same_call(stored, job) else int(place)
+    return int(place), stored
 
 
 def reserve(plan: Plan, gate: limits.Limits, job_id: str) -> Program[None]:
