@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -20,8 +19,8 @@ from typing import Any, TypeVar
 from rq import get_current_job
 
 from .. import api
-from ..core.states import State
 from ..progress import MESSAGE_LIMIT, Progress, set_progress
+from .celery_results import AsyncResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -202,65 +201,3 @@ def _number(fields: dict[Any, Any], names: tuple[str, ...]) -> float | None:
         if math.isfinite(number) and number >= 0:
             return number
     return None
-
-
-class AsyncResult:
-    """What ``delay`` answers: the job's id, and Celery's ways of asking after it."""
-
-    def __init__(self, task_id: str) -> None:
-        self.id = self.task_id = task_id
-
-    def __repr__(self) -> str:
-        return f"<AsyncResult: {self.id}>"
-
-    @property
-    def status(self) -> str | None:
-        """Celery's word (``PENDING``, ``STARTED``, ``SUCCESS``, ``FAILURE``, ``REVOKED``);
-        ``None`` once the job is unknown or expired."""
-        from .madrona import get_process_status
-
-        return get_process_status(task_id=self.id)
-
-    state = status
-
-    @property
-    def result(self) -> Any:
-        """The return value, the task's exception instance, or ``None`` while unfinished."""
-        from .madrona import get_process_result
-
-        return get_process_result(task_id=self.id)
-
-    def ready(self) -> bool:
-        return self.status in ("SUCCESS", "FAILURE", "REVOKED")
-
-    def successful(self) -> bool:
-        return self.status == "SUCCESS"
-
-    def failed(self) -> bool:
-        return self.status in ("FAILURE", "REVOKED")
-
-    def get(
-        self, timeout: float | None = None, propagate: bool = True, interval: float = 0.5
-    ) -> Any:
-        """Wait for the job and answer its return value; raise the task's exception
-        (``propagate``, as Celery) or return it. ``TimeoutError`` after ``timeout``
-        seconds; ``LookupError`` when the job is unknown or has expired."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            snap = api.get_process_snapshot(task_id=self.id, result=True)
-            if snap is None:
-                raise LookupError(f"Job {self.id} is unknown or its result has expired.")
-            if snap.state is State.COMPLETE:
-                return snap.return_value
-            if snap.state.done:
-                from .madrona import get_process_result
-
-                error = get_process_result(task_id=self.id)
-                if propagate and isinstance(error, BaseException):
-                    raise error
-                return error
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"Job {self.id} did not finish within {timeout} seconds.")
-            time.sleep(interval)
-
-    wait = get

@@ -34,9 +34,8 @@ from django.template.loader import render_to_string
 
 from .. import api
 from ..core.states import State
-from ..exceptions import ProcessFailed
-from .celery_tasks import AsyncResult, BoundTask, current_task, task, update_state
-from .failures import rebuilt
+from .celery_results import CELERY_STATES, AsyncResult, get_process_result, get_process_status
+from .celery_tasks import BoundTask, current_task, task, update_state
 
 __all__ = [
     "CELERY_STATES",
@@ -55,18 +54,6 @@ __all__ = [
     "task",
     "update_state",
 ]
-
-#: Celery's word for each :class:`~django_rq_poll.State`, as ``get_process_status`` answers.
-CELERY_STATES: dict[State, str] = {
-    State.PENDING: "PENDING",
-    State.RUNNING: "STARTED",
-    State.COMPLETE: "SUCCESS",
-    State.FAILED: "FAILURE",
-    State.CANCELED: "REVOKED",
-}
-# rq's status of a running job stopped on request (cancel_process): Celery's revoke with
-# terminate=True answers REVOKED, so this does too, though the main API says FAILED.
-_RQ_STOPPED = "stopped"
 
 TEMPLATE_DIR = "django_rq_poll/compat/madrona"
 #: Rendered when ``check_status_or_begin`` started a job.
@@ -150,50 +137,6 @@ def check_status_or_begin(
     )
     template = STARTING_TEMPLATE if text.started else ALREADY_TEMPLATE
     return _render(template, text.task_id, polling_url), text.task_id
-
-
-def get_process_status(polling_url: str | None = None, task_id: str | None = None) -> str | None:
-    """Celery's word for the job: ``PENDING``, ``STARTED``, ``SUCCESS``, ``FAILURE`` or
-    ``REVOKED`` (see :data:`CELERY_STATES`); ``None`` when no job is known.
-
-    Differs from Celery: an unknown or expired id is ``None``, not ``PENDING`` (Celery
-    cannot tell "queued" from "never heard of"; a page waiting on that waited for ever).
-    A job whose worker died reads ``FAILURE`` after about 90 seconds instead of
-    ``STARTED`` for ever. Celery's ``RETRY`` reads ``PENDING`` (rq re-queues the job), and
-    custom states set with ``update_state`` do not exist: report progress with
-    :func:`django_rq_poll.set_progress` instead. The main API answers a
-    :class:`~django_rq_poll.State`.
-    """
-    snap = api.get_process_snapshot(polling_url, task_id)
-    if snap is None:
-        return None
-    if snap.rq_status == _RQ_STOPPED and not snap.abandoned:
-        return CELERY_STATES[State.CANCELED]
-    return CELERY_STATES[snap.state]
-
-
-def get_process_result(polling_url: str | None = None, task_id: str | None = None) -> Any:
-    """The task's return value once finished; for a failed, stopped or canceled job the
-    error as an exception instance (returned, not raised, as Celery's ``result`` does);
-    ``None`` while queued or running, and when no job is known.
-
-    The instance is of the task's own exception class (``isinstance(res, MarxanError)``
-    holds) when this process has imported that class's module and the class, built from
-    the task's message alone, gives back that message; its text is the message, and it
-    carries ``task_id`` and ``error`` (rq's traceback, for staff). Nothing is unpickled:
-    rq keeps only the traceback's text, read by name. Otherwise (a class that needs
-    other arguments, a module not loaded here, a dead worker, a canceled job) it is a
-    :class:`~django_rq_poll.ProcessFailed`, whose text is the message too. The main
-    API's :func:`~django_rq_poll.get_process_result` raises ``ProcessFailed`` instead.
-    """
-    snap = api.get_process_snapshot(polling_url, task_id, result=True)
-    if snap is None or snap.state.in_progress:
-        return None
-    if snap.state is State.COMPLETE:
-        return snap.return_value
-    if snap.state is State.CANCELED:
-        return ProcessFailed(snap.task_id, "TaskRevokedError: the job was canceled.")
-    return rebuilt(ProcessFailed(snap.task_id, snap.error or ""))
 
 
 def process_is_running_or_complete(

@@ -71,10 +71,9 @@ def test_built_on_the_public_api_only():
     }
     assert imported == {
         ":api",
-        "exceptions:ProcessFailed",
         "core.states:State",
-        "celery_tasks:AsyncResult,BoundTask,current_task,task,update_state",
-        "failures:rebuilt",
+        "celery_results:CELERY_STATES,AsyncResult,get_process_result,get_process_status",
+        "celery_tasks:BoundTask,current_task,task,update_state",
     }
     assert "store" not in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
