@@ -35,6 +35,17 @@ def proc_stat(pid: int) -> tuple[int, int] | None:
     return int(fields[1]), int(fields[2])
 
 
+def is_rq_worker(pid: int) -> bool:
+    """An ``rqworker`` process or its work-horse, by its arguments (``manage.py rqworker``)
+    or, where the setproctitle package is installed, by the title rq gives both
+    (``rq:worker:<name>: ...``)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"rqworker" in cmdline.split(b"\0") or cmdline.startswith(b"rq:worker:")
+
+
 def _all_processes() -> dict[int, tuple[int, int]]:
     found = {}
     for entry in os.listdir("/proc"):

@@ -15,7 +15,15 @@ import pytest
 import redis
 
 from tests import needs
-from tests.demo_process import ROOT, Demo, alive_in_groups, descendants, free_port, proc_stat
+from tests.demo_process import (
+    ROOT,
+    Demo,
+    alive_in_groups,
+    descendants,
+    free_port,
+    is_rq_worker,
+    proc_stat,
+)
 
 
 def test_demo_serves_pages_and_stops_everything_it_started(tmp_path, settings) -> None:
@@ -155,15 +163,11 @@ def test_a_worker_that_keeps_exiting_is_started_again_with_a_growing_back_off() 
 
 
 def _workers(demo: Demo) -> set[int]:
-    found = set()
-    for pid in descendants(demo.proc.pid):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"rqworker" in cmdline and proc_stat(pid) and proc_stat(pid)[0] == demo.proc.pid:
-            found.add(pid)
-    return found
+    return {
+        pid
+        for pid in descendants(demo.proc.pid)
+        if is_rq_worker(pid) and (proc_stat(pid) or (0, 0))[0] == demo.proc.pid
+    }
 
 
 def test_a_worker_that_dies_is_started_again(tmp_path, settings) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import redis
 
 from tests.browser.test_demo_pages import log_in
-from tests.demo_process import Demo, descendants
+from tests.demo_process import Demo, descendants, is_rq_worker, proc_stat
 
 STATUS = "/rq-poll/status/"
 EVENTS = "/rq-poll/events/"
@@ -67,13 +67,8 @@ def test_a_killed_work_horse_ends_the_page_as_failed(demo: Demo, page: Any) -> N
 
 def _is_work_horse(pid: int) -> bool:
     """rq's work-horse: a forked copy of the rqworker process, child of another."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        parent_cmdline = Path(f"/proc/{parent}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return False
-    return b"rqworker" in cmdline and b"rqworker" in parent_cmdline
+    stat = proc_stat(pid)
+    return stat is not None and is_rq_worker(pid) and is_rq_worker(stat[0])
 
 
 def test_another_users_job_is_a_404_on_the_events_endpoint(browser: Any, demo: Demo) -> None:
