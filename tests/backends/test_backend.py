@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+import zlib
 
 import pytest
 from django.utils import timezone
@@ -165,6 +167,22 @@ def test_a_return_value_json_cannot_carry_fails_the_task(tasks_side, worker):
     assert "The return value of task tests.backends.defs.returns_a_set holds a set" in (
         error.traceback
     )
+
+
+def test_a_task_on_a_json_queue_is_read_with_that_queues_serializer(tasks_side, redis_db):
+    """The job is read with the serializer of the queue it names (its origin), not the
+    default queue's pickle: its stored call is JSON."""
+    result = tasks_side.enqueue(defs.add.using(queue_name="json"), 2, y=3)
+    data = redis_db.hget(f"rq:job:{result.id}", "data")
+    assert data is not None and json.loads(zlib.decompress(data))[0].endswith("defs.add")
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.status == Status.READY and read.args == [2] and read.kwargs == {"y": 3}
+
+
+def test_a_server_that_forgot_the_lookup_script_is_sent_it_again(tasks_side, redis_db):
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    redis_db.script_flush()  # as a restarted server has none
+    assert tasks_side.get_result(defs.add, result.id).args == [1, 2]
 
 
 def test_on_an_inline_queue_the_task_runs_at_once(tasks_side):
