@@ -179,6 +179,14 @@ def test_a_task_on_a_json_queue_is_read_with_that_queues_serializer(tasks_side, 
     assert read.status == Status.READY and read.args == [2] and read.kwargs == {"y": 3}
 
 
+def test_a_task_on_a_json_queue_runs_and_its_result_is_read_back(tasks_side, rqworker):
+    rqworker("json", "--serializer", "rq.serializers.JSONSerializer")  # as django-rq needs
+    result = tasks_side.wait(tasks_side.enqueue(defs.echo.using(queue_name="json"), {"a": [1]}))
+    assert result.status == Status.SUCCESSFUL, result.errors
+    assert result.return_value == {"a": [1]}
+    assert result.attempts == 1 and len(result.worker_ids) == 1
+
+
 def test_a_server_that_forgot_the_lookup_script_is_sent_it_again(tasks_side, redis_db):
     result = tasks_side.enqueue(defs.add, 1, 2)
     redis_db.script_flush()  # as a restarted server has none
