@@ -56,26 +56,14 @@ def resolve(task: object) -> TaskRef:
             f"{task!r} is not a plain function; a worker imports tasks by name, so pass a "
             "module-level function (or its dotted path)."
         )
-    if not module or not qualname or "<lambda>" in qualname:
-        raise TypeError(
-            "A lambda cannot run in a worker: workers import tasks by name. "
-            "Define the task as a module-level function."
-        )
-    if "<locals>" in qualname:
-        raise TypeError(
-            f"{qualname} is defined inside another function, so a worker cannot import it. "
-            "Move it to module level."
-        )
+    if not module or not qualname:
+        raise TypeError(_LAMBDA.format(what="run in a worker"))
+    _refuse_unnamed(module, qualname, "run in a worker")
     if inspect.ismethod(task) and not isinstance(task.__self__, type):
         raise TypeError(
             f"{qualname} is bound to a {type(task.__self__).__name__} instance, which a worker "
             "cannot import. Pass the plain function (as a class attribute, wrap it in "
             "staticmethod()), a staticmethod or a classmethod."
-        )
-    if module == "__main__":
-        raise TypeError(
-            f"{qualname} is defined in __main__, which a worker does not share. "
-            "Move it into an importable module."
         )
     try:
         found = importlib.import_module(module)
@@ -94,22 +82,7 @@ def resolve(task: object) -> TaskRef:
 def resolve_django_task(task: Any) -> str:
     """The rq function running one of Django's tasks (``@task``), checked importable: its
     module must expose it under its own name, as a worker will look it up."""
-    qualname = getattr(task.func, "__qualname__", "")
-    if "<lambda>" in qualname:
-        raise TypeError(
-            "A lambda cannot be a task: workers import tasks by name. "
-            "Define the task as a module-level function."
-        )
-    if "<locals>" in qualname:
-        raise TypeError(
-            f"{qualname} is defined inside another function, so a worker cannot import it. "
-            "Move it to module level."
-        )
-    if task.func.__module__ == "__main__":
-        raise TypeError(
-            f"{qualname} is defined in __main__, which a worker does not share. "
-            "Move it into an importable module."
-        )
+    _refuse_unnamed(task.func.__module__, getattr(task.func, "__qualname__", ""), "be a task")
     try:
         found = import_string(task.module_path)
     except ImportError as exc:
@@ -121,6 +94,29 @@ def resolve_django_task(task: Any) -> str:
             "@task and pass that."
         )
     return RUNNER + str(task.module_path)
+
+
+_LAMBDA = (
+    "A lambda cannot {what}: workers import tasks by name. "
+    "Define the task as a module-level function."
+)
+
+
+def _refuse_unnamed(module: str, qualname: str, what: str) -> None:
+    """Refuse a function no worker can import by its name: a lambda (``what`` says what
+    it cannot do), one defined inside another function, or one of ``__main__``."""
+    if "<lambda>" in qualname:
+        raise TypeError(_LAMBDA.format(what=what))
+    if "<locals>" in qualname:
+        raise TypeError(
+            f"{qualname} is defined inside another function, so a worker cannot import it. "
+            "Move it to module level."
+        )
+    if module == "__main__":
+        raise TypeError(
+            f"{qualname} is defined in __main__, which a worker does not share. "
+            "Move it into an importable module."
+        )
 
 
 def _django_task(path: str, classes: tuple[type[Any], ...]) -> Any:
