@@ -62,3 +62,27 @@ def test_fields_read_back_as_text_and_pairs():
     assert taskjobs._pairs({b"a": b"1"}) == {b"a": b"1"}  # as RESP3 clients give them
     with pytest.raises(ValueError, match="zip"):
         taskjobs._pairs([b"a", b"1", b"b"])  # a field without its value is not read as one
+
+
+def test_lookup_reads_a_tasks_job_and_its_results_whole(redis_db, run_jobs):
+    """What the backend builds Django's result from: the job as rq restores it (its own
+    id, the queue's connection and serializer), each result named by the job, the state."""
+    from django_rq_poll.core.states import State
+    from django_rq_poll.drivers import backends
+    from tests.backends import defs
+
+    home = backends.backend()
+    task_id = defs.add.enqueue(2, 3).id
+    run_jobs()
+    found = home.run(taskjobs.lookup(home, task_id))
+    assert found is not None and found.state is State.COMPLETE and found.run_at is None
+    assert found.job.id == task_id and found.job.origin == "default"
+    assert found.job.connection is home.queue.connection
+    assert found.job.serializer is home.queue.serializer
+    assert taskjobs.task_path(found.job.func_name) == "tests.backends.defs.add"
+    (result,) = found.results
+    assert result.job_id == task_id and result.return_value == 5
+    assert result.connection is home.queue.connection  # as rq's own Result.fetch gives it
+    assert result.type == result.Type.SUCCESSFUL
+    assert home.run(taskjobs.lookup(home, task_id + "x")) is None
+    assert home.run(taskjobs.lookup(home, "not an id!")) is None
