@@ -295,8 +295,13 @@ def test_a_job_hash_no_rq_wrote_does_not_exist(tasks_side, redis_db, fields):
 def test_results_no_rq_wrote_do_not_exist(tasks_side, redis_db):
     result = tasks_side.enqueue(defs.add, 1, 2)
     redis_db.xadd(f"rq:results:{result.id}", {"type": "not a number"})
-    with pytest.raises(compat.TaskResultDoesNotExist, match="cannot be read"):
+    with pytest.raises(compat.TaskResultDoesNotExist) as raised:
         tasks_side.get_result(defs.add, result.id)
+    # The message names the job and what could not be read in it, for whoever debugs it.
+    assert str(raised.value) == (
+        f"Job {result.id!r} cannot be read here "
+        "(ValueError: invalid literal for int() with base 10: b'not a number')."
+    )
 
 
 def test_options_reach_every_job_of_the_backend(tasks_side, settings):

@@ -86,3 +86,23 @@ def test_lookup_reads_a_tasks_job_and_its_results_whole(redis_db, run_jobs):
     assert result.type == result.Type.SUCCESSFUL
     assert home.run(taskjobs.lookup(home, task_id + "x")) is None
     assert home.run(taskjobs.lookup(home, "not an id!")) is None
+
+
+def test_lookup_reads_a_task_whose_worker_stopped_sending_heartbeats_as_failed(redis_db):
+    """The same evidence as every job's lookup (an expired heartbeat in the queue's
+    work-in-progress registry); until it expires the job reads running."""
+    from django_rq_poll.core.states import State
+    from django_rq_poll.drivers import backends
+    from tests.backends import defs
+
+    home = backends.backend()
+    task_id = defs.add.enqueue(2, 3).id
+    redis_db.lpop("rq:queue:default")  # a worker took it ...
+    redis_db.hset(f"rq:job:{task_id}", "status", "started")
+    redis_db.zadd(f"rq:executions:{task_id}", {"e1": time.time() + 100})
+    redis_db.zadd("rq:wip:default", {f"{task_id}:e1": time.time() + 60})
+    running = home.run(taskjobs.lookup(home, task_id))
+    assert running is not None and running.state is State.RUNNING
+    redis_db.zadd("rq:wip:default", {f"{task_id}:e1": time.time() - 1})  # ... and died
+    dead = home.run(taskjobs.lookup(home, task_id))
+    assert dead is not None and dead.state is State.FAILED and dead.job.get_status() == "started"
