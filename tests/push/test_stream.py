@@ -352,6 +352,26 @@ def test_a_queued_jobs_stream_tells_its_place_and_staff_the_missing_worker(redis
     assert moved["data"]["position"] == 2 and moved["id"] > first["id"]
 
 
+def test_a_stream_opens_with_the_retry_hint_and_keeps_a_quiet_job_alive(redis_db, settings):
+    """The first chunk tells EventSource to reconnect after the poll interval (in ms);
+    while nothing changes, a comment every PUSH_HEARTBEAT seconds keeps proxies from
+    closing the connection."""
+    settings.RQ_POLL = {"POLL_INTERVAL": 0.75, "PUSH_HEARTBEAT": 0.05}
+    task_id = api.begin_process(tasks.add, (1, 2))  # queued: no worker, nothing changes
+
+    async def main() -> list[str]:
+        stream = events.stream(task_id, None)
+        chunks = [await stream.__anext__() for _ in range(4)]
+        await stream.aclose()
+        await close_hub()
+        return chunks
+
+    retry, state, *quiet = async_to_sync(main)()
+    assert retry == "retry: 750\n\n"
+    assert parse(state)["event"] == "state"
+    assert quiet == [": keep-alive\n\n"] * 2
+
+
 # -- the endpoint --------------------------------------------------------------------------
 async def first_chunks(client: AsyncClient, path: str) -> tuple[Any, str]:
     response = await client.get(path)
