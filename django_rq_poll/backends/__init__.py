@@ -49,17 +49,12 @@ class RQBackend(compat.BaseTaskBackend):
         self.job_options = job_options(alias, self.options)
 
     def validate_task(self, task: Any) -> None:
-        qualname = getattr(task.func, "__qualname__", "")
-        if "<lambda>" in qualname:
-            raise compat.InvalidTask(
-                "A lambda cannot be a task: workers import tasks by name. "
-                "Define the task as a module-level function."
-            )
-        if "<locals>" in qualname:
-            raise compat.InvalidTask(
-                f"{qualname} is defined inside another function, so a worker cannot import "
-                "it. Task functions must be defined at module level."
-            )
+        """Refuse, when decorated, a function no worker can import by name (a lambda, one
+        defined inside another function or in ``__main__``), as enqueueing would."""
+        try:
+            tasks.refuse_unnamed(task.func, "be a task")
+        except TypeError as exc:
+            raise compat.InvalidTask(str(exc)) from None
         super().validate_task(task)
 
     # -- starting ----------------------------------------------------------------

@@ -58,7 +58,7 @@ def resolve(task: object) -> TaskRef:
         )
     if not module or not qualname:
         raise TypeError(_LAMBDA.format(what="run in a worker"))
-    _refuse_unnamed(module, qualname, "run in a worker")
+    refuse_unnamed(task, "run in a worker")
     if inspect.ismethod(task) and not isinstance(task.__self__, type):
         raise TypeError(
             f"{qualname} is bound to a {type(task.__self__).__name__} instance, which a worker "
@@ -82,7 +82,7 @@ def resolve(task: object) -> TaskRef:
 def resolve_django_task(task: Any) -> str:
     """The rq function running one of Django's tasks (``@task``), checked importable: its
     module must expose it under its own name, as a worker will look it up."""
-    _refuse_unnamed(task.func.__module__, getattr(task.func, "__qualname__", ""), "be a task")
+    refuse_unnamed(task.func, "be a task")
     try:
         found = import_string(task.module_path)
     except ImportError as exc:
@@ -102,9 +102,12 @@ _LAMBDA = (
 )
 
 
-def _refuse_unnamed(module: str, qualname: str, what: str) -> None:
-    """Refuse a function no worker can import by its name: a lambda (``what`` says what
-    it cannot do), one defined inside another function, or one of ``__main__``."""
+def refuse_unnamed(func: Any, what: str) -> None:
+    """Raise ``TypeError`` for a function no worker can import by its name: a lambda
+    (``what`` says what it cannot do), one defined inside another function, or one of
+    ``__main__``."""
+    module = getattr(func, "__module__", None)
+    qualname = getattr(func, "__qualname__", None) or ""
     if "<lambda>" in qualname:
         raise TypeError(_LAMBDA.format(what=what))
     if "<locals>" in qualname:

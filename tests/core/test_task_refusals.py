@@ -151,3 +151,71 @@ def test_a_function_its_module_holds_another_of_is_refused_with_the_advice():
         "tests.tasks.add imports as a different object than the task given (it was "
         "replaced or wrapped); pass the object the module exposes."
     )
+
+
+class TestDjangoTasks:
+    """Django's ``@task`` objects: refused when decorated for the RQ backend (as Django
+    validates a task), and when another backend's task is given to ``begin_process``."""
+
+    @staticmethod
+    def nested() -> types.FunctionType:
+        def report() -> int:
+            return 1
+
+        return report  # type: ignore[return-value]
+
+    @pytest.mark.parametrize(
+        ("make", "advice"),
+        [
+            (
+                lambda: module_level_lambda,
+                LAMBDA_ADVICE.replace("run in a worker", "be a task"),
+            ),
+            (
+                lambda: _made_at_run_time("__main__", "report"),
+                "report is defined in __main__, which a worker does not share. "
+                "Move it into an importable module.",
+            ),
+        ],
+        ids=["lambda", "__main__"],
+    )
+    def test_what_no_worker_can_import_is_refused_when_decorated_and_when_started(
+        self, make, advice
+    ):
+        from django_rq_poll.backends import compat
+
+        with pytest.raises(compat.InvalidTask) as info:
+            compat.task(make())
+        assert str(info.value) == advice
+        # Django's own backends take it; starting it as a page's task refuses it.
+        given = compat.task(backend="immediate")(make())
+        with pytest.raises(TypeError) as again:
+            task_refs.resolve(given)
+        assert str(again.value) == advice
+
+    def test_a_nested_function_is_refused_when_decorated(self):
+        from django_rq_poll.backends import compat
+
+        with pytest.raises(compat.InvalidTask) as info:
+            compat.task(self.nested())
+        assert str(info.value) == (
+            "TestDjangoTasks.nested.<locals>.report is defined inside another function, "
+            "so a worker cannot import it. Move it to module level."
+        )
+
+    def test_a_runner_path_that_does_not_import_names_the_path_and_the_error(self):
+        with pytest.raises(TypeError) as info:
+            task_refs.resolve(task_refs.RUNNER + "tests.no_such_module.send")
+        assert str(info.value) == (
+            "Task 'tests.no_such_module.send' cannot be imported: "
+            "No module named 'tests.no_such_module'"
+        )
+
+    def test_a_runner_path_to_a_plain_function_is_refused(self):
+        with pytest.raises(TypeError) as info:
+            task_refs.resolve(task_refs.RUNNER + "tests.tasks.add")
+        assert str(info.value) == "tests.tasks.add is a function, not one of Django's tasks."
+
+    def test_a_runner_path_to_a_task_is_taken_as_given(self):
+        path = task_refs.RUNNER + "tests.backends.defs.add"
+        assert task_refs.resolve(path) == path
