@@ -203,6 +203,29 @@ class TestDjangoTasks:
             "so a worker cannot import it. Move it to module level."
         )
 
+    def test_a_task_whose_module_a_worker_cannot_import_names_the_error(self):
+        from django_rq_poll.backends import compat
+
+        given = compat.task(backend="immediate")(_made_at_run_time("tests.nowhere", "report"))
+        with pytest.raises(TypeError) as info:
+            task_refs.resolve(given)
+        assert str(info.value).startswith(
+            "Task tests.nowhere.report cannot be imported by a worker: "
+        )
+        assert "tests.nowhere" in str(info.value).split(": ", 1)[1]
+
+    def test_a_task_whose_name_holds_a_plain_function_is_refused_with_the_advice(self):
+        """The module exposes the undecorated function: a worker would run no task."""
+        from django_rq_poll.backends import compat
+
+        given = compat.task(backend="immediate")(tasks.add)
+        with pytest.raises(TypeError) as info:
+            task_refs.resolve(given)
+        assert str(info.value) == (
+            "tests.tasks.add is not the task given (a worker would find a function there); "
+            "decorate the module-level function with @task and pass that."
+        )
+
     def test_a_runner_path_that_does_not_import_names_the_path_and_the_error(self):
         with pytest.raises(TypeError) as info:
             task_refs.resolve(task_refs.RUNNER + "tests.no_such_module.send")
