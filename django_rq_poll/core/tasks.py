@@ -32,7 +32,7 @@ def task_classes() -> tuple[type[Any], ...]:
 def resolve(task: object) -> TaskRef:
     """Return the task as rq should store it, or raise ``TypeError`` saying why it can't run."""
     classes = task_classes()
-    if classes and isinstance(task, classes):
+    if isinstance(task, classes):  # False for no classes (no Django tasks here)
         return resolve_django_task(task)
     if isinstance(task, str) and task.startswith(RUNNER):
         resolve_django_task(_django_task(task[len(RUNNER) :], classes))
@@ -127,7 +127,7 @@ def _django_task(path: str, classes: tuple[type[Any], ...]) -> Any:
         found = import_string(path)
     except ImportError as exc:
         raise TypeError(f"Task {path!r} cannot be imported: {exc}") from exc
-    if not (classes and isinstance(found, classes)):
+    if not isinstance(found, classes):
         raise TypeError(f"{path} is a {type(found).__name__}, not one of Django's tasks.")
     return found
 
@@ -136,6 +136,6 @@ def queue_of(task: object) -> str | None:
     """The ``queue_name`` of one of Django's tasks (a page's ``queue`` option wins over
     it); ``None`` for a function or a dotted path."""
     classes = task_classes()
-    if classes and isinstance(task, classes):
+    if isinstance(task, classes):  # False for no classes (no Django tasks here)
         return str(getattr(task, "queue_name", "")) or None
     return None

@@ -242,3 +242,11 @@ class TestDjangoTasks:
     def test_a_runner_path_to_a_task_is_taken_as_given(self):
         path = task_refs.RUNNER + "tests.backends.defs.add"
         assert task_refs.resolve(path) == path
+
+    def test_a_task_runs_as_the_runner_of_its_path_on_its_own_queue(self):
+        from tests.backends import defs
+
+        assert task_refs.resolve(defs.add) == task_refs.RUNNER + "tests.backends.defs.add"
+        assert task_refs.queue_of(defs.add.using(queue_name="other")) == "other"
+        assert task_refs.queue_of(defs.add) == "default"
+        assert task_refs.queue_of(tasks.add) is None  # a function's queue is the caller's
