@@ -137,5 +137,5 @@ def queue_of(task: object) -> str | None:
     it); ``None`` for a function or a dotted path."""
     classes = task_classes()
     if isinstance(task, classes):  # False for no classes (no Django tasks here)
-        return str(getattr(task, "queue_name", "")) or None
+        return str(task.queue_name) or None  # a field of every Task
     return None
