@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import time
@@ -491,10 +492,11 @@ def test_after_a_reconnect_an_announcement_arrives_without_a_recheck(
 
 
 def test_a_stream_opened_while_lookups_fail_ends_once_they_succeed(
-    redis_db, run_jobs, settings, monkeypatch
+    redis_db, run_jobs, settings, monkeypatch, caplog
 ) -> None:
     """A topic whose first lookups fail (Redis restarting, a stale connection) keeps
-    looking instead of stopping, and a later stream on the job never inherits it stuck."""
+    looking instead of stopping, and a later stream on the job never inherits it stuck.
+    The outage is logged once, with the job and the error's cause, not at every look."""
     settings.RQ_POLL = {"QUEUE": "default", "PUSH_RECHECK": 0.1}
     task_id = api.begin_process(tasks.add, (1, 2))
     run_jobs()
@@ -503,7 +505,7 @@ def test_a_stream_opened_while_lookups_fail_ends_once_they_succeed(
     def flaky(home, job_id):
         if failures[0] > 0:
             failures[0] -= 1
-            raise poll.RedisUnavailable("here")
+            raise poll.RedisUnavailable("here") from ConnectionResetError("reset")
         return real(home, job_id)
 
     monkeypatch.setattr(listen, "_looking", flaky)
@@ -514,9 +516,14 @@ def test_a_stream_opened_while_lookups_fail_ends_once_they_succeed(
         await close_hub()
         return first, second
 
-    first, second = async_to_sync(main)()
+    with caplog.at_level(logging.WARNING, logger="django_rq_poll"):
+        first, second = async_to_sync(main)()
     assert first["data"]["state"] == second["data"]["state"] == "complete"
     assert failures == [0]
+    assert [r.getMessage() for r in caplog.records if r.name == "django_rq_poll"] == [
+        f"Stream of job {task_id} cannot look it up: {poll.RedisUnavailable('here')} "
+        "(ConnectionResetError('reset'))"
+    ]
 
 
 def test_a_reconnect_through_http_does_not_resend_the_event_seen(run_jobs) -> None:
