@@ -461,6 +461,33 @@ def test_the_htmx_sse_fragment_listens_or_polls(events_url, expected, absent) ->
     assert ('hx-trigger="sse:done"' in html) == bool(events_url)
 
 
+def test_the_end_announcement_ends_the_stream_without_a_recheck(
+    redis_db, rqworker, settings
+) -> None:
+    """With rechecks an hour apart, only the job's channel, subscribed when the stream
+    opened on the hub's running connection, can end the stream in time."""
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_RECHECK": 3600}
+    rqworker()
+    key = uuid.uuid4().hex
+    task_id = held_job(key)
+    wait_started(redis_db, key)
+
+    async def main() -> tuple[int, dict[str, Any]]:
+        await last_event(events.stream("no-such-job", None))  # the hub is connected now
+        stream = events.stream(task_id, None)
+        await next_event(stream)
+        channel = f"rq_poll:events:{task_id}"
+        subscribed = dict(await listen.hub().client.pubsub_numsub(channel))[channel.encode()]
+        await release(key)
+        end = await last_event(stream, timeout=30)
+        await close_hub()
+        return subscribed, end
+
+    subscribed, end = async_to_sync(main)()
+    assert subscribed == 1
+    assert (end["event"], end["data"]["state"]) == ("done", "complete")
+
+
 def test_after_a_reconnect_an_announcement_arrives_without_a_recheck(
     redis_db, rqworker, settings
 ) -> None:
