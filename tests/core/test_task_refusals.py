@@ -193,6 +193,17 @@ class TestDjangoTasks:
             task_refs.resolve(given)
         assert str(again.value) == advice
 
+    def test_a_callable_object_is_left_to_djangos_own_refusal(self):
+        """It has no ``__qualname__``: nothing here fails on it, and Django says why."""
+        from django_rq_poll.backends import compat
+
+        class Send:
+            def __call__(self) -> None:
+                pass
+
+        with pytest.raises(compat.InvalidTask, match=r"^Task function must be defined at a module"):
+            compat.task(Send())  # Django's words, with or without a full stop by version
+
     def test_a_nested_function_is_refused_when_decorated(self):
         from django_rq_poll.backends import compat
 
