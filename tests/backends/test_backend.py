@@ -116,6 +116,16 @@ def test_run_after_defers_through_rqs_scheduler(tasks_side, scheduling_worker):
     assert result.started_at >= when.replace(microsecond=0)
 
 
+def test_run_after_schedules_in_the_tasks_own_queue(tasks_side, redis_db):
+    when = timezone.now() + dt.timedelta(hours=1)
+    result = tasks_side.enqueue(defs.add.using(queue_name="other", run_after=when), 1, 1)
+    other = backends.backend("other").queue
+    assert ScheduledJobRegistry(queue=other).get_job_ids() == [result.id]
+    assert ScheduledJobRegistry(queue=backends.backend().queue).get_job_ids() == []
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.status == Status.READY and read.task.run_after == when.replace(microsecond=0)
+
+
 def test_priority_above_zero_goes_to_the_front(tasks_side, redis_db):
     first = tasks_side.enqueue(defs.add, 1, 1)
     second = tasks_side.enqueue(defs.urgent, "now")
