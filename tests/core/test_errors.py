@@ -290,3 +290,14 @@ def test_the_limits_a_start_is_checked_against(active, queued, max_active, max_q
         "Visitor 'v' already has" if raised is TooManyJobs else f"Queue 'default' holds {queued}"
     )
     assert str(caught.value).startswith(named)
+
+
+def test_a_sentinel_client_is_described_by_its_master_and_sentinels() -> None:
+    """Built as a site's RQ_QUEUES builds it (nothing connects until a command)."""
+    from redis.sentinel import Sentinel
+
+    sentinel = Sentinel([("10.0.0.1", 26379), ("10.0.0.2", 26380)], db=3)
+    client = sentinel.master_for("mymaster", db=3)
+    assert errors.describe(client, "default") == (
+        "master 'mymaster' via sentinel 10.0.0.1:26379, 10.0.0.2:26380 (db 3, queue 'default')"
+    )
