@@ -301,3 +301,9 @@ def test_a_sentinel_client_is_described_by_its_master_and_sentinels() -> None:
     assert errors.describe(client, "default") == (
         "master 'mymaster' via sentinel 10.0.0.1:26379, 10.0.0.2:26380 (db 3, queue 'default')"
     )
+
+
+def test_a_tls_client_is_described_as_one() -> None:
+    client = redis.Redis(host="127.0.0.1", port=6380, ssl=True)
+    assert errors.describe(client) == f"127.0.0.1:6380 ({errors.TLS_MARK}db 0)"
+    assert errors.TLS_MARK and errors.TLS_MARK not in errors.describe(redis.Redis())
