@@ -1,0 +1,222 @@
+"""web/pages.py through a site's own templates: what each polling page puts in its
+context (docs/views.rst lists it), what it logs, and the "try again" POSTs it refuses.
+
+Every page of these views renders tests/pages/probe.html, which prints the request and
+the documented context, so a value left out, renamed, or given for the wrong visitor
+shows; each view has an async twin (``/async/...``) that awaits the same programs.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+
+import pytest
+from django.http import FileResponse, HttpResponse
+from django.test import Client
+from django.urls import path
+from django.views.generic import TemplateView
+from rq import Queue
+from rq.serializers import DefaultSerializer
+
+from django_rq_poll.drivers import backends
+from django_rq_poll.views import PollingMixin
+from django_rq_poll.web.pages import RETRY_FIELD
+from django_rq_poll.web.templates import NAMES
+from tests import tasks
+from tests.conftest import InProcessWorker
+from tests.views import async_twin
+from tests.web.test_views import kill_redis, staff_client
+
+PROBE = "tests/pages/probe.html"
+
+#: The files the file view handed to a response, to see which were released.
+OPENED: list[io.BytesIO] = []
+
+
+# Every polling page (running, failed, ready, limited ...) renders the probe.
+ProbedPages = type(
+    "ProbedPages", (PollingMixin,), {f"{name}_template_name": PROBE for name in NAMES}
+)
+
+
+class Fail(ProbedPages, TemplateView):
+    template_name = "tests/sum.html"
+    task = tasks.fail
+
+
+class JsonQueueSum(ProbedPages, TemplateView):
+    template_name = "tests/sum.html"
+    task = tasks.add
+    job_options = {"queue": "json"}
+
+    def get_task_args(self):
+        return (1, 2)
+
+
+class Sum(ProbedPages, TemplateView):
+    template_name = "tests/sum.html"
+    task = tasks.add
+
+    def get_task_args(self):
+        return (int(self.request.GET.get("x", 1)), 2)
+
+
+class File(ProbedPages, TemplateView):
+    task = tasks.add
+
+    def get_task_args(self):
+        return (20, 22)
+
+    def get(self, request):
+        return HttpResponse("never: the result is a file")
+
+    def get_result_response(self, result):
+        body = io.BytesIO(f"answer,{result}\n".encode())
+        OPENED.append(body)
+        return FileResponse(body, as_attachment=True, filename="answer.csv")
+
+
+VIEWS = {"fail": Fail, "json-sum": JsonQueueSum, "sum": Sum, "file": File}
+urlpatterns = [path(f"{name}/", view.as_view()) for name, view in VIEWS.items()] + [
+    path(f"async/{name}/", async_twin(view).as_view()) for name, view in VIEWS.items()
+]
+
+pytestmark = pytest.mark.urls("tests.web.test_pages")
+
+
+@pytest.fixture(params=["sync", "async"])
+def at(request):
+    """The path of a view, on the sync side or its async twin's."""
+    prefix = "/" if request.param == "sync" else "/async/"
+    return lambda name: f"{prefix}{name}/"
+
+
+def probe(response) -> str:
+    page = response.content.decode()
+    assert page.startswith("probe "), page
+    return page.strip()
+
+
+class TestFailurePage:
+    def test_its_context_for_a_visitor(self, at, run_jobs, caplog):
+        page = at("fail")
+        task_id = Client().get(page).context["task_id"]
+        run_jobs()
+        with caplog.at_level(logging.INFO, logger="django_rq_poll"):
+            response = Client().get(page)
+        assert response.status_code == 500
+        assert probe(response) == (
+            f"probe path={page} page_url={page} task_id={task_id} state=failed "
+            "canceled=False label=[] notice=[None] limit= too_many= download= result_url="
+        )
+        (record,) = [r for r in caplog.records if r.name == "django_rq_poll"]
+        assert record.getMessage() == f"Polling page {page} answered 500: job {task_id} failed"
+        # as Django logs a request's answer: the handlers (mail_admins, Sentry) read it
+        assert record.request.path == page
+        assert record.status_code == 500
+
+    def test_a_canceled_job(self, at):
+        import django_rq_poll as poll
+
+        page = at("fail")
+        task_id = Client().get(page).context["task_id"]
+        assert poll.cancel_process(task_id=task_id)
+        assert "state=canceled canceled=True " in probe(Client().get(page))
+
+    def test_staff_read_the_label_and_a_worker_without_the_serializer(
+        self, at, transactional_db, django_user_model
+    ):
+        """A job of the JSON queue taken by a worker with rq's default serializer: staff
+        are told which queue's serializer the worker lacks; a visitor is told nothing."""
+        page = at("json-sum")
+        staff = staff_client(Client(), django_user_model)
+        staff.get(page)
+        json_queue = backends.backend("json").queue
+        unaware = Queue("json", connection=json_queue.connection, serializer=DefaultSerializer)
+        name = f"test-{uuid.uuid4().hex[:8]}"
+        InProcessWorker([unaware], connection=json_queue.connection, name=name).work(
+            burst=True, logging_level="CRITICAL", with_scheduler=False
+        )
+        seen = probe(staff.get(page))
+        assert "label=[Error (shown to staff only)]" in seen
+        assert (
+            "notice=[The worker could not read this job: it was started without the "
+            "serializer of the queue “json” (rq.serializers.JSONSerializer), or without "
+            "the code of the job&#x27;s arguments. Start its workers with: python manage.py "
+            "rqworker json --serializer rq.serializers.JSONSerializer]"
+        ) in seen
+        assert "label=[] notice=[None]" in probe(Client().get(page))
+
+
+class TestRefusedRetry:
+    def test_over_the_cap(self, at, settings, run_jobs):
+        settings.RQ_POLL = {"QUEUE": "default", "MAX_ACTIVE_JOBS": 1}
+        page = at("fail")
+        client = Client()
+        client.get(page)
+        run_jobs()
+        client.get(at("sum"))  # the failed job left the count; this one takes the slot
+        response = client.post(page, {RETRY_FIELD: "1"})
+        assert response.status_code == 429
+        assert response["Retry-After"] == "10"
+        assert f"probe path={page} page_url={page} " in probe(response)
+        assert " limit=1 too_many=True " in probe(response)
+
+    def test_a_url_over_the_length_limit(self, at, settings):
+        settings.RQ_POLL = {"QUEUE": "default", "MAX_URL_LENGTH": 20}
+        page = at("fail") + "?pad=" + "a" * 20
+        response = Client().post(page, {RETRY_FIELD: "1"})
+        assert response.status_code == 414
+        assert f"probe path={at('fail')} " in probe(response)
+        assert " limit=20 " in probe(response)
+
+
+def test_an_outage_answers_with_the_views_own_templates(at, monkeypatch):
+    kill_redis(monkeypatch)
+    page = at("sum")
+    response = Client().get(page)
+    assert response.status_code == 503
+    assert f"probe path={page} page_url={page} " in probe(response)
+    fragment = Client().get(page, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200
+    assert f"probe path={page} page_url={page} " in probe(fragment)
+
+
+class TestReadyFile:
+    def test_a_browser_gets_the_views_ready_page_and_the_file_is_released(self, at, run_jobs):
+        page = at("file")
+        Client().get(page)
+        run_jobs()
+        OPENED.clear()
+        response = Client().get(page, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200
+        assert probe(response).endswith(
+            f"page_url={page} task_id= state= canceled= label=[] notice=[] limit= "
+            f"too_many= download=True result_url={page}?rq_poll_deliver=1"
+        )
+        assert f"probe path={page} " in probe(response)
+        (body,) = OPENED
+        assert body.closed  # the file of the response not sent
+
+    def test_htmx_fetching_it_once_is_redirected_and_the_file_released(self, at, run_jobs):
+        page = at("file")
+        Client().get(page)
+        run_jobs()
+        OPENED.clear()
+        done = Client().get(f"{page}?rq_poll_deliver=1", HTTP_HX_REQUEST="true")
+        assert (done.status_code, done["HX-Redirect"]) == (286, f"{page}?rq_poll_deliver=1")
+        (body,) = OPENED
+        assert body.closed
+
+
+def test_the_result_varies_on_htmx(at, run_jobs):
+    """The view's own answer, too, differs for htmx (the ready fragment, 286): a cache
+    must keep the two apart."""
+    page = at("sum")
+    Client().get(page)
+    run_jobs()
+    response = Client().get(page)
+    assert response.status_code == 200
+    assert "hx-request" in [v.strip().lower() for v in response["Vary"].split(",")]
