@@ -26,6 +26,7 @@ from django_rq_poll.web.pages import RETRY_FIELD
 from django_rq_poll.web.templates import NAMES
 from tests import tasks
 from tests.conftest import InProcessWorker
+from tests.redis_server import written
 from tests.views import async_twin
 from tests.web.test_views import kill_redis, staff_client
 
@@ -220,3 +221,62 @@ def test_the_result_varies_on_htmx(at, run_jobs):
     response = Client().get(page)
     assert response.status_code == 200
     assert "hx-request" in [v.strip().lower() for v in response["Vary"].split(",")]
+
+
+def test_a_users_result_is_kept_for_result_ttl_and_a_visitors_for_minutes(
+    at, run_jobs, redis_db, alice
+):
+    """The anonymous lifetimes are the page's defaults for visitors only."""
+    user = Client()
+    user.force_login(alice)
+    kept = user.get(at("sum")).context["task_id"]
+    brief = Client().get(at("sum") + "?x=5").context["task_id"]
+    run_jobs()
+    assert redis_db.ttl(f"rq:job:{kept}") > 600  # RESULT_TTL: a day
+    assert 0 < redis_db.ttl(f"rq:job:{brief}") <= 600  # ANONYMOUS_RESULT_TTL
+
+
+def test_a_queued_job_is_looked_for_in_its_own_queue_on_every_look(
+    at, transactional_db, django_user_model
+):
+    """The first look knows the queue from the view; the next ones from the job."""
+    staff = staff_client(Client(), django_user_model)
+    for _ in range(2):
+        seen = probe(staff.get(at("json-sum")))
+        assert "No worker is listening on the queue “json”" in seen
+        assert "rqworker json --serializer rq.serializers.JSONSerializer]" in seen
+
+
+class TestLimitedPage:
+    def test_a_visitor_over_the_cap(self, at, settings):
+        """429 for the page (503 would say the queue is full), 200 for htmx, which swaps
+        no error; both with Retry-After, from the view's templates, nothing started."""
+        settings.RQ_POLL = {"QUEUE": "default", "MAX_ACTIVE_JOBS": 1, "RETRY_AFTER": 7}
+        client = Client()
+        assert client.get(at("sum")).status_code == 202
+        page = at("sum") + "?x=2"
+        response = client.get(page)
+        assert (response.status_code, response["Retry-After"]) == (429, "7")
+        assert "no-store" in response["Cache-Control"]
+        assert f"probe path={at('sum')} page_url={page} " in probe(response)
+        assert " limit=1 too_many=True " in probe(response)
+        fragment = client.get(page, HTTP_HX_REQUEST="true")
+        assert (fragment.status_code, fragment["Retry-After"]) == (200, "7")
+        assert " limit=1 too_many=True " in probe(fragment)
+
+    def test_a_full_queue(self, at, settings):
+        settings.RQ_POLL = {"QUEUE": "default", "MAX_QUEUE_LENGTH": 1}
+        client = Client()
+        assert client.get(at("sum")).status_code == 202
+        response = client.get(at("sum") + "?x=2")
+        assert (response.status_code, response["Retry-After"]) == (503, "10")
+        assert " limit=1 too_many=False " in probe(response)
+
+    def test_a_page_over_the_length_limit(self, at, settings, redis_db):
+        settings.RQ_POLL = {"QUEUE": "default", "MAX_URL_LENGTH": 20}
+        response = Client().get(at("sum") + "?pad=" + "a" * 20)
+        assert response.status_code == 414
+        assert "no-store" in response["Cache-Control"]
+        assert f"probe path={at('sum')} " in probe(response)
+        assert " limit=20 " in probe(response)
+        assert written(redis_db) == []
