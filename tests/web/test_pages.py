@@ -18,8 +18,11 @@ from django.test import Client
 from django.urls import path
 from django.views.generic import TemplateView
 from rq import Queue
+from rq.job import Job
 from rq.serializers import DefaultSerializer
 
+from django_rq_poll.core import meta
+from django_rq_poll.core.progress import Progress
 from django_rq_poll.drivers import backends
 from django_rq_poll.views import PollingMixin
 from django_rq_poll.web.pages import RETRY_FIELD
@@ -79,7 +82,16 @@ class File(ProbedPages, TemplateView):
         return FileResponse(body, as_attachment=True, filename="answer.csv")
 
 
-VIEWS = {"fail": Fail, "json-sum": JsonQueueSum, "sum": Sum, "file": File}
+class FixedKey(Sum):
+    """One key for every query string, and meta of its own beside the package's."""
+
+    job_options = {"meta": {"source": "the view"}}
+
+    def get_polling_url(self):
+        return "/one-for-all/"
+
+
+VIEWS = {"fail": Fail, "json-sum": JsonQueueSum, "sum": Sum, "file": File, "fixed": FixedKey}
 urlpatterns = [path(f"{name}/", view.as_view()) for name, view in VIEWS.items()] + [
     path(f"async/{name}/", async_twin(view).as_view()) for name, view in VIEWS.items()
 ]
@@ -280,3 +292,32 @@ class TestLimitedPage:
         assert f"probe path={at('sum')} " in probe(response)
         assert " limit=20 " in probe(response)
         assert written(redis_db) == []
+
+
+class TestTheJobAPageStarts:
+    def test_the_views_meta_is_kept_beside_the_owner_and_the_page(self, at, alice):
+        client = Client()
+        client.force_login(alice)
+        page = at("fixed") + "?a=1"
+        task_id = client.get(page).context["task_id"]
+        job = Job.fetch(task_id, connection=backends.backend().queue.connection)
+        assert job.meta["source"] == "the view"
+        assert job.meta[meta.META_OWNER] == meta.owner_of(alice)
+        assert job.meta[meta.META_PAGE] == page  # the key does not spell it
+
+    def test_users_behind_one_address_each_have_their_own_cap(self, at, settings, alice, bob):
+        settings.RQ_POLL = {"QUEUE": "default", "MAX_ACTIVE_JOBS": 1}
+        for user in (alice, bob):
+            client = Client()  # both from 127.0.0.1
+            client.force_login(user)
+            assert client.get(at("sum")).status_code == 202
+
+    def test_the_running_page_shows_the_progress_its_job_reported(self, at):
+        client = Client()
+        task_id = client.get(at("sum")).context["task_id"]
+        job = Job.fetch(task_id, connection=backends.backend().queue.connection)
+        job.meta[meta.META_PROGRESS] = {"current": 3, "total": 4, "message": "Counting"}
+        job.save_meta()
+        running = client.get(at("sum"))
+        assert running.status_code == 202
+        assert running.context["progress"] == Progress(3.0, 4.0, "Counting")
