@@ -121,7 +121,7 @@ class TestFailurePage:
             response = Client().get(page)
         assert response.status_code == 500
         assert probe(response) == (
-            f"probe path={page} page_url={page} task_id={task_id} state=failed "
+            f"probe path={page} page_url={page} task_id={task_id} state=failed wait=// "
             "canceled=False label=[] notice=[None] limit= too_many= download= result_url="
         )
         (record,) = [r for r in caplog.records if r.name == "django_rq_poll"]
@@ -136,7 +136,7 @@ class TestFailurePage:
         page = at("fail")
         task_id = Client().get(page).context["task_id"]
         assert poll.cancel_process(task_id=task_id)
-        assert "state=canceled canceled=True " in probe(Client().get(page))
+        assert "state=canceled wait=// canceled=True " in probe(Client().get(page))
 
     def test_staff_read_the_label_and_a_worker_without_the_serializer(
         self, at, transactional_db, django_user_model
@@ -206,7 +206,7 @@ class TestReadyFile:
         response = Client().get(page, HTTP_ACCEPT="text/html")
         assert response.status_code == 200
         assert probe(response).endswith(
-            f"page_url={page} task_id= state= canceled= label=[] notice=[] limit= "
+            f"page_url={page} task_id= state= wait=// canceled= label=[] notice=[] limit= "
             f"too_many= download=True result_url={page}?rq_poll_deliver=1"
         )
         assert f"probe path={page} " in probe(response)
@@ -292,6 +292,17 @@ class TestLimitedPage:
         assert f"probe path={at('sum')} " in probe(response)
         assert " limit=20 " in probe(response)
         assert written(redis_db) == []
+
+
+def test_the_running_pages_context(at):
+    page = at("sum")
+    response = Client().get(page)
+    task_id = response.context["task_id"]
+    assert response.status_code == 202
+    assert probe(response).startswith(
+        f"probe path={page} page_url={page} task_id={task_id} state=pending "
+        "wait=default/1/0 canceled= "
+    )
 
 
 class TestTheJobAPageStarts:
