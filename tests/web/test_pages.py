@@ -13,9 +13,10 @@ import logging
 import uuid
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.http import FileResponse, HttpResponse
-from django.test import Client
-from django.urls import path
+from django.test import AsyncRequestFactory, Client
+from django.urls import include, path
 from django.views.generic import TemplateView
 from rq import Queue
 from rq.job import Job
@@ -92,7 +93,8 @@ class FixedKey(Sum):
 
 
 VIEWS = {"fail": Fail, "json-sum": JsonQueueSum, "sum": Sum, "file": File, "fixed": FixedKey}
-urlpatterns = [path(f"{name}/", view.as_view()) for name, view in VIEWS.items()] + [
+urlpatterns = [path("rq-poll/", include("django_rq_poll.urls"))]
+urlpatterns += [path(f"{name}/", view.as_view()) for name, view in VIEWS.items()] + [
     path(f"async/{name}/", async_twin(view).as_view()) for name, view in VIEWS.items()
 ]
 
@@ -305,6 +307,13 @@ def test_the_running_pages_context(at):
     )
 
 
+def test_a_page_under_asgi_offers_its_jobs_stream():
+    view = async_twin(Sum).as_view()
+    response = async_to_sync(view)(AsyncRequestFactory().get("/async/sum/"))
+    task_id = response.context_data["task_id"]
+    assert response.context_data["events_url"] == f"/rq-poll/events/{task_id}/"
+
+
 class TestTheJobAPageStarts:
     def test_the_views_meta_is_kept_beside_the_owner_and_the_page(self, at, alice):
         client = Client()
@@ -332,3 +341,4 @@ class TestTheJobAPageStarts:
         running = client.get(at("sum"))
         assert running.status_code == 202
         assert running.context["progress"] == Progress(3.0, 4.0, "Counting")
+        assert 'max="100" value="75">75%</progress>' in running.context["progress_bar"]
