@@ -307,6 +307,15 @@ def test_the_running_pages_context(at):
     )
 
 
+@pytest.mark.parametrize(("interval", "fallback_ms"), [(2, 4000), (1, 3000), (5, 10000)])
+def test_the_running_page_reloads_after_two_intervals_and_three_seconds_at_least(
+    at, settings, interval, fallback_ms
+):
+    """The reload if the polling script never starts (html.script_tag)."""
+    settings.RQ_POLL = {"QUEUE": "default", "POLL_INTERVAL": interval}
+    assert Client().get(at("sum")).context["poll_fallback_ms"] == fallback_ms
+
+
 def test_a_page_under_asgi_offers_its_jobs_stream():
     view = async_twin(Sum).as_view()
     response = async_to_sync(view)(AsyncRequestFactory().get("/async/sum/"))
@@ -319,8 +328,9 @@ class TestTheJobAPageStarts:
         client = Client()
         client.force_login(alice)
         page = at("fixed") + "?a=1"
-        task_id = client.get(page).context["task_id"]
-        job = Job.fetch(task_id, connection=backends.backend().queue.connection)
+        running = client.get(page)
+        assert running.context["polling_url"] == f"/one-for-all/#user={alice.pk}"
+        job = Job.fetch(running.context["task_id"], connection=backends.backend().queue.connection)
         assert job.meta["source"] == "the view"
         assert job.meta[meta.META_OWNER] == meta.owner_of(alice)
         assert job.meta[meta.META_PAGE] == page  # the key does not spell it
