@@ -55,6 +55,7 @@ class JsonQueueSum(ProbedPages, TemplateView):
     template_name = "tests/sum.html"
     task = tasks.add
     job_options = {"queue": "json"}
+    vary_on_user = False  # staff and visitors see the same job
 
     def get_task_args(self):
         return (1, 2)
@@ -162,7 +163,9 @@ class TestFailurePage:
             "the code of the job&#x27;s arguments. Start its workers with: python manage.py "
             "rqworker json --serializer rq.serializers.JSONSerializer]"
         ) in seen
-        assert "label=[] notice=[None]" in probe(Client().get(page))
+        visitor = Client().get(page)
+        assert visitor.status_code == 500
+        assert "label=[] notice=[None]" in probe(visitor)
 
 
 class TestRefusedRetry:
