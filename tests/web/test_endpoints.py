@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 import uuid
 
-from django.test import Client, RequestFactory
+from asgiref.sync import async_to_sync
+from django.test import AsyncRequestFactory, Client, RequestFactory
 
 from django_rq_poll.web import endpoints
 from tests.web.test_views import kill_redis, staff_client, status_of
@@ -43,3 +44,15 @@ def test_an_outage_is_logged_with_the_request(monkeypatch, caplog):
     assert record.getMessage().startswith(f"Job {job_id}'s status answered 503: ")
     assert record.request.path == f"/rq-poll/status/{job_id}/"
     assert record.status_code == 503
+
+
+def test_an_outage_of_the_events_is_logged_as_theirs(monkeypatch, caplog):
+    """The stream (under ASGI) answers the same 503, logged as the events' outage."""
+    kill_redis(monkeypatch)
+    job_id = uuid.uuid4().hex
+    request = AsyncRequestFactory().get(f"/rq-poll/events/{job_id}/")
+    with caplog.at_level(logging.WARNING, logger="django_rq_poll"):
+        response = async_to_sync(endpoints.events)(request, job_id)
+    assert (response.status_code, response["Retry-After"]) == (503, "10")
+    (record,) = [r for r in caplog.records if r.name == "django_rq_poll"]
+    assert record.getMessage().startswith(f"Job {job_id}'s events answered 503: ")
