@@ -74,3 +74,12 @@ def test_a_page_over_the_cap_is_logged_with_its_reason(settings, caplog):
     message = ours(caplog).getMessage()
     assert message.startswith("Polling page /sum/ answered 429: ")
     assert "MAX_ACTIVE_JOBS" in message  # the refusal's own words
+
+
+@pytest.mark.urls("tests.urls_without_status")
+def test_a_site_without_the_status_endpoint_gives_its_pages_none():
+    """An empty status URL: the running page's script has no endpoint to ask."""
+    running = Client().get("/sum/")
+    assert running.status_code == 202
+    assert running.context["status_url"] == ""
+    assert 'data-rq-poll-status-url=""' in running.content.decode()
