@@ -4,6 +4,7 @@ sixth mutation run)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 
@@ -31,7 +32,9 @@ def test_a_site_without_authentication_reads_anonymous_jobs():
     assert not hasattr(request, "user")
     response = endpoints.status(request, task_id)
     assert response.status_code == 200
-    assert b'"state": "pending"' in response.content
+    data = json.loads(response.content)
+    assert (data["state"], data["position"]) == ("pending", 1)
+    assert (data["workers"], data["notice"]) == (None, None)  # no staff without users
 
 
 def test_an_outage_is_logged_with_the_request(monkeypatch, caplog):

@@ -304,6 +304,7 @@ def test_the_running_pages_context(at):
     response = Client().get(page)
     task_id = response.context["task_id"]
     assert response.status_code == 202
+    assert "hx-request" in [v.strip().lower() for v in response["Vary"].split(",")]
     assert probe(response).startswith(
         f"probe path={page} page_url={page} task_id={task_id} state=pending "
         "wait=default/1/0 canceled= "
