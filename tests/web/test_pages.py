@@ -356,3 +356,14 @@ class TestTheJobAPageStarts:
         assert running.status_code == 202
         assert running.context["progress"] == Progress(3.0, 4.0, "Counting")
         assert 'max="100" value="75">75%</progress>' in running.context["progress_bar"]
+
+
+def test_the_result_page_keeps_the_parent_views_context(at, run_jobs):
+    """get_context_data adds ``result`` to what the view itself puts there."""
+    page = at("sum")
+    Client().get(page)
+    run_jobs()
+    response = Client().get(page)
+    assert response.status_code == 200
+    assert response.context["result"] == 3
+    assert isinstance(response.context["view"], Sum)  # TemplateView's own
