@@ -367,3 +367,11 @@ def test_the_result_page_keeps_the_parent_views_context(at, run_jobs):
     assert response.status_code == 200
     assert response.context["result"] == 3
     assert isinstance(response.context["view"], Sum)  # TemplateView's own
+
+
+def test_a_view_without_a_context_of_its_own_gets_the_result_alone():
+    from tests.views import PlainView  # PollingMixin on a plain View
+
+    view = PlainView()
+    view.result = 42
+    assert view.get_context_data(extra=1) == {"extra": 1, "result": 42}
