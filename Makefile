@@ -80,7 +80,7 @@ ci: test lint check-messages dist docs test-django6
 demo: $(BIN)/.installed
 	$(BIN)/python -m demo.run
 
-# Mutation testing of the core modules (docs/testing.rst), not in CI: mutmut changes the
+# Mutation testing of the whole package (docs/testing.rst), not in CI: mutmut changes the
 # code one small step at a time and runs the tests that reach it; a mutant no test
 # notices survives. One worker (the tests share one Redis database). Uses Redis at
 # $$REDIS_URL, which the tests FLUSH: give it a database of its own.
