@@ -10,6 +10,8 @@ import pytest
 import redis.asyncio
 from asgiref.sync import async_to_sync
 from django.core.signals import setting_changed
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from django_rq_poll import api
 from django_rq_poll.drivers import backends
@@ -51,7 +53,8 @@ def test_unsubscribing_on_a_lost_connection_raises_nothing(redis_db):
 
     async def main() -> None:
         hub = listen.Hub(backends.backend())
-        hub.pubsub = redis.asyncio.Redis(port=free_port()).pubsub()  # no server there
+        nowhere = redis.asyncio.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
+        hub.pubsub = nowhere.pubsub()  # no server there, and no retries to wait out
         try:
             await hub._unsubscribe(b"rq_poll:events:gone")
         finally:
