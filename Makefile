@@ -25,9 +25,9 @@ $(BIN)/.installed: pyproject.toml
 # so it refuses one holding keys it did not write (tests/redis_server.py).
 # In TEST_WORKERS processes (pytest-xdist; the tests mostly wait on Redis, subprocesses
 # and the clock, so more workers than cores pay): each has a database of its own on that
-# server, $$REDIS_URL's for the first, the next lower numbers for the others (14, 13, 12).
+# server, $$REDIS_URL's for the first, the next lower numbers for the others (14 to 11).
 # TEST_WORKERS=0 runs everything in one process.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
