@@ -153,6 +153,13 @@ def test_a_function_its_module_holds_another_of_is_refused_with_the_advice():
     )
 
 
+def refusal(task: object) -> str:
+    """What ``resolve`` says when it refuses ``task``."""
+    with pytest.raises(TypeError) as info:
+        task_refs.resolve(task)
+    return str(info.value)
+
+
 class TestDjangoTasks:
     """Django's ``@task`` objects: refused when decorated for the RQ backend (as Django
     validates a task), and when another backend's task is given to ``begin_process``."""
@@ -189,9 +196,7 @@ class TestDjangoTasks:
         assert str(info.value) == advice
         # Django's own backends take it; starting it as a page's task refuses it.
         given = compat.task(backend="immediate")(make())
-        with pytest.raises(TypeError) as again:
-            task_refs.resolve(given)
-        assert str(again.value) == advice
+        assert refusal(given) == advice
 
     def test_a_callable_object_is_left_to_djangos_own_refusal(self):
         """It has no ``__qualname__``: nothing here fails on it, and Django says why."""
@@ -230,25 +235,21 @@ class TestDjangoTasks:
         from django_rq_poll.backends import compat
 
         given = compat.task(backend="immediate")(tasks.add)
-        with pytest.raises(TypeError) as info:
-            task_refs.resolve(given)
-        assert str(info.value) == (
+        assert refusal(given) == (
             "tests.tasks.add is not the task given (a worker would find a function there); "
             "decorate the module-level function with @task and pass that."
         )
 
     def test_a_runner_path_that_does_not_import_names_the_path_and_the_error(self):
-        with pytest.raises(TypeError) as info:
-            task_refs.resolve(task_refs.RUNNER + "tests.no_such_module.send")
-        assert str(info.value) == (
+        assert refusal(task_refs.RUNNER + "tests.no_such_module.send") == (
             "Task 'tests.no_such_module.send' cannot be imported: "
             "No module named 'tests.no_such_module'"
         )
 
     def test_a_runner_path_to_a_plain_function_is_refused(self):
-        with pytest.raises(TypeError) as info:
-            task_refs.resolve(task_refs.RUNNER + "tests.tasks.add")
-        assert str(info.value) == "tests.tasks.add is a function, not one of Django's tasks."
+        assert refusal(task_refs.RUNNER + "tests.tasks.add") == (
+            "tests.tasks.add is a function, not one of Django's tasks."
+        )
 
     def test_a_runner_path_to_a_task_is_taken_as_given(self):
         path = task_refs.RUNNER + "tests.backends.defs.add"
