@@ -31,4 +31,10 @@ urlpatterns = [
     path("status-tag/", views.status_tag_page),
     path("status-tag-template/", views.StatusTagView.as_view()),
     path("direct-redis/", views.direct_redis_page),
+    # tests/web/test_pages.py
+    path("probe/fail/", views.ProbeFailView.as_view()),
+    path("probe/json-sum/", views.ProbeJsonQueueSumView.as_view()),
+    path("probe/sum/", views.ProbeSumView.as_view()),
+    path("probe/file/", views.ProbeFileView.as_view()),
+    path("probe/fixed/", views.ProbeFixedKeyView.as_view()),
 ]

@@ -13,6 +13,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from django_rq_poll.views import PollingMixin, polling_view
+from django_rq_poll.web.templates import NAMES
 from tests import tasks
 from tests.backends import defs as task_defs
 
@@ -224,3 +225,63 @@ class TaskSumView(SumView):
 @polling_view(task_defs.whoami, task_args=lambda request: ("page",))
 def task_whoami(request, result):
     return JsonResponse(result)
+
+
+# Pages whose every polling template is tests/pages/probe.html, which prints the request
+# and the documented context (tests/web/test_pages.py): a value left out, renamed, or
+# given for the wrong visitor shows.
+PROBE = "tests/pages/probe.html"
+
+#: The files ProbeFileView handed to a response, to see which were released.
+PROBE_OPENED: list[io.BytesIO] = []
+
+ProbedPages = type(
+    "ProbedPages", (PollingMixin,), {f"{name}_template_name": PROBE for name in NAMES}
+)
+
+
+class ProbeFailView(ProbedPages, TemplateView):
+    template_name = "tests/sum.html"
+    task = tasks.fail
+
+
+class ProbeJsonQueueSumView(ProbedPages, TemplateView):
+    template_name = "tests/sum.html"
+    task = tasks.add
+    job_options = {"queue": "json"}
+    vary_on_user = False  # staff and visitors see the same job
+
+    def get_task_args(self):
+        return (1, 2)
+
+
+class ProbeSumView(ProbedPages, TemplateView):
+    template_name = "tests/sum.html"
+    task = tasks.add
+
+    def get_task_args(self):
+        return (int(self.request.GET.get("x", 1)), 2)
+
+
+class ProbeFileView(ProbedPages, TemplateView):
+    task = tasks.add
+
+    def get_task_args(self):
+        return (20, 22)
+
+    def get(self, request):
+        return HttpResponse("never: the result is a file")
+
+    def get_result_response(self, result):
+        body = io.BytesIO(f"answer,{result}\n".encode())
+        PROBE_OPENED.append(body)
+        return FileResponse(body, as_attachment=True, filename="answer.csv")
+
+
+class ProbeFixedKeyView(ProbeSumView):
+    """One key for every query string, and meta of its own beside the package's."""
+
+    job_options = {"meta": {"source": "the view"}}
+
+    def get_polling_url(self):
+        return "/one-for-all/"

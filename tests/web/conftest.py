@@ -13,8 +13,22 @@ from django.test import Client
 
 
 @pytest.fixture(params=["sync", "async"])
-def client(request, client):
+def side(request):
+    """Which views serve the test's pages: the sync ones or their async twins."""
+    return request.param
+
+
+@pytest.fixture
+def client(side, client):
     """pytest-django's client, or one whose pages are served by the async twins."""
-    if request.param == "sync":
-        return client
-    return Client(headers={"X-Test-Side": "async"})
+    return client if side == "sync" else Client(headers={"X-Test-Side": "async"})
+
+
+@pytest.fixture
+def new_client(side):
+    """Makes another client (another visitor) on the same side as ``client``."""
+
+    def make(**options):
+        return Client(headers={"X-Test-Side": side}, **options)
+
+    return make

@@ -15,9 +15,10 @@ from django_rq_poll.web import endpoints
 from tests.web.test_views import kill_redis, staff_client, status_of
 
 
-def test_a_queued_job_is_placed_in_its_own_queue(transactional_db, django_user_model):
-    """A job of the JSON queue: its place there, and for staff the command that serves it."""
-    staff = staff_client(Client(), django_user_model)
+def test_a_queued_job_is_placed_in_its_own_queue(client, transactional_db, django_user_model):
+    """A job of the JSON queue: its place there, and for staff the command that serves it
+    (the page started by either side's view)."""
+    staff = staff_client(client, django_user_model)
     task_id = staff.get("/json-queue-sum/").context["task_id"]
     data = status_of(staff, task_id).json()
     assert (data["state"], data["position"], data["workers"]) == ("pending", 1, 0)
@@ -25,9 +26,9 @@ def test_a_queued_job_is_placed_in_its_own_queue(transactional_db, django_user_m
     assert data["notice"].endswith("rqworker json --serializer rq.serializers.JSONSerializer")
 
 
-def test_a_site_without_authentication_reads_anonymous_jobs():
+def test_a_site_without_authentication_reads_anonymous_jobs(client):
     """No AuthenticationMiddleware, so no ``request.user``: the job is read as anybody's."""
-    task_id = Client().get("/sum/?x=8").context["task_id"]
+    task_id = client.get("/sum/?x=8").context["task_id"]
     request = RequestFactory().get(f"/rq-poll/status/{task_id}/")
     assert not hasattr(request, "user")
     response = endpoints.status(request, task_id)

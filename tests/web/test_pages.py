@@ -1,23 +1,21 @@
 """web/pages.py through a site's own templates: what each polling page puts in its
 context (docs/views.rst lists it), what it logs, and the "try again" POSTs it refuses.
 
-Every page of these views renders tests/pages/probe.html, which prints the request and
-the documented context, so a value left out, renamed, or given for the wrong visitor
-shows; each view has an async twin (``/async/...``) that awaits the same programs.
+Every page of these views (``Probe*View`` in tests/views.py, under ``/probe/``) renders
+tests/pages/probe.html, which prints the request and the documented context, so a value
+left out, renamed, or given for the wrong visitor shows. Every test runs on both sides
+(tests/web/conftest.py): the sync views and their async twins, which await the same
+programs.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.http import FileResponse, HttpResponse
-from django.test import AsyncRequestFactory, Client
-from django.urls import include, path
-from django.views.generic import TemplateView
+from django.test import AsyncRequestFactory
 from rq import Queue
 from rq.job import Job
 from rq.serializers import DefaultSerializer
@@ -25,88 +23,11 @@ from rq.serializers import DefaultSerializer
 from django_rq_poll.core import meta
 from django_rq_poll.core.progress import Progress
 from django_rq_poll.drivers import backends
-from django_rq_poll.views import PollingMixin
 from django_rq_poll.web.pages import RETRY_FIELD
-from django_rq_poll.web.templates import NAMES
-from tests import tasks
 from tests.conftest import InProcessWorker
 from tests.redis_server import written
-from tests.views import async_twin
+from tests.views import PROBE_OPENED, ProbeSumView, async_twin
 from tests.web.test_views import kill_redis, staff_client
-
-PROBE = "tests/pages/probe.html"
-
-#: The files the file view handed to a response, to see which were released.
-OPENED: list[io.BytesIO] = []
-
-
-# Every polling page (running, failed, ready, limited ...) renders the probe.
-ProbedPages = type(
-    "ProbedPages", (PollingMixin,), {f"{name}_template_name": PROBE for name in NAMES}
-)
-
-
-class Fail(ProbedPages, TemplateView):
-    template_name = "tests/sum.html"
-    task = tasks.fail
-
-
-class JsonQueueSum(ProbedPages, TemplateView):
-    template_name = "tests/sum.html"
-    task = tasks.add
-    job_options = {"queue": "json"}
-    vary_on_user = False  # staff and visitors see the same job
-
-    def get_task_args(self):
-        return (1, 2)
-
-
-class Sum(ProbedPages, TemplateView):
-    template_name = "tests/sum.html"
-    task = tasks.add
-
-    def get_task_args(self):
-        return (int(self.request.GET.get("x", 1)), 2)
-
-
-class File(ProbedPages, TemplateView):
-    task = tasks.add
-
-    def get_task_args(self):
-        return (20, 22)
-
-    def get(self, request):
-        return HttpResponse("never: the result is a file")
-
-    def get_result_response(self, result):
-        body = io.BytesIO(f"answer,{result}\n".encode())
-        OPENED.append(body)
-        return FileResponse(body, as_attachment=True, filename="answer.csv")
-
-
-class FixedKey(Sum):
-    """One key for every query string, and meta of its own beside the package's."""
-
-    job_options = {"meta": {"source": "the view"}}
-
-    def get_polling_url(self):
-        return "/one-for-all/"
-
-
-VIEWS = {"fail": Fail, "json-sum": JsonQueueSum, "sum": Sum, "file": File, "fixed": FixedKey}
-urlpatterns = [path("rq-poll/", include("django_rq_poll.urls"))]
-urlpatterns += [path(f"{name}/", view.as_view()) for name, view in VIEWS.items()] + [
-    path(f"async/{name}/", async_twin(view).as_view()) for name, view in VIEWS.items()
-]
-
-pytestmark = pytest.mark.urls("tests.web.test_pages")
-
-
-@pytest.fixture(params=["sync", "async"])
-def at(request):
-    """The path of a view, on the sync side or its async twin's."""
-    prefix = "/" if request.param == "sync" else "/async/"
-    return lambda name: f"{prefix}{name}/"
 
 
 def probe(response) -> str:
@@ -116,12 +37,12 @@ def probe(response) -> str:
 
 
 class TestFailurePage:
-    def test_its_context_for_a_visitor(self, at, run_jobs, caplog):
-        page = at("fail")
-        task_id = Client().get(page).context["task_id"]
+    def test_its_context_for_a_visitor(self, new_client, run_jobs, caplog):
+        page = "/probe/fail/"
+        task_id = new_client().get(page).context["task_id"]
         run_jobs()
         with caplog.at_level(logging.INFO, logger="django_rq_poll"):
-            response = Client().get(page)
+            response = new_client().get(page)
         assert response.status_code == 500
         assert probe(response) == (
             f"probe path={page} page_url={page} task_id={task_id} state=failed wait=// "
@@ -133,21 +54,21 @@ class TestFailurePage:
         assert record.request.path == page
         assert record.status_code == 500
 
-    def test_a_canceled_job(self, at):
+    def test_a_canceled_job(self, new_client):
         import django_rq_poll as poll
 
-        page = at("fail")
-        task_id = Client().get(page).context["task_id"]
+        page = "/probe/fail/"
+        task_id = new_client().get(page).context["task_id"]
         assert poll.cancel_process(task_id=task_id)
-        assert "state=canceled wait=// canceled=True " in probe(Client().get(page))
+        assert "state=canceled wait=// canceled=True " in probe(new_client().get(page))
 
     def test_staff_read_the_label_and_a_worker_without_the_serializer(
-        self, at, transactional_db, django_user_model
+        self, new_client, transactional_db, django_user_model
     ):
         """A job of the JSON queue taken by a worker with rq's default serializer: staff
         are told which queue's serializer the worker lacks; a visitor is told nothing."""
-        page = at("json-sum")
-        staff = staff_client(Client(), django_user_model)
+        page = "/probe/json-sum/"
+        staff = staff_client(new_client(), django_user_model)
         staff.get(page)
         json_queue = backends.backend("json").queue
         unaware = Queue("json", connection=json_queue.connection, serializer=DefaultSerializer)
@@ -163,145 +84,147 @@ class TestFailurePage:
             "the code of the job&#x27;s arguments. Start its workers with: python manage.py "
             "rqworker json --serializer rq.serializers.JSONSerializer]"
         ) in seen
-        visitor = Client().get(page)
+        visitor = new_client().get(page)
         assert visitor.status_code == 500
         assert "label=[] notice=[None]" in probe(visitor)
 
 
 class TestRefusedRetry:
-    def test_over_the_cap(self, at, settings, run_jobs):
+    def test_over_the_cap(self, new_client, settings, run_jobs):
         settings.RQ_POLL = {"QUEUE": "default", "MAX_ACTIVE_JOBS": 1}
-        page = at("fail")
-        client = Client()
+        page = "/probe/fail/"
+        client = new_client()
         client.get(page)
         run_jobs()
-        client.get(at("sum"))  # the failed job left the count; this one takes the slot
+        client.get("/probe/sum/")  # the failed job left the count; this one takes the slot
         response = client.post(page, {RETRY_FIELD: "1"})
         assert response.status_code == 429
         assert response["Retry-After"] == "10"
         assert f"probe path={page} page_url={page} " in probe(response)
         assert " limit=1 too_many=True " in probe(response)
 
-    def test_a_url_over_the_length_limit(self, at, settings):
+    def test_a_url_over_the_length_limit(self, new_client, settings):
         settings.RQ_POLL = {"QUEUE": "default", "MAX_URL_LENGTH": 20}
-        page = at("fail") + "?pad=" + "a" * 20
-        response = Client().post(page, {RETRY_FIELD: "1"})
+        page = "/probe/fail/" + "?pad=" + "a" * 20
+        response = new_client().post(page, {RETRY_FIELD: "1"})
         assert response.status_code == 414
-        assert f"probe path={at('fail')} " in probe(response)
+        assert f"probe path={'/probe/fail/'} " in probe(response)
         assert " limit=20 " in probe(response)
 
 
-def test_an_outage_answers_with_the_views_own_templates(at, monkeypatch):
+def test_an_outage_answers_with_the_views_own_templates(new_client, monkeypatch):
     kill_redis(monkeypatch)
-    page = at("sum")
-    response = Client().get(page)
+    page = "/probe/sum/"
+    response = new_client().get(page)
     assert response.status_code == 503
     assert f"probe path={page} page_url={page} " in probe(response)
-    fragment = Client().get(page, HTTP_HX_REQUEST="true")
+    fragment = new_client().get(page, HTTP_HX_REQUEST="true")
     assert fragment.status_code == 200
     assert f"probe path={page} page_url={page} " in probe(fragment)
 
 
 class TestReadyFile:
-    def test_a_browser_gets_the_views_ready_page_and_the_file_is_released(self, at, run_jobs):
-        page = at("file")
-        Client().get(page)
+    def test_a_browser_gets_the_views_ready_page_and_the_file_is_released(
+        self, new_client, run_jobs
+    ):
+        page = "/probe/file/"
+        new_client().get(page)
         run_jobs()
-        OPENED.clear()
-        response = Client().get(page, HTTP_ACCEPT="text/html")
+        PROBE_OPENED.clear()
+        response = new_client().get(page, HTTP_ACCEPT="text/html")
         assert response.status_code == 200
         assert probe(response).endswith(
             f"page_url={page} task_id= state= wait=// canceled= label=[] notice=[] limit= "
             f"too_many= download=True result_url={page}?rq_poll_deliver=1"
         )
         assert f"probe path={page} " in probe(response)
-        (body,) = OPENED
+        (body,) = PROBE_OPENED
         assert body.closed  # the file of the response not sent
 
-    def test_htmx_fetching_it_once_is_redirected_and_the_file_released(self, at, run_jobs):
-        page = at("file")
-        Client().get(page)
+    def test_htmx_fetching_it_once_is_redirected_and_the_file_released(self, new_client, run_jobs):
+        page = "/probe/file/"
+        new_client().get(page)
         run_jobs()
-        OPENED.clear()
-        done = Client().get(f"{page}?rq_poll_deliver=1", HTTP_HX_REQUEST="true")
+        PROBE_OPENED.clear()
+        done = new_client().get(f"{page}?rq_poll_deliver=1", HTTP_HX_REQUEST="true")
         assert (done.status_code, done["HX-Redirect"]) == (286, f"{page}?rq_poll_deliver=1")
-        (body,) = OPENED
+        (body,) = PROBE_OPENED
         assert body.closed
 
 
-def test_the_result_varies_on_htmx(at, run_jobs):
+def test_the_result_varies_on_htmx(new_client, run_jobs):
     """The view's own answer, too, differs for htmx (the ready fragment, 286): a cache
     must keep the two apart."""
-    page = at("sum")
-    Client().get(page)
+    page = "/probe/sum/"
+    new_client().get(page)
     run_jobs()
-    response = Client().get(page)
+    response = new_client().get(page)
     assert response.status_code == 200
     assert "hx-request" in [v.strip().lower() for v in response["Vary"].split(",")]
 
 
 def test_a_users_result_is_kept_for_result_ttl_and_a_visitors_for_minutes(
-    at, run_jobs, redis_db, alice
+    new_client, run_jobs, redis_db, alice
 ):
     """The anonymous lifetimes are the page's defaults for visitors only."""
-    user = Client()
+    user = new_client()
     user.force_login(alice)
-    kept = user.get(at("sum")).context["task_id"]
-    brief = Client().get(at("sum") + "?x=5").context["task_id"]
+    kept = user.get("/probe/sum/").context["task_id"]
+    brief = new_client().get("/probe/sum/" + "?x=5").context["task_id"]
     run_jobs()
     assert redis_db.ttl(f"rq:job:{kept}") > 600  # RESULT_TTL: a day
     assert 0 < redis_db.ttl(f"rq:job:{brief}") <= 600  # ANONYMOUS_RESULT_TTL
 
 
 def test_a_queued_job_is_looked_for_in_its_own_queue_on_every_look(
-    at, transactional_db, django_user_model
+    new_client, transactional_db, django_user_model
 ):
     """The first look knows the queue from the view; the next ones from the job."""
-    staff = staff_client(Client(), django_user_model)
+    staff = staff_client(new_client(), django_user_model)
     for _ in range(2):
-        seen = probe(staff.get(at("json-sum")))
+        seen = probe(staff.get("/probe/json-sum/"))
         assert "No worker is listening on the queue “json”" in seen
         assert "rqworker json --serializer rq.serializers.JSONSerializer]" in seen
 
 
 class TestLimitedPage:
-    def test_a_visitor_over_the_cap(self, at, settings):
+    def test_a_visitor_over_the_cap(self, new_client, settings):
         """429 for the page (503 would say the queue is full), 200 for htmx, which swaps
         no error; both with Retry-After, from the view's templates, nothing started."""
         settings.RQ_POLL = {"QUEUE": "default", "MAX_ACTIVE_JOBS": 1, "RETRY_AFTER": 7}
-        client = Client()
-        assert client.get(at("sum")).status_code == 202
-        page = at("sum") + "?x=2"
+        client = new_client()
+        assert client.get("/probe/sum/").status_code == 202
+        page = "/probe/sum/" + "?x=2"
         response = client.get(page)
         assert (response.status_code, response["Retry-After"]) == (429, "7")
         assert "no-store" in response["Cache-Control"]
-        assert f"probe path={at('sum')} page_url={page} " in probe(response)
+        assert f"probe path={'/probe/sum/'} page_url={page} " in probe(response)
         assert " limit=1 too_many=True " in probe(response)
         fragment = client.get(page, HTTP_HX_REQUEST="true")
         assert (fragment.status_code, fragment["Retry-After"]) == (200, "7")
         assert " limit=1 too_many=True " in probe(fragment)
 
-    def test_a_full_queue(self, at, settings):
+    def test_a_full_queue(self, new_client, settings):
         settings.RQ_POLL = {"QUEUE": "default", "MAX_QUEUE_LENGTH": 1}
-        client = Client()
-        assert client.get(at("sum")).status_code == 202
-        response = client.get(at("sum") + "?x=2")
+        client = new_client()
+        assert client.get("/probe/sum/").status_code == 202
+        response = client.get("/probe/sum/" + "?x=2")
         assert (response.status_code, response["Retry-After"]) == (503, "10")
         assert " limit=1 too_many=False " in probe(response)
 
-    def test_a_page_over_the_length_limit(self, at, settings, redis_db):
+    def test_a_page_over_the_length_limit(self, new_client, settings, redis_db):
         settings.RQ_POLL = {"QUEUE": "default", "MAX_URL_LENGTH": 20}
-        response = Client().get(at("sum") + "?pad=" + "a" * 20)
+        response = new_client().get("/probe/sum/" + "?pad=" + "a" * 20)
         assert response.status_code == 414
         assert "no-store" in response["Cache-Control"]
-        assert f"probe path={at('sum')} " in probe(response)
+        assert f"probe path={'/probe/sum/'} " in probe(response)
         assert " limit=20 " in probe(response)
         assert written(redis_db) == []
 
 
-def test_the_running_pages_context(at):
-    page = at("sum")
-    response = Client().get(page)
+def test_the_running_pages_context(new_client):
+    page = "/probe/sum/"
+    response = new_client().get(page)
     task_id = response.context["task_id"]
     assert response.status_code == 202
     assert "hx-request" in [v.strip().lower() for v in response["Vary"].split(",")]
@@ -313,25 +236,25 @@ def test_the_running_pages_context(at):
 
 @pytest.mark.parametrize(("interval", "fallback_ms"), [(2, 4000), (1, 3000), (5, 10000)])
 def test_the_running_page_reloads_after_two_intervals_and_three_seconds_at_least(
-    at, settings, interval, fallback_ms
+    new_client, settings, interval, fallback_ms
 ):
     """The reload if the polling script never starts (html.script_tag)."""
     settings.RQ_POLL = {"QUEUE": "default", "POLL_INTERVAL": interval}
-    assert Client().get(at("sum")).context["poll_fallback_ms"] == fallback_ms
+    assert new_client().get("/probe/sum/").context["poll_fallback_ms"] == fallback_ms
 
 
 def test_a_page_under_asgi_offers_its_jobs_stream():
-    view = async_twin(Sum).as_view()
-    response = async_to_sync(view)(AsyncRequestFactory().get("/async/sum/"))
+    view = async_twin(ProbeSumView).as_view()
+    response = async_to_sync(view)(AsyncRequestFactory().get("/probe/sum/"))
     task_id = response.context_data["task_id"]
     assert response.context_data["events_url"] == f"/rq-poll/events/{task_id}/"
 
 
 class TestTheJobAPageStarts:
-    def test_the_views_meta_is_kept_beside_the_owner_and_the_page(self, at, alice):
-        client = Client()
+    def test_the_views_meta_is_kept_beside_the_owner_and_the_page(self, new_client, alice):
+        client = new_client()
         client.force_login(alice)
-        page = at("fixed") + "?a=1"
+        page = "/probe/fixed/" + "?a=1"
         running = client.get(page)
         assert running.context["polling_url"] == f"/one-for-all/#user={alice.pk}"
         job = Job.fetch(running.context["task_id"], connection=backends.backend().queue.connection)
@@ -339,34 +262,36 @@ class TestTheJobAPageStarts:
         assert job.meta[meta.META_OWNER] == meta.owner_of(alice)
         assert job.meta[meta.META_PAGE] == page  # the key does not spell it
 
-    def test_users_behind_one_address_each_have_their_own_cap(self, at, settings, alice, bob):
+    def test_users_behind_one_address_each_have_their_own_cap(
+        self, new_client, settings, alice, bob
+    ):
         settings.RQ_POLL = {"QUEUE": "default", "MAX_ACTIVE_JOBS": 1}
         for user in (alice, bob):
-            client = Client()  # both from 127.0.0.1
+            client = new_client()  # both from 127.0.0.1
             client.force_login(user)
-            assert client.get(at("sum")).status_code == 202
+            assert client.get("/probe/sum/").status_code == 202
 
-    def test_the_running_page_shows_the_progress_its_job_reported(self, at):
-        client = Client()
-        task_id = client.get(at("sum")).context["task_id"]
+    def test_the_running_page_shows_the_progress_its_job_reported(self, new_client):
+        client = new_client()
+        task_id = client.get("/probe/sum/").context["task_id"]
         job = Job.fetch(task_id, connection=backends.backend().queue.connection)
         job.meta[meta.META_PROGRESS] = {"current": 3, "total": 4, "message": "Counting"}
         job.save_meta()
-        running = client.get(at("sum"))
+        running = client.get("/probe/sum/")
         assert running.status_code == 202
         assert running.context["progress"] == Progress(3.0, 4.0, "Counting")
         assert 'max="100" value="75">75%</progress>' in running.context["progress_bar"]
 
 
-def test_the_result_page_keeps_the_parent_views_context(at, run_jobs):
+def test_the_result_page_keeps_the_parent_views_context(new_client, run_jobs):
     """get_context_data adds ``result`` to what the view itself puts there."""
-    page = at("sum")
-    Client().get(page)
+    page = "/probe/sum/"
+    new_client().get(page)
     run_jobs()
-    response = Client().get(page)
+    response = new_client().get(page)
     assert response.status_code == 200
     assert response.context["result"] == 3
-    assert isinstance(response.context["view"], Sum)  # TemplateView's own
+    assert isinstance(response.context["view"], ProbeSumView)  # TemplateView's own
 
 
 def test_a_view_without_a_context_of_its_own_gets_the_result_alone():

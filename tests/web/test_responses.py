@@ -1,5 +1,6 @@
 """web/responses.py: the bodies and log lines of the pages' and endpoints' refusals
-(survivors of the sixth mutation run). Each is logged once on ``django_rq_poll``, with
+(survivors of the sixth mutation run); the pages' on both sides (tests/web/conftest.py).
+Each is logged once on ``django_rq_poll``, with
 the request where Django's handlers (mail_admins, Sentry) read it."""
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ def ours(caplog) -> logging.LogRecord:
 
 
 @pytest.mark.parametrize(("htmx", "status"), [(False, 503), (True, 200)])
-def test_an_outage_is_logged_as_a_warning_with_the_request(monkeypatch, caplog, htmx, status):
+def test_an_outage_is_logged_as_a_warning_with_the_request(
+    client, monkeypatch, caplog, htmx, status
+):
     kill_redis(monkeypatch)
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     with caplog.at_level(logging.INFO, logger="django_rq_poll"):
-        response = Client().get("/sum/?x=1", **headers)
+        response = client.get("/sum/?x=1", **headers)
     assert response.status_code == status
     record = ours(caplog)
     assert record.levelname == "WARNING"
@@ -33,11 +36,11 @@ def test_an_outage_is_logged_as_a_warning_with_the_request(monkeypatch, caplog, 
     assert (record.request.path, record.status_code) == ("/sum/", status)
 
 
-def test_a_refusal_that_waiting_will_not_fix_is_logged_as_an_error(redis_db, caplog):
+def test_a_refusal_that_waiting_will_not_fix_is_logged_as_an_error(client, redis_db, caplog):
     """Another program's key of another type under the page's mapping (WRONGTYPE)."""
     redis_db.rpush(keys.url_key("/sum/"), "not a job id")
     with caplog.at_level(logging.INFO, logger="django_rq_poll"):
-        response = Client().get("/sum/")
+        response = client.get("/sum/")
     assert response.status_code == 503
     assert ours(caplog).levelname == "ERROR"
 
@@ -63,9 +66,8 @@ def test_a_visitor_holding_too_many_streams_is_told_to_try_again(settings, caplo
     )
 
 
-def test_a_page_over_the_cap_is_logged_with_its_reason(settings, caplog):
+def test_a_page_over_the_cap_is_logged_with_its_reason(client, settings, caplog):
     settings.RQ_POLL = {"QUEUE": "default", "MAX_ACTIVE_JOBS": 1, "RETRY_AFTER": 7}
-    client = Client()
     client.get("/sum/")
     with caplog.at_level(logging.INFO, logger="django_rq_poll"):
         response = client.get("/sum/?x=2")
