@@ -639,8 +639,8 @@ class TestStatusText:
 
 
 class TestOptionsAndLookups:
-    """Found by the second mutation run (api.py): what the arguments, job options and
-    lookups promise beyond the first run's known gaps."""
+    """What the arguments, job options, lookups and callbacks promise: each refusal
+    names its function, the options reach the job, the lookups answer by URL and by id."""
 
     @pytest.mark.parametrize(
         "call",

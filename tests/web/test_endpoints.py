@@ -1,6 +1,5 @@
 """web/endpoints.py's status endpoint: the job's own queue, a site without
-authentication, and an outage logged as Django logs a request's answer (survivors of the
-sixth mutation run)."""
+authentication, and an outage logged as Django logs a request's answer."""
 
 from __future__ import annotations
 

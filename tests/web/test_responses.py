@@ -1,7 +1,6 @@
-"""web/responses.py: the bodies and log lines of the pages' and endpoints' refusals
-(survivors of the sixth mutation run); the pages' on both sides (tests/web/conftest.py).
-Each is logged once on ``django_rq_poll``, with
-the request where Django's handlers (mail_admins, Sentry) read it."""
+"""web/responses.py: the bodies and log lines of the pages' and endpoints' refusals, the
+pages' on both sides (tests/web/conftest.py). Each is logged once on ``django_rq_poll``,
+with the request where Django's handlers (mail_admins, Sentry) read it."""
 
 from __future__ import annotations
 
