@@ -746,6 +746,14 @@ class TestOptionsAndLookups:
         with pytest.raises(poll.TooManyJobs):
             api.start_unless_active(tasks.add, (1, 2), polling_url=url + "2", visitor="v")
 
+    def test_start_unless_active_keeps_a_job_a_racer_queued_whatever_its_arguments(self, url):
+        """A page starts after a lookup that found nothing: a job another request queued
+        for the URL in between is answered, never replaced (only replace_queued does)."""
+        racer = api.start_unless_active(tasks.add, (1, 2), polling_url=url)
+        late = api.start_unless_active(tasks.add, (5, 5), polling_url=url)
+        assert (late.task_id, late.started) == (racer.task_id, False)
+        assert poll.get_taskid_from_url(url) == racer.task_id
+
     def test_cancel_gives_the_mapping_the_jobs_lifetime(self, url, redis_db):
         poll.begin_process(tasks.add, (1, 2), polling_url=url, failure_ttl=60, visitor="v")
         assert redis_db.ttl(keys.url_key(url)) > 60  # a visitor's queued job's bound

@@ -278,6 +278,28 @@ def test_inside_a_transaction_the_replacement_waits_for_the_commit(url, redis_db
 
 
 @pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_an_identical_call_is_looked_for_in_its_jobs_queue(url, redis_db):
+    """The queue is not part of the call: a job waiting in another queue than the one
+    this call names is the same call, kept at once, as it is outside a transaction."""
+    from django.db import transaction
+
+    import django_rq_poll
+
+    first = django_rq_poll.check_status_or_begin(tasks.add, (1, 2), polling_url=url, queue="other")
+    with transaction.atomic():
+        same = django_rq_poll.check_status_or_begin(
+            tasks.add, (1, 2), polling_url=url, replace_queued=True
+        )
+        assert (same.task_id, same.started) == (first.task_id, False)
+    outside = django_rq_poll.check_status_or_begin(
+        tasks.add, (1, 2), polling_url=url, replace_queued=True
+    )
+    assert (outside.task_id, outside.started) == (first.task_id, False)
+    assert redis_db.lrange("rq:queue:other", 0, -1) == [first.task_id.encode()]
+    assert job_ids(redis_db) == {first.task_id}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_job_taken_before_the_commit_is_kept(url, redis_db):
     from django.db import transaction
 
