@@ -271,6 +271,7 @@ def test_inside_a_transaction_the_replacement_waits_for_the_commit(url, redis_db
             tasks.add, (4, 4), polling_url=url, replace_queued=True
         )
         assert new.started and queued(redis_db) == [first.task_id]  # nothing yet
+        assert new.state is django_rq_poll.State.PENDING  # as it will be at the commit
     assert queued(redis_db) == [new.task_id] and job_ids(redis_db) == {new.task_id}
     assert django_rq_poll.get_taskid_from_url(url) == new.task_id
     run_jobs()
