@@ -331,6 +331,16 @@ class TestLookups:
         assert poll.get_process_status(url) is State.PENDING
         assert redis_db.ttl(keys.url_key(url)) == -1
 
+    def test_a_visitors_job_that_may_retry_is_mapped_without_expiry(self, url, redis_db):
+        """A visitor's job is mapped for its queue lifetime and timeout, but one with
+        retries may be run again long after: nothing bounds it."""
+        from rq import Retry
+
+        poll.begin_process(tasks.add, (1, 2), polling_url=url, visitor="v", retry=Retry(max=1))
+        poll.begin_process(tasks.add, (1, 2), polling_url=url + "n", visitor="v")
+        assert redis_db.ttl(keys.url_key(url)) == -1
+        assert redis_db.ttl(keys.url_key(url + "n")) > 0
+
     def test_json_serializer(self, url, run_jobs):
         poll.begin_process(tasks.echo, ({"a": (1, 2)},), polling_url=url, queue="json")
         run_jobs("json")
