@@ -87,7 +87,7 @@ def test_an_async_task(tasks_side, worker):
     assert result.status == Status.SUCCESSFUL and result.return_value == 42
 
 
-def test_a_running_task(tasks_side, worker, redis_db):
+def test_a_running_task(tasks_side, process_worker, redis_db):
     key = f"release:{uuid.uuid4().hex}"
     result = tasks_side.enqueue(defs.held, key)
     tasks_side.wait(result, lambda r: r.status != Status.READY)
@@ -272,7 +272,7 @@ def test_enqueued_inside_a_transaction_it_waits_for_the_commit(tasks_side):
         tasks_side.get_result(defs.add, dropped.id)
 
 
-def test_a_killed_work_horse_fails_the_task_with_rqs_words(tasks_side, worker, redis_db):
+def test_a_killed_work_horse_fails_the_task_with_rqs_words(tasks_side, process_worker, redis_db):
     import os
     import signal
 
