@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import types
+
 import pytest
 
 from django_rq_poll.compat.celery_tasks import reported, task, update_state
@@ -120,6 +124,9 @@ def _failure(last_line: str) -> ProcessFailed:
         ("KeyError: 'k'", ProcessFailed, "'k'"),  # KeyError('k') would read "\"'k'\""
         ("no_such_module_loaded.Error: x", ProcessFailed, "x"),  # never imported for Redis
         ("os.path: x", ProcessFailed, "x"),  # names no exception class
+        ("NoSuchBuiltinError: x", ProcessFailed, "x"),
+        ("tests.madrona_app.analysis.NoSuchError: x", ProcessFailed, "x"),
+        ("subprocess.SubprocessError: x", subprocess.SubprocessError, "x"),  # a top module's
         ("SystemExit: 3", ProcessFailed, "3"),  # not an Exception
         ("UnicodeDecodeError: needs five arguments", ProcessFailed, "needs five arguments"),
         ("a." * 200_000 + "B: made by a message line", ProcessFailed, "made by a message line"),
@@ -133,6 +140,46 @@ def test_a_failure_is_rebuilt_only_from_a_loaded_class_and_its_message(
         from tests.madrona_app.analysis import StudyRegionError as expected_type
     assert type(error) is expected_type and str(error) == text
     assert error.task_id == "a" * 32 and "Traceback" in error.error
+
+
+class ReadOnlyIdError(Exception):
+    @property
+    def task_id(self) -> str:
+        return "its own"
+
+
+class FrozenError(Exception):
+    def __setattr__(self, name: str, value: object) -> None:
+        raise TypeError(f"{type(self).__name__} is immutable")
+
+
+def test_a_rebuilt_exception_keeps_the_attributes_its_class_will_not_take():
+    read_only = rebuilt(_failure(f"{__name__}.ReadOnlyIdError: far away"))
+    assert type(read_only) is ReadOnlyIdError and str(read_only) == "far away"
+    assert read_only.task_id == "its own" and "Traceback" in read_only.error
+    frozen = rebuilt(_failure(f"{__name__}.FrozenError: far away"))
+    assert type(frozen) is FrozenError and str(frozen) == "far away"
+    assert not hasattr(frozen, "task_id") and not hasattr(frozen, "error")
+
+
+def test_a_class_is_found_in_any_loaded_module_by_the_longest_name_that_is_one(monkeypatch):
+    """A module loaded under its own dotted name (its package not loaded), a class
+    nested in another."""
+    module = types.ModuleType("standalone.errors")
+    module.Outer = type("Outer", (), {"InnerError": type("InnerError", (Exception,), {})})
+    monkeypatch.setitem(sys.modules, "standalone.errors", module)
+    error = rebuilt(_failure("standalone.errors.Outer.InnerError: deep"))
+    assert type(error) is module.Outer.InnerError and str(error) == "deep"
+
+
+def test_a_name_of_up_to_300_characters_is_looked_up(monkeypatch):
+    for length, expected in ((300, "found"), (301, ProcessFailed)):
+        name = "m" * (length - len(".LongError"))
+        module = types.ModuleType(name)
+        module.LongError = type("LongError", (Exception,), {})
+        monkeypatch.setitem(sys.modules, name, module)
+        error = rebuilt(_failure(f"{name}.LongError: long"))
+        assert type(error) is (module.LongError if expected == "found" else expected), length
 
 
 def test_update_state_refuses_another_jobs_id(url, run_jobs):
