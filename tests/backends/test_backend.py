@@ -40,13 +40,16 @@ def test_enqueue_returns_a_ready_result_named_by_the_job_id(tasks_side, redis_db
 
 
 def test_a_successful_task_on_the_plain_rqworker(tasks_side, worker):
-    result = tasks_side.wait(tasks_side.enqueue(defs.add, 2, 3))
+    result = tasks_side.wait(tasks_side.enqueue(defs.add, 2, y=3))
     assert result.status == Status.SUCCESSFUL
     assert result.return_value == 5
     assert result.errors == []
     assert len(result.worker_ids) == 1 and result.attempts == 1
     assert result.enqueued_at <= result.started_at <= result.finished_at
     assert result.last_attempted_at == result.started_at
+    job = backends.backend().fetch_job(result.id)  # the attempt is rq's run of the job
+    assert result.worker_ids == [job.latest_result().worker_name]
+    assert result.started_at == job.started_at
     read = tasks_side.get_result(defs.add, result.id)
     assert read.return_value == 5 and read.worker_ids == result.worker_ids
 
@@ -57,7 +60,9 @@ def test_a_failing_task_reports_the_exception_as_django_does(tasks_side, worker)
     (error,) = result.errors
     assert error.exception_class_path == "builtins.ValueError"
     assert error.exception_class is ValueError
-    assert "ValueError: the polygon is too small" in error.traceback
+    lines = error.traceback.splitlines()
+    assert lines[0] == "Traceback (most recent call last):" and lines[1].startswith("  File ")
+    assert lines[-1] == "ValueError: the polygon is too small"
     assert "in fail" in error.traceback  # the task's own frame
     assert result.finished_at is not None and result.attempts == 1
     with pytest.raises(ValueError, match="failed"):
@@ -65,12 +70,18 @@ def test_a_failing_task_reports_the_exception_as_django_does(tasks_side, worker)
 
 
 def test_a_task_taking_its_context_sees_its_result_and_attempt(tasks_side, worker):
-    result = tasks_side.wait(tasks_side.enqueue(defs.whoami, "me"))
+    result = tasks_side.wait(tasks_side.enqueue(defs.whoami, label="me"))
     assert result.status == Status.SUCCESSFUL
     seen = result.return_value
     assert seen["label"] == "me" and seen["id"] == result.id
     assert seen["attempt"] == 1 and seen["status"] == "RUNNING"
-    assert seen["workers"] == result.worker_ids
+    assert seen["workers"] == result.worker_ids and seen["backend"] == "default"
+
+
+def test_the_context_names_the_backend_the_task_was_enqueued_on(tasks_side, worker):
+    """The worker imports the task as decorated (backend "default"): the job says which."""
+    result = tasks_side.wait(tasks_side.enqueue(defs.whoami.using(backend="retrying"), "me"))
+    assert result.return_value["backend"] == "retrying"
 
 
 def test_retries_count_attempts_and_keep_each_error(tasks_side, worker):
@@ -80,6 +91,21 @@ def test_retries_count_attempts_and_keep_each_error(tasks_side, worker):
     assert [e.exception_class_path for e in result.errors] == ["builtins.RuntimeError"] * 2
     assert "attempt 1 fails" in result.errors[0].traceback
     assert "attempt 2 fails" in result.errors[1].traceback
+    assert result.started_at < result.last_attempted_at  # the first attempt's, the last's
+
+
+def test_a_job_retried_without_end_keeps_its_latest_attempts(tasks_side, worker):
+    from django_rq_poll.backends import run
+    from django_rq_poll.core.taskjobs import META_ATTEMPTS
+
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    job = backends.backend().fetch_job(result.id)
+    earlier = [{"worker": f"w{n}", "started_at": None} for n in range(run.MAX_ATTEMPTS + 5)]
+    job.meta[META_ATTEMPTS] = earlier
+    job.save_meta()
+    tasks_side.wait(result)
+    assert result.attempts == run.MAX_ATTEMPTS
+    assert result.worker_ids[:-1] == [f"w{n}" for n in range(6, run.MAX_ATTEMPTS + 5)]
 
 
 def test_an_async_task(tasks_side, worker):
@@ -241,6 +267,35 @@ def test_signals_are_sent_where_django_sends_them(tasks_side):
         ("started", RQBackend, "RUNNING", result.id),
         ("finished", RQBackend, "SUCCESSFUL", result.id),
     ]
+
+
+def test_the_finished_signal_carries_the_outcome(tasks_side):
+    from tests.conftest import InProcessWorker
+
+    seen = {}
+
+    def receiver(sender, task_result, **kwargs):
+        seen[task_result.id] = task_result
+
+    compat.task_finished.connect(receiver)
+    try:
+        done = tasks_side.enqueue(defs.add, 1, 2)
+        failed = tasks_side.enqueue(defs.fail, "no stand")
+        home = backends.backend()
+        InProcessWorker([home.queue], connection=home.connection).work(
+            burst=True, logging_level="WARNING", with_scheduler=False
+        )
+    finally:
+        compat.task_finished.disconnect(receiver)
+    ok, bad = seen[done.id], seen[failed.id]
+    assert (ok.status, ok.return_value, ok.errors) == (Status.SUCCESSFUL, 3, [])
+    assert ok.started_at <= ok.finished_at and bad.started_at <= bad.finished_at
+    assert bad.status == Status.FAILED
+    (error,) = bad.errors
+    assert error.exception_class_path == "builtins.ValueError"
+    lines = error.traceback.splitlines()
+    assert lines[0] == "Traceback (most recent call last):" and lines[1].startswith("  File ")
+    assert lines[-1] == "ValueError: no stand"
 
 
 def test_a_canceled_task_reads_failed(tasks_side):
