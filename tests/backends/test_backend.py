@@ -36,7 +36,7 @@ def test_enqueue_returns_a_ready_result_named_by_the_job_id(tasks_side, redis_db
     assert job.func_name == RUNNER + "tests.backends.defs.add"
     read = tasks_side.get_result(defs.add, result.id)
     assert read.status == Status.READY and read.enqueued_at == job.enqueued_at
-    assert read.args == [1] and read.kwargs == {"y": 2}
+    assert read.args == [1] and read.kwargs == {"y": 2} and read.backend == "default"
 
 
 def test_a_successful_task_on_the_plain_rqworker(tasks_side, worker):
@@ -155,8 +155,9 @@ def test_run_after_schedules_in_the_tasks_own_queue(tasks_side, redis_db):
 def test_priority_above_zero_goes_to_the_front(tasks_side, redis_db):
     first = tasks_side.enqueue(defs.add, 1, 1)
     second = tasks_side.enqueue(defs.urgent, "now")
+    third = tasks_side.enqueue(defs.add, 2, 2)  # Django's default priority: at the back
     queue = backends.backend().queue
-    assert queue.get_job_ids() == [second.id, first.id]
+    assert queue.get_job_ids() == [second.id, first.id, third.id]
 
 
 def test_a_result_of_another_task_is_a_mismatch(tasks_side):
