@@ -100,12 +100,16 @@ def test_a_job_retried_without_end_keeps_its_latest_attempts(tasks_side, worker)
 
     result = tasks_side.enqueue(defs.add, 1, 2)
     job = backends.backend().fetch_job(result.id)
-    earlier = [{"worker": f"w{n}", "started_at": None} for n in range(run.MAX_ATTEMPTS + 5)]
+    earlier = [  # their starts unreadable: the only start known is the run's own
+        {"worker": f"w{n}", "started_at": None if n % 2 else "not a date"}
+        for n in range(run.MAX_ATTEMPTS + 5)
+    ]
     job.meta[META_ATTEMPTS] = earlier
     job.save_meta()
     tasks_side.wait(result)
     assert result.attempts == run.MAX_ATTEMPTS
     assert result.worker_ids[:-1] == [f"w{n}" for n in range(6, run.MAX_ATTEMPTS + 5)]
+    assert result.started_at == result.last_attempted_at is not None
 
 
 def test_an_async_task(tasks_side, worker):
@@ -319,6 +323,9 @@ def test_enqueued_inside_a_transaction_it_waits_for_the_commit(tasks_side):
         # This thread reads it as ready, as every lookup here answers "pending" for it.
         read = defs.add.get_result(result.id)
         assert read.status == Status.READY and read.args == [1, 2] and read is not result
+        second = defs.add.enqueue(3, 4)
+        for waiting in (result, second):  # each one begun in the transaction
+            assert defs.add.get_result(waiting.id).status == Status.READY
     assert tasks_side.get_result(defs.add, result.id).status == Status.READY
     assert backends.backend().fetch_job(result.id) is not None
     with transaction.atomic():
@@ -342,6 +349,54 @@ def test_a_killed_work_horse_fails_the_task_with_rqs_words(tasks_side, process_w
     assert error.exception_class_path == "django_rq_poll.backends.run.WorkerLost"
     assert error.exception_class.__name__ == "WorkerLost"
     assert "Work-horse terminated unexpectedly" in error.traceback
+
+
+def test_a_task_its_worker_cannot_import_fails_with_that_error(tasks_side, monkeypatch):
+    """The worker's code lacks the task (a deploy half done): it fails before it runs."""
+    from django_rq_poll.backends import run
+    from tests.conftest import InProcessWorker
+
+    def missing(path):
+        raise ModuleNotFoundError(f"No module named {path.rsplit('.', 1)[0]!r}")
+
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    monkeypatch.setattr(run, "import_string", missing)
+    home = backends.backend()
+    InProcessWorker([home.queue], connection=home.connection).work(
+        burst=True, logging_level="WARNING", with_scheduler=False
+    )
+    tasks_side.refresh(result)
+    assert result.status == Status.FAILED and len(result.worker_ids) == 1
+    (error,) = result.errors
+    assert error.exception_class_path == "builtins.ModuleNotFoundError"
+    assert error.traceback.startswith("Traceback (most recent call last):\n")
+    assert "No module named 'tests.backends.defs'" in error.traceback
+
+
+TRACEBACK = 'Traceback (most recent call last):\n  File "t.py", line 1, in f\n    g()\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        (TRACEBACK + "ValueError: bad input\n", "builtins.ValueError"),
+        (TRACEBACK + "KeyError\n", "builtins.KeyError"),  # no message
+        (TRACEBACK + "E\n", "builtins.E"),  # a one-letter name
+        (TRACEBACK + "seak.marxan.MarxanError: no solution\n", "seak.marxan.MarxanError"),
+        (
+            TRACEBACK + "KeyError: 'a'\n\nDuring handling of the above exception, another "
+            "exception occurred:\n\n" + TRACEBACK + "app.Err: b\n",
+            "app.Err",
+        ),  # chained: the last one raised
+        (TRACEBACK + "  odd ending, indented\n", "builtins.Exception"),
+        (TRACEBACK, "builtins.Exception"),  # the header line is no class
+        ("", "builtins.Exception"),
+    ],
+)
+def test_the_class_of_a_failure_is_read_from_its_traceback(text, path):
+    from django_rq_poll.backends import results
+
+    assert results._class_in(text) == path
 
 
 @pytest.mark.parametrize(
