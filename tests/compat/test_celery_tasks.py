@@ -159,6 +159,7 @@ def test_update_state_in_a_job_becomes_its_progress(url, run_jobs, steps, expect
         ("PROGRESS", {"done": 2, "total": 9}, (2, 9, "")),
         ("PROGRESS", {"done": 2}, (2, None, "")),  # a count, not a percentage
         ("PROGRESS", {"current": "many", "done": 3, "total": 4}, (3, 4, "")),
+        ("PROGRESS", {"current": 10**400, "done": 3, "total": 4}, (3, 4, "")),  # no float
         ("PROGRESS", {"progress": 40}, (40, 100, "")),
         ("PROGRESS", {"progress_percent": 40, "message": "cutting"}, (40, 100, "cutting")),
         (
