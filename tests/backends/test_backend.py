@@ -313,8 +313,12 @@ def test_a_canceled_task_reads_failed(tasks_side):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_enqueued_inside_a_transaction_it_waits_for_the_commit(tasks_side):
+def test_enqueued_inside_a_transaction_it_waits_for_the_commit(tasks_side, monkeypatch):
     from django.db import transaction
+
+    from django_rq_poll.backends import results
+
+    monkeypatch.delattr(results._waiting, "results", raising=False)  # none waited here yet
 
     with transaction.atomic():
         result = defs.add.enqueue(1, 2)
@@ -371,6 +375,60 @@ def test_a_task_its_worker_cannot_import_fails_with_that_error(tasks_side, monke
     assert error.exception_class_path == "builtins.ModuleNotFoundError"
     assert error.traceback.startswith("Traceback (most recent call last):\n")
     assert "No module named 'tests.backends.defs'" in error.traceback
+
+
+def test_attempts_another_programs_meta_does_not_list_are_read_from_rq(tasks_side, worker):
+    from django_rq_poll.core.taskjobs import META_ATTEMPTS
+
+    result = tasks_side.wait(tasks_side.enqueue(defs.add, 1, 2))
+    job = backends.backend().fetch_job(result.id)
+    run = job.latest_result()
+    for written in ("not a list", []):
+        job.meta[META_ATTEMPTS] = written
+        job.save_meta()
+        read = tasks_side.get_result(defs.add, result.id)
+        assert read.worker_ids == [run.worker_name] and read.attempts == 1
+        assert read.started_at == run.execution_started_at
+    job.meta[META_ATTEMPTS] = [{"started_at": "not a date"}]  # no worker named
+    job.save_meta()
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.worker_ids == [""] and read.started_at == job.started_at
+
+
+def test_a_job_a_worker_holds_before_any_attempt_is_recorded_is_running(tasks_side, redis_db):
+    from rq.utils import utcformat
+
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    redis_db.lpop("rq:queue:default")
+    started = timezone.now().replace(microsecond=0)
+    redis_db.hset(
+        f"rq:job:{result.id}",
+        mapping={"status": "started", "worker_name": "w1", "started_at": utcformat(started)},
+    )
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.status == Status.RUNNING and read.worker_ids == ["w1"]
+    assert read.started_at == started and read.errors == []
+
+
+def test_a_job_whose_worker_died_without_a_word_failed_with_a_lost_worker(tasks_side, redis_db):
+    """No result at all, only the expired heartbeat: the worker is said to be lost."""
+    import time
+
+    from django_rq_poll.backends import results
+
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    redis_db.lpop("rq:queue:default")
+    redis_db.hset(f"rq:job:{result.id}", "status", "started")
+    redis_db.zadd(f"rq:executions:{result.id}", {"e1": time.time() + 100})
+    redis_db.zadd("rq:wip:default", {f"{result.id}:e1": time.time() - 1})
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.status == Status.FAILED
+    (error,) = read.errors
+    assert error.exception_class_path == results.WORKER_LOST
+    assert error.traceback == (
+        "WorkerLost: the worker running this task stopped sending heartbeats "
+        "(it was killed or lost its connection to Redis)."
+    )
 
 
 TRACEBACK = 'Traceback (most recent call last):\n  File "t.py", line 1, in f\n    g()\n'
