@@ -179,6 +179,30 @@ def test_an_unknown_id_does_not_exist(tasks_side, result_id):
         tasks_side.get_result(defs.add, result_id)
 
 
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("tests.backends.gone.add", "ran the task tests.backends.gone.add, which cannot be "),
+        ("tests.tasks.add", "ran tests.tasks.add, which is no longer a task here."),
+    ],
+)
+def test_a_job_whose_task_is_gone_does_not_exist(tasks_side, path, said):
+    job = backends.backend().queue.enqueue(RUNNER + path, 1, 2)
+    with pytest.raises(compat.TaskResultDoesNotExist) as raised:
+        tasks_side.get_result(defs.add, job.id)
+    assert str(raised.value).startswith(f"Job {job.id!r} {said}")
+
+
+def test_an_unknown_id_says_why_there_is_no_result(tasks_side):
+    with pytest.raises(compat.TaskResultDoesNotExist) as raised:
+        tasks_side.get_result(defs.add, "0" * 32)
+    assert str(raised.value) == (
+        f"No task result {'0' * 32!r}: no such job in Redis (never enqueued, expired after "
+        "its result_ttl or failure_ttl, deleted, or begun in a transaction that has not "
+        "committed)."
+    )
+
+
 def test_a_job_that_runs_no_task_does_not_exist(tasks_side):
     from django_rq_poll import begin_process
 
@@ -467,8 +491,10 @@ def test_the_class_of_a_failure_is_read_from_its_traceback(text, path):
 )
 def test_a_job_hash_no_rq_wrote_does_not_exist(tasks_side, redis_db, fields):
     redis_db.hset("rq:job:foreign", mapping=fields)
-    with pytest.raises(compat.TaskResultDoesNotExist, match="foreign"):
+    with pytest.raises(compat.TaskResultDoesNotExist, match="foreign") as raised:
         tasks_side.get_result(defs.add, "foreign")
+    if fields["data"].startswith(b"\x00"):  # rq's own error names what failed
+        assert "cannot be read here (DeserializationError: " in str(raised.value)
 
 
 def test_results_no_rq_wrote_do_not_exist(tasks_side, redis_db):
