@@ -105,3 +105,11 @@ def refuse_politely(reason: str) -> None:
     from django_rq_poll import TaskError
 
     raise TaskError(reason)
+
+
+def report_states(steps: list[list[Any]]) -> None:
+    """Celery's ``update_state`` called with each ``[state, meta]`` of ``steps``, in turn."""
+    from django_rq_poll.compat.celery_tasks import update_state
+
+    for state, meta in steps:
+        update_state(state=state, meta=meta)

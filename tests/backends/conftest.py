@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -7,12 +8,19 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 
+# RQ_POLL_TEST_WORKER=simple (a mutation run): a test that only needs its tasks run takes
+# an in-process burst instead of an rqworker process, so that mutmut sees the code that
+# runs in the worker (backends/run.py); process_worker stays a process.
+IN_PROCESS = os.environ.get("RQ_POLL_TEST_WORKER") == "simple"
+
 
 class Side:
     """Django's task API, called the sync way or through its async methods."""
 
     def __init__(self, name: str) -> None:
         self.name = name
+        #: Runs the queued jobs in this process before a wait (``worker``, in-process).
+        self.run_jobs: Callable[[], None] | None = None
 
     def enqueue(self, task: Any, *args: Any, **kwargs: Any) -> Any:
         if self.name == "async":
@@ -33,6 +41,9 @@ class Side:
     def wait(self, result: Any, until: Callable[[Any], bool] | None = None) -> Any:
         """Refresh ``result`` until ``until`` holds (default: it finished); 60 s at most."""
         done = until or (lambda r: r.is_finished)
+        if self.run_jobs is not None:
+            self.run_jobs()
+            self.refresh(result)
         deadline = time.monotonic() + 60
         while not done(result):
             assert time.monotonic() < deadline, (
@@ -49,8 +60,19 @@ def tasks_side(request) -> Side:
 
 
 @pytest.fixture
-def worker(rqworker):
-    """django-rq's plain ``rqworker`` on the default queue."""
+def worker(request, rqworker):
+    """django-rq's plain ``rqworker`` on the default queue (in-process bursts at each
+    ``tasks_side.wait`` when ``RQ_POLL_TEST_WORKER=simple``)."""
+    if IN_PROCESS and "tasks_side" in request.fixturenames:
+        request.getfixturevalue("tasks_side").run_jobs = request.getfixturevalue("run_jobs")
+        return None
+    return rqworker("default")
+
+
+@pytest.fixture
+def process_worker(rqworker):
+    """``rqworker`` on the default queue, always a process: for a task held running, or
+    a work-horse killed."""
     return rqworker("default")
 
 

@@ -40,6 +40,7 @@ def whoami(context: Any, label: str) -> dict[str, Any]:
         "id": result.id,
         "status": str(result.status),
         "workers": result.worker_ids,
+        "backend": result.backend,
     }
 
 

@@ -36,17 +36,20 @@ def test_enqueue_returns_a_ready_result_named_by_the_job_id(tasks_side, redis_db
     assert job.func_name == RUNNER + "tests.backends.defs.add"
     read = tasks_side.get_result(defs.add, result.id)
     assert read.status == Status.READY and read.enqueued_at == job.enqueued_at
-    assert read.args == [1] and read.kwargs == {"y": 2}
+    assert read.args == [1] and read.kwargs == {"y": 2} and read.backend == "default"
 
 
 def test_a_successful_task_on_the_plain_rqworker(tasks_side, worker):
-    result = tasks_side.wait(tasks_side.enqueue(defs.add, 2, 3))
+    result = tasks_side.wait(tasks_side.enqueue(defs.add, 2, y=3))
     assert result.status == Status.SUCCESSFUL
     assert result.return_value == 5
     assert result.errors == []
     assert len(result.worker_ids) == 1 and result.attempts == 1
     assert result.enqueued_at <= result.started_at <= result.finished_at
     assert result.last_attempted_at == result.started_at
+    job = backends.backend().fetch_job(result.id)  # the attempt is rq's run of the job
+    assert result.worker_ids == [job.latest_result().worker_name]
+    assert result.started_at == job.started_at
     read = tasks_side.get_result(defs.add, result.id)
     assert read.return_value == 5 and read.worker_ids == result.worker_ids
 
@@ -57,7 +60,9 @@ def test_a_failing_task_reports_the_exception_as_django_does(tasks_side, worker)
     (error,) = result.errors
     assert error.exception_class_path == "builtins.ValueError"
     assert error.exception_class is ValueError
-    assert "ValueError: the polygon is too small" in error.traceback
+    lines = error.traceback.splitlines()
+    assert lines[0] == "Traceback (most recent call last):" and lines[1].startswith("  File ")
+    assert lines[-1] == "ValueError: the polygon is too small"
     assert "in fail" in error.traceback  # the task's own frame
     assert result.finished_at is not None and result.attempts == 1
     with pytest.raises(ValueError, match="failed"):
@@ -65,12 +70,18 @@ def test_a_failing_task_reports_the_exception_as_django_does(tasks_side, worker)
 
 
 def test_a_task_taking_its_context_sees_its_result_and_attempt(tasks_side, worker):
-    result = tasks_side.wait(tasks_side.enqueue(defs.whoami, "me"))
+    result = tasks_side.wait(tasks_side.enqueue(defs.whoami, label="me"))
     assert result.status == Status.SUCCESSFUL
     seen = result.return_value
     assert seen["label"] == "me" and seen["id"] == result.id
     assert seen["attempt"] == 1 and seen["status"] == "RUNNING"
-    assert seen["workers"] == result.worker_ids
+    assert seen["workers"] == result.worker_ids and seen["backend"] == "default"
+
+
+def test_the_context_names_the_backend_the_task_was_enqueued_on(tasks_side, worker):
+    """The worker imports the task as decorated (backend "default"): the job says which."""
+    result = tasks_side.wait(tasks_side.enqueue(defs.whoami.using(backend="retrying"), "me"))
+    assert result.return_value["backend"] == "retrying"
 
 
 def test_retries_count_attempts_and_keep_each_error(tasks_side, worker):
@@ -80,6 +91,25 @@ def test_retries_count_attempts_and_keep_each_error(tasks_side, worker):
     assert [e.exception_class_path for e in result.errors] == ["builtins.RuntimeError"] * 2
     assert "attempt 1 fails" in result.errors[0].traceback
     assert "attempt 2 fails" in result.errors[1].traceback
+    assert result.started_at < result.last_attempted_at  # the first attempt's, the last's
+
+
+def test_a_job_retried_without_end_keeps_its_latest_attempts(tasks_side, worker):
+    from django_rq_poll.backends import run
+    from django_rq_poll.core.taskjobs import META_ATTEMPTS
+
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    job = backends.backend().fetch_job(result.id)
+    earlier = [  # their starts unreadable: the only start known is the run's own
+        {"worker": f"w{n}", "started_at": None if n % 2 else "not a date"}
+        for n in range(run.MAX_ATTEMPTS + 5)
+    ]
+    job.meta[META_ATTEMPTS] = earlier
+    job.save_meta()
+    tasks_side.wait(result)
+    assert result.attempts == run.MAX_ATTEMPTS
+    assert result.worker_ids[:-1] == [f"w{n}" for n in range(6, run.MAX_ATTEMPTS + 5)]
+    assert result.started_at == result.last_attempted_at is not None
 
 
 def test_an_async_task(tasks_side, worker):
@@ -87,7 +117,7 @@ def test_an_async_task(tasks_side, worker):
     assert result.status == Status.SUCCESSFUL and result.return_value == 42
 
 
-def test_a_running_task(tasks_side, worker, redis_db):
+def test_a_running_task(tasks_side, process_worker, redis_db):
     key = f"release:{uuid.uuid4().hex}"
     result = tasks_side.enqueue(defs.held, key)
     tasks_side.wait(result, lambda r: r.status != Status.READY)
@@ -129,8 +159,9 @@ def test_run_after_schedules_in_the_tasks_own_queue(tasks_side, redis_db):
 def test_priority_above_zero_goes_to_the_front(tasks_side, redis_db):
     first = tasks_side.enqueue(defs.add, 1, 1)
     second = tasks_side.enqueue(defs.urgent, "now")
+    third = tasks_side.enqueue(defs.add, 2, 2)  # Django's default priority: at the back
     queue = backends.backend().queue
-    assert queue.get_job_ids() == [second.id, first.id]
+    assert queue.get_job_ids() == [second.id, first.id, third.id]
 
 
 def test_a_result_of_another_task_is_a_mismatch(tasks_side):
@@ -146,6 +177,30 @@ def test_a_result_of_another_task_is_a_mismatch(tasks_side):
 def test_an_unknown_id_does_not_exist(tasks_side, result_id):
     with pytest.raises(compat.TaskResultDoesNotExist):
         tasks_side.get_result(defs.add, result_id)
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("tests.backends.gone.add", "ran the task tests.backends.gone.add, which cannot be "),
+        ("tests.tasks.add", "ran tests.tasks.add, which is no longer a task here."),
+    ],
+)
+def test_a_job_whose_task_is_gone_does_not_exist(tasks_side, path, said):
+    job = backends.backend().queue.enqueue(RUNNER + path, 1, 2)
+    with pytest.raises(compat.TaskResultDoesNotExist) as raised:
+        tasks_side.get_result(defs.add, job.id)
+    assert str(raised.value).startswith(f"Job {job.id!r} {said}")
+
+
+def test_an_unknown_id_says_why_there_is_no_result(tasks_side):
+    with pytest.raises(compat.TaskResultDoesNotExist) as raised:
+        tasks_side.get_result(defs.add, "0" * 32)
+    assert str(raised.value) == (
+        f"No task result {'0' * 32!r}: no such job in Redis (never enqueued, expired after "
+        "its result_ttl or failure_ttl, deleted, or begun in a transaction that has not "
+        "committed)."
+    )
 
 
 def test_a_job_that_runs_no_task_does_not_exist(tasks_side):
@@ -243,6 +298,35 @@ def test_signals_are_sent_where_django_sends_them(tasks_side):
     ]
 
 
+def test_the_finished_signal_carries_the_outcome(tasks_side):
+    from tests.conftest import InProcessWorker
+
+    seen = {}
+
+    def receiver(sender, task_result, **kwargs):
+        seen[task_result.id] = task_result
+
+    compat.task_finished.connect(receiver)
+    try:
+        done = tasks_side.enqueue(defs.add, 1, 2)
+        failed = tasks_side.enqueue(defs.fail, "no stand")
+        home = backends.backend()
+        InProcessWorker([home.queue], connection=home.connection).work(
+            burst=True, logging_level="WARNING", with_scheduler=False
+        )
+    finally:
+        compat.task_finished.disconnect(receiver)
+    ok, bad = seen[done.id], seen[failed.id]
+    assert (ok.status, ok.return_value, ok.errors) == (Status.SUCCESSFUL, 3, [])
+    assert ok.started_at <= ok.finished_at and bad.started_at <= bad.finished_at
+    assert bad.status == Status.FAILED
+    (error,) = bad.errors
+    assert error.exception_class_path == "builtins.ValueError"
+    lines = error.traceback.splitlines()
+    assert lines[0] == "Traceback (most recent call last):" and lines[1].startswith("  File ")
+    assert lines[-1] == "ValueError: no stand"
+
+
 def test_a_canceled_task_reads_failed(tasks_side):
     from django_rq_poll import cancel_process
 
@@ -253,8 +337,12 @@ def test_a_canceled_task_reads_failed(tasks_side):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_enqueued_inside_a_transaction_it_waits_for_the_commit(tasks_side):
+def test_enqueued_inside_a_transaction_it_waits_for_the_commit(tasks_side, monkeypatch):
     from django.db import transaction
+
+    from django_rq_poll.backends import results
+
+    monkeypatch.delattr(results._waiting, "results", raising=False)  # none waited here yet
 
     with transaction.atomic():
         result = defs.add.enqueue(1, 2)
@@ -263,6 +351,9 @@ def test_enqueued_inside_a_transaction_it_waits_for_the_commit(tasks_side):
         # This thread reads it as ready, as every lookup here answers "pending" for it.
         read = defs.add.get_result(result.id)
         assert read.status == Status.READY and read.args == [1, 2] and read is not result
+        second = defs.add.enqueue(3, 4)
+        for waiting in (result, second):  # each one begun in the transaction
+            assert defs.add.get_result(waiting.id).status == Status.READY
     assert tasks_side.get_result(defs.add, result.id).status == Status.READY
     assert backends.backend().fetch_job(result.id) is not None
     with transaction.atomic():
@@ -272,7 +363,7 @@ def test_enqueued_inside_a_transaction_it_waits_for_the_commit(tasks_side):
         tasks_side.get_result(defs.add, dropped.id)
 
 
-def test_a_killed_work_horse_fails_the_task_with_rqs_words(tasks_side, worker, redis_db):
+def test_a_killed_work_horse_fails_the_task_with_rqs_words(tasks_side, process_worker, redis_db):
     import os
     import signal
 
@@ -288,6 +379,108 @@ def test_a_killed_work_horse_fails_the_task_with_rqs_words(tasks_side, worker, r
     assert "Work-horse terminated unexpectedly" in error.traceback
 
 
+def test_a_task_its_worker_cannot_import_fails_with_that_error(tasks_side, monkeypatch):
+    """The worker's code lacks the task (a deploy half done): it fails before it runs."""
+    from django_rq_poll.backends import run
+    from tests.conftest import InProcessWorker
+
+    def missing(path):
+        raise ModuleNotFoundError(f"No module named {path.rsplit('.', 1)[0]!r}")
+
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    monkeypatch.setattr(run, "import_string", missing)
+    home = backends.backend()
+    InProcessWorker([home.queue], connection=home.connection).work(
+        burst=True, logging_level="WARNING", with_scheduler=False
+    )
+    tasks_side.refresh(result)
+    assert result.status == Status.FAILED and len(result.worker_ids) == 1
+    (error,) = result.errors
+    assert error.exception_class_path == "builtins.ModuleNotFoundError"
+    assert error.traceback.startswith("Traceback (most recent call last):\n")
+    assert "No module named 'tests.backends.defs'" in error.traceback
+
+
+def test_attempts_another_programs_meta_does_not_list_are_read_from_rq(tasks_side, worker):
+    from django_rq_poll.core.taskjobs import META_ATTEMPTS
+
+    result = tasks_side.wait(tasks_side.enqueue(defs.add, 1, 2))
+    job = backends.backend().fetch_job(result.id)
+    run = job.latest_result()
+    for written in ("not a list", []):
+        job.meta[META_ATTEMPTS] = written
+        job.save_meta()
+        read = tasks_side.get_result(defs.add, result.id)
+        assert read.worker_ids == [run.worker_name] and read.attempts == 1
+        assert read.started_at == run.execution_started_at
+    job.meta[META_ATTEMPTS] = [{"started_at": "not a date"}]  # no worker named
+    job.save_meta()
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.worker_ids == [""] and read.started_at == job.started_at
+
+
+def test_a_job_a_worker_holds_before_any_attempt_is_recorded_is_running(tasks_side, redis_db):
+    from rq.utils import utcformat
+
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    redis_db.lpop("rq:queue:default")
+    started = timezone.now().replace(microsecond=0)
+    redis_db.hset(
+        f"rq:job:{result.id}",
+        mapping={"status": "started", "worker_name": "w1", "started_at": utcformat(started)},
+    )
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.status == Status.RUNNING and read.worker_ids == ["w1"]
+    assert read.started_at == started and read.errors == []
+
+
+def test_a_job_whose_worker_died_without_a_word_failed_with_a_lost_worker(tasks_side, redis_db):
+    """No result at all, only the expired heartbeat: the worker is said to be lost."""
+    import time
+
+    from django_rq_poll.backends import results
+
+    result = tasks_side.enqueue(defs.add, 1, 2)
+    redis_db.lpop("rq:queue:default")
+    redis_db.hset(f"rq:job:{result.id}", "status", "started")
+    redis_db.zadd(f"rq:executions:{result.id}", {"e1": time.time() + 100})
+    redis_db.zadd("rq:wip:default", {f"{result.id}:e1": time.time() - 1})
+    read = tasks_side.get_result(defs.add, result.id)
+    assert read.status == Status.FAILED
+    (error,) = read.errors
+    assert error.exception_class_path == results.WORKER_LOST
+    assert error.traceback == (
+        "WorkerLost: the worker running this task stopped sending heartbeats "
+        "(it was killed or lost its connection to Redis)."
+    )
+
+
+TRACEBACK = 'Traceback (most recent call last):\n  File "t.py", line 1, in f\n    g()\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        (TRACEBACK + "ValueError: bad input\n", "builtins.ValueError"),
+        (TRACEBACK + "KeyError\n", "builtins.KeyError"),  # no message
+        (TRACEBACK + "E\n", "builtins.E"),  # a one-letter name
+        (TRACEBACK + "seak.marxan.MarxanError: no solution\n", "seak.marxan.MarxanError"),
+        (
+            TRACEBACK + "KeyError: 'a'\n\nDuring handling of the above exception, another "
+            "exception occurred:\n\n" + TRACEBACK + "app.Err: b\n",
+            "app.Err",
+        ),  # chained: the last one raised
+        (TRACEBACK + "  odd ending, indented\n", "builtins.Exception"),
+        (TRACEBACK, "builtins.Exception"),  # the header line is no class
+        ("", "builtins.Exception"),
+    ],
+)
+def test_the_class_of_a_failure_is_read_from_its_traceback(text, path):
+    from django_rq_poll.backends import results
+
+    assert results._class_in(text) == path
+
+
 @pytest.mark.parametrize(
     "fields",
     [
@@ -298,8 +491,10 @@ def test_a_killed_work_horse_fails_the_task_with_rqs_words(tasks_side, worker, r
 )
 def test_a_job_hash_no_rq_wrote_does_not_exist(tasks_side, redis_db, fields):
     redis_db.hset("rq:job:foreign", mapping=fields)
-    with pytest.raises(compat.TaskResultDoesNotExist, match="foreign"):
+    with pytest.raises(compat.TaskResultDoesNotExist, match="foreign") as raised:
         tasks_side.get_result(defs.add, "foreign")
+    if fields["data"].startswith(b"\x00"):  # rq's own error names what failed
+        assert "cannot be read here (DeserializationError: " in str(raised.value)
 
 
 def test_results_no_rq_wrote_do_not_exist(tasks_side, redis_db):

@@ -61,3 +61,24 @@ def test_a_queue_missing_from_rq_queues_fails_the_enqueue_by_name(settings):
     settings.TASKS = {"default": {"BACKEND": BACKEND, "QUEUES": ["default", "nowhere"]}}
     with pytest.raises(ImproperlyConfigured, match="Queue 'nowhere' is not in RQ_QUEUES"):
         defs.add.using(queue_name="nowhere").enqueue(1, 2)
+
+
+def test_the_backend_makes_rqs_job_options_and_names_itself():
+    from rq.job import Retry
+
+    from django_rq_poll.backends import RQBackend
+    from django_rq_poll.exceptions import ImproperlyConfigured
+
+    backend = RQBackend("mine", {"OPTIONS": {"timeout": 5, "retry": 2}})
+    assert backend.alias == "mine"
+    retry = backend.job_options.pop("retry")
+    assert isinstance(retry, Retry) and retry.max == 2
+    assert backend.job_options == {"timeout": 5}
+    assert RQBackend("once", {"OPTIONS": {"retry": 1}}).job_options["retry"].max == 1
+    assert RQBackend("never", {"OPTIONS": {"retry": 0}}).job_options == {}
+    with pytest.raises(ImproperlyConfigured) as refused:
+        RQBackend("mine", {"OPTIONS": {"nope": 1, "also": 2}})
+    assert str(refused.value) == (
+        "TASKS['mine']['OPTIONS'] has unknown option(s) also, nope; "
+        "RQBackend takes timeout, result_ttl, failure_ttl, ttl, retry."
+    )

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
+import subprocess
+import sys
+import types
+
 import pytest
 
 from django_rq_poll.compat.celery_tasks import reported, task, update_state
 from django_rq_poll.compat.failures import rebuilt
 from django_rq_poll.core.tasks import resolve
 from django_rq_poll.exceptions import ProcessFailed
-from tests.madrona_app import tasks as stand_tasks
+from django_rq_poll.progress import Progress
+from tests import tasks
 
 
-def test_the_decorator_returns_the_function_a_worker_imports():
+@pytest.fixture
+def stand_tasks():
+    """The Celery-style task module, decorated anew: each test gets what ``@task`` makes
+    now, as a worker importing the module does (a mutation run changes the decorator
+    after the module's first import)."""
+    from tests.madrona_app import tasks as module
+
+    return importlib.reload(module)
+
+
+def test_the_decorator_returns_the_function_a_worker_imports(stand_tasks):
     assert resolve(stand_tasks.impute) is stand_tasks.impute  # 0.2.0 had no decorator
     assert stand_tasks.impute.__module__ == "tests.madrona_app.tasks"
     for decorated in (stand_tasks.impute, stand_tasks.add):
@@ -20,7 +36,7 @@ def test_the_decorator_returns_the_function_a_worker_imports():
     assert stand_tasks.impute.update_state(state="PROGRESS", meta={"current": 1}) is False
 
 
-def test_delay_uses_the_queue_the_decorator_names(redis_db, run_jobs):
+def test_delay_uses_the_queue_the_decorator_names(stand_tasks, redis_db, run_jobs):
     result = stand_tasks.echo_elsewhere.delay({"a": 1})
     assert redis_db.lrange("rq:queue:other", 0, -1) == [result.id.encode()]
     assert result.status == "PENDING" and not result.ready()
@@ -35,7 +51,7 @@ def test_non_functions_are_refused():
         task(bind=True)(3)
 
 
-def test_a_bound_task_gets_the_task_as_self_in_a_worker(url, run_jobs, redis_db):
+def test_a_bound_task_gets_the_task_as_self_in_a_worker(stand_tasks, url, run_jobs, redis_db):
     """@task(bind=True) and current_task, as forestplanner wrote them (0.2.0 had neither;
     the first compat decorator refused bind=True)."""
     from django_rq_poll import get_process_progress
@@ -58,15 +74,16 @@ def test_a_bound_task_gets_the_task_as_self_in_a_worker(url, run_jobs, redis_db)
         assert progress is not None and progress.current == done, task_id
 
 
-def test_current_task_outside_a_job():
+def test_current_task_outside_a_job(stand_tasks):
     from django_rq_poll.compat.madrona import current_task
 
     assert current_task.request.id is None and current_task.name is None
     assert current_task.update_state(state="PROGRESS", meta={"current": 1}) is False
-    assert stand_tasks.harvest(5)["id"] is None  # called directly: a task object all the same
+    called = stand_tasks.harvest(5)  # called directly: a task object all the same
+    assert called == {"stand": 5, "id": None, "name": "tests.madrona_app.tasks.harvest"}
 
 
-def test_apply_async_starts_the_job_and_refuses_what_rq_has_not(redis_db, run_jobs):
+def test_apply_async_starts_the_job_and_refuses_what_rq_has_not(stand_tasks, redis_db, run_jobs):
     result = stand_tasks.add.apply_async((2, 3))
     by_keyword = stand_tasks.echo_elsewhere.apply_async(kwargs={"value": "k"}, queue="default")
     assert redis_db.lrange("rq:queue:default", 0, -1) == [
@@ -78,7 +95,60 @@ def test_apply_async_starts_the_job_and_refuses_what_rq_has_not(redis_db, run_jo
     for option in ("countdown", "eta", "link"):
         with pytest.raises(TypeError, match=rf"option\(s\) {option} have no counterpart on RQ"):
             stand_tasks.add.apply_async((1, 2), **{option: 10})
+    with pytest.raises(TypeError) as refused:
+        stand_tasks.add.apply_async((1, 2), eta=1, countdown=2, queue="default")
+    assert str(refused.value) == (
+        "apply_async() option(s) countdown, eta have no counterpart on RQ; the job starts "
+        "at once. Leave them out, or start it with django_rq_poll.begin_process."
+    )
     assert redis_db.llen("rq:queue:default") == 0  # a refused call starts nothing
+
+
+def test_delay_passes_keyword_arguments_and_apply_async_overrides_the_queue(
+    stand_tasks, redis_db, run_jobs
+):
+    result = stand_tasks.add.delay(2, y=5)
+    elsewhere = stand_tasks.add.apply_async([1], {"y": 1}, queue="other")
+    assert redis_db.lrange("rq:queue:other", 0, -1) == [elsewhere.id.encode()]
+    run_jobs("default", "other")
+    assert (result.get(timeout=5), elsewhere.get(timeout=5)) == (7, 2)
+    assert stand_tasks.add.apply_async().id  # no arguments at all: a job all the same
+
+
+def test_a_bound_task_reports_its_own_state_and_refuses_another_jobs(stand_tasks, run_jobs):
+    from django_rq_poll import get_process_progress
+
+    own = stand_tasks.thin.delay(7)
+    meddling = stand_tasks.thin.delay(8, "f" * 32)
+    run_jobs()
+    assert own.get(timeout=5) == 7
+    assert get_process_progress(task_id=own.id) == Progress(0.0, None, "THINNING")
+    with pytest.raises(ValueError, match=r"^update_state\(\) can report only the running job"):
+        meddling.get(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        ([["RASTERNOTFOUND", None]], Progress(0.0, None, "RASTERNOTFOUND")),
+        (
+            [["PROGRESS", {"current": 1, "total": 3}], ["RASTERNOTFOUND", None]],
+            Progress(1.0, 3.0, "RASTERNOTFOUND"),  # the numbers not given are kept
+        ),
+        (
+            [["PROGRESS", {"current": 1, "total": 3}], ["PROGRESS", {"current": 2, "total": 4}]],
+            Progress(2.0, 4.0, ""),
+        ),
+        ([["PROGRESS", {"current": 1, "total": 0}]], Progress(1.0, None, "")),  # no total
+        ([["PROGRESS", {"current": 1, "total": 1}]], Progress(1.0, 1.0, "")),
+    ],
+)
+def test_update_state_in_a_job_becomes_its_progress(url, run_jobs, steps, expected):
+    from django_rq_poll import begin_process, get_process_progress
+
+    begin_process(tasks.report_states, (steps,), polling_url=url)
+    run_jobs()
+    assert get_process_progress(url) == expected
 
 
 @pytest.mark.parametrize(
@@ -87,6 +157,9 @@ def test_apply_async_starts_the_job_and_refuses_what_rq_has_not(redis_db, run_jo
         ("PROGRESS", {"current": 50}, (50, None, "")),  # forestplanner's schedule_harvest
         ("PROGRESS", {"current": 3, "total": 4}, (3, 4, "")),
         ("PROGRESS", {"done": 2, "total": 9}, (2, 9, "")),
+        ("PROGRESS", {"done": 2}, (2, None, "")),  # a count, not a percentage
+        ("PROGRESS", {"current": "many", "done": 3, "total": 4}, (3, 4, "")),
+        ("PROGRESS", {"current": 10**400, "done": 3, "total": 4}, (3, 4, "")),  # no float
         ("PROGRESS", {"progress": 40}, (40, 100, "")),
         ("PROGRESS", {"progress_percent": 40, "message": "cutting"}, (40, 100, "cutting")),
         (
@@ -120,6 +193,9 @@ def _failure(last_line: str) -> ProcessFailed:
         ("KeyError: 'k'", ProcessFailed, "'k'"),  # KeyError('k') would read "\"'k'\""
         ("no_such_module_loaded.Error: x", ProcessFailed, "x"),  # never imported for Redis
         ("os.path: x", ProcessFailed, "x"),  # names no exception class
+        ("NoSuchBuiltinError: x", ProcessFailed, "x"),
+        ("tests.madrona_app.analysis.NoSuchError: x", ProcessFailed, "x"),
+        ("subprocess.SubprocessError: x", subprocess.SubprocessError, "x"),  # a top module's
         ("SystemExit: 3", ProcessFailed, "3"),  # not an Exception
         ("UnicodeDecodeError: needs five arguments", ProcessFailed, "needs five arguments"),
         ("a." * 200_000 + "B: made by a message line", ProcessFailed, "made by a message line"),
@@ -135,7 +211,47 @@ def test_a_failure_is_rebuilt_only_from_a_loaded_class_and_its_message(
     assert error.task_id == "a" * 32 and "Traceback" in error.error
 
 
-def test_update_state_refuses_another_jobs_id(url, run_jobs):
+class ReadOnlyIdError(Exception):
+    @property
+    def task_id(self) -> str:
+        return "its own"
+
+
+class FrozenError(Exception):
+    def __setattr__(self, name: str, value: object) -> None:
+        raise TypeError(f"{type(self).__name__} is immutable")
+
+
+def test_a_rebuilt_exception_keeps_the_attributes_its_class_will_not_take():
+    read_only = rebuilt(_failure(f"{__name__}.ReadOnlyIdError: far away"))
+    assert type(read_only) is ReadOnlyIdError and str(read_only) == "far away"
+    assert read_only.task_id == "its own" and "Traceback" in read_only.error
+    frozen = rebuilt(_failure(f"{__name__}.FrozenError: far away"))
+    assert type(frozen) is FrozenError and str(frozen) == "far away"
+    assert not hasattr(frozen, "task_id") and not hasattr(frozen, "error")
+
+
+def test_a_class_is_found_in_any_loaded_module_by_the_longest_name_that_is_one(monkeypatch):
+    """A module loaded under its own dotted name (its package not loaded), a class
+    nested in another."""
+    module = types.ModuleType("standalone.errors")
+    module.Outer = type("Outer", (), {"InnerError": type("InnerError", (Exception,), {})})
+    monkeypatch.setitem(sys.modules, "standalone.errors", module)
+    error = rebuilt(_failure("standalone.errors.Outer.InnerError: deep"))
+    assert type(error) is module.Outer.InnerError and str(error) == "deep"
+
+
+def test_a_name_of_up_to_300_characters_is_looked_up(monkeypatch):
+    for length, expected in ((300, "found"), (301, ProcessFailed)):
+        name = "m" * (length - len(".LongError"))
+        module = types.ModuleType(name)
+        module.LongError = type("LongError", (Exception,), {})
+        monkeypatch.setitem(sys.modules, name, module)
+        error = rebuilt(_failure(f"{name}.LongError: long"))
+        assert type(error) is (module.LongError if expected == "found" else expected), length
+
+
+def test_update_state_refuses_another_jobs_id(stand_tasks, url, run_jobs):
     from django_rq_poll.compat import madrona
 
     madrona.check_status_or_begin(stand_tasks.meddle, ("f" * 32,), polling_url=url)

@@ -213,12 +213,66 @@ class TestCheckStatusOrBegin:
     def test_templates_can_be_overridden(self, url, settings, tmp_path):
         folder = tmp_path / "django_rq_poll" / "compat" / "madrona"
         folder.mkdir(parents=True)
-        (folder / "starting_process.html").write_text("<em>Started {{ task_id }}</em>")
+        for name, word in (("starting_process", "Started"), ("already_processing", "Busy")):
+            (folder / f"{name}.html").write_text(
+                f"<em>{word} {{{{ task_id }}}} for {{{{ polling_url }}}}</em>"
+            )
         settings.TEMPLATES = [
             {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
         ]
         status, task_id = madrona.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
-        assert status == f"<em>Started {task_id}</em>"
+        assert status == f"<em>Started {task_id} for {url}</em>"
+        again, _ = madrona.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        assert again == f"<em>Busy {task_id} for {url}</em>"
+        by_id, _ = madrona.check_status_or_begin(
+            tasks.add, (1, 2), polling_url=url, task_id=task_id
+        )
+        assert by_id == f"<em>Busy {task_id} for {url}</em>"
+        anew, second = madrona.check_status_or_begin(
+            tasks.add, (1, 2), polling_url=url, check_running=False
+        )
+        assert anew == f"<em>Started {second} for {url}</em>"
+
+    def test_keyword_arguments_and_job_options_reach_the_job_either_way(self, url, run_jobs):
+        _, first = madrona.check_status_or_begin(tasks.add, (1,), {"y": 2}, url, timeout=42)
+        _, second = madrona.check_status_or_begin(
+            tasks.add, (3,), {"y": 4}, f"{url}b", check_running=False, timeout=43
+        )
+        timeouts = [backends.backend().fetch_job(i).timeout for i in (first, second)]
+        assert timeouts == [42, 43]
+        run_jobs()
+        assert (madrona.get_process_result(url), madrona.get_process_result(f"{url}b")) == (3, 7)
+
+    def test_starting_anew_without_checking_keeps_the_old_result(self, url, run_jobs):
+        _, first = madrona.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        run_jobs()
+        _, second = madrona.check_status_or_begin(
+            tasks.add, (1, 2), polling_url=url, check_running=False
+        )
+        assert second != first and madrona.get_taskid_from_url(url) == second
+        assert madrona.get_process_status(task_id=first) == "SUCCESS"
+
+    def test_a_queued_job_found_by_task_id_is_kept_whatever_the_arguments(self, url, redis_db):
+        """As madrona: given a task_id, the job it names is looked at, and reported."""
+        _, task_id = madrona.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        assert madrona.check_status_or_begin(
+            tasks.add, (9, 9), polling_url=url, task_id=task_id
+        ) == (
+            RUNNING,
+            task_id,
+        )
+        assert job_count(redis_db) == 1 and madrona.get_taskid_from_url(url) == task_id
+
+    def test_a_finished_job_named_by_task_id_runs_the_urls_work_again(self, url, run_jobs):
+        """The URL's own finished job is the one forgotten, whatever job task_id names."""
+        _, mapped = madrona.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        _, other = madrona.check_status_or_begin(tasks.add, (5, 5))
+        run_jobs()
+        status, again = madrona.check_status_or_begin(
+            tasks.add, (3, 3), polling_url=url, task_id=other
+        )
+        assert status == BEGUN and again not in (mapped, other)
+        assert madrona.get_taskid_from_url(url) == again
 
 
 class TestStatusWords:
@@ -248,6 +302,26 @@ class TestStatusWords:
             redis_db.set("go", 1)
             worker.wait(timeout=30)
         assert madrona.get_process_status(url) == "SUCCESS"
+
+    def test_each_question_by_task_id(self, url, run_jobs):
+        _, task_id = madrona.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        assert madrona.process_is_pending(task_id=task_id)
+        assert not madrona.process_is_complete(task_id=task_id)
+        run_jobs()
+        assert madrona.process_is_complete(task_id=task_id)
+        assert madrona.process_is_running_or_complete(task_id=task_id)
+        assert not madrona.process_is_pending(task_id=task_id)
+
+    def test_a_job_a_worker_has_taken_is_started(self, url, redis_db):
+        """rq's status "started", no worker's heartbeat lost: running (a worker process
+        shows the same in test_started)."""
+        _, task_id = madrona.check_status_or_begin(tasks.add, (1, 2), polling_url=url)
+        redis_db.lpop("rq:queue:default")
+        redis_db.hset(f"rq:job:{task_id}", "status", "started")
+        assert madrona.get_process_status(url) == "STARTED"
+        assert madrona.process_is_running(task_id=task_id) and madrona.process_is_running(url)
+        assert madrona.process_is_running_or_complete(url)
+        assert not madrona.process_is_pending(url)
 
     def test_failure_is_returned_as_the_tasks_own_exception(self, url, run_jobs):
         _, task_id = madrona.check_status_or_begin(tasks.fail, ("kaput",), polling_url=url)

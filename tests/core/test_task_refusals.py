@@ -230,6 +230,16 @@ class TestDjangoTasks:
         )
         assert "tests.nowhere" in str(info.value).split(": ", 1)[1]
 
+    def test_the_rq_backend_refuses_to_enqueue_what_a_worker_cannot_import(self):
+        from django_rq_poll.backends import compat
+
+        given = compat.task(_made_at_run_time("tests.nowhere", "report"))
+        with pytest.raises(compat.InvalidTask) as info:
+            given.enqueue()
+        assert str(info.value).startswith(
+            "Task tests.nowhere.report cannot be imported by a worker: "
+        )
+
     def test_a_task_whose_name_holds_a_plain_function_is_refused_with_the_advice(self):
         """The module exposes the undecorated function: a worker would run no task."""
         from django_rq_poll.backends import compat

@@ -51,3 +51,10 @@ def schedule_harvest(stand_id: int) -> str | None:
     """forestplanner's ``schedule_harvest``: ``current_task`` from celery, a progress."""
     current_task.update_state(state="PROGRESS", meta={"current": 3, "total": 4})
     return current_task.request.id
+
+
+@task(bind=True)
+def thin(self, stand_id: int, other_task_id: str | None = None) -> int:
+    """A bound task reporting a state of its own (or, wrongly, another job's)."""
+    self.update_state(task_id=other_task_id, state="THINNING")
+    return stand_id
