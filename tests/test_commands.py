@@ -100,6 +100,7 @@ def test_show_by_url_and_by_id(run_jobs) -> None:
     assert by_url == by_id
     assert by_url["task_id"] == task_id
     assert by_url["state"] == "complete"
+    assert by_url["rq_status"] == "finished"
     assert by_url["result"] == "done"
     assert by_url["error"] is None
 
