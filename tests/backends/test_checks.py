@@ -105,3 +105,8 @@ def test_without_djangos_tasks_the_error_says_what_to_install(settings, monkeypa
     assert error.id == "django_rq_poll.E032"
     assert error.msg.startswith("django_rq_poll.backends.RQBackend runs Django's tasks")
     assert error.hint == "Install django-tasks, or move to Django 6."
+
+
+def test_a_site_without_a_tasks_setting_has_nothing_to_check(settings):
+    del settings.TASKS
+    assert check_task_backends() == []
