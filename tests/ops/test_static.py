@@ -35,7 +35,7 @@ def static_root(tmp_path: Path, settings) -> Path:
 def test_under_debug_it_cannot_know_and_says_what_serves_them(settings) -> None:
     settings.DEBUG = True
     finding = static.check()
-    assert finding.status == "unknown"
+    assert (finding.check, finding.status) == ("static files", "unknown")
     assert finding.message == (
         "DEBUG is on: runserver serves static files; an ASGI server (uvicorn) serves them "
         "only when asgi.py wraps the application in ASGIStaticFilesHandler (the push page's "
@@ -47,14 +47,14 @@ def test_without_static_root_collectstatic_cannot_run(settings) -> None:
     settings.DEBUG = False
     settings.STATIC_ROOT = None
     finding = static.check()
-    assert finding.status == "warning"
+    assert (finding.check, finding.status) == ("static files", "warning")
     assert "STATIC_ROOT" in finding.message
     assert finding.message.endswith(f": collectstatic cannot run, so {UNLESS_FINDERS}")
 
 
 def test_not_collected_yet(static_root: Path) -> None:
     finding = static.check()
-    assert finding.status == "warning"
+    assert (finding.check, finding.status) == ("static files", "warning")
     assert finding.message == (
         f"{SCRIPT} is not among the collected static files ({static_root}): run "
         f"`manage.py collectstatic`; {UNLESS_FINDERS}"
@@ -76,7 +76,7 @@ def test_a_copy_from_an_older_version(static_root: Path) -> None:
     call_command("collectstatic", "--noinput", verbosity=0)
     (static_root / SCRIPT).write_text("/* django-rq-poll 0.1 */")
     finding = static.check()
-    assert finding.status == "warning"
+    assert (finding.check, finding.status) == ("static files", "warning")
     assert finding.message == (
         f"the collected {SCRIPT} ({static_root}) is not the installed one "
         f"({finders.find(SCRIPT)}): run `manage.py collectstatic` after each upgrade, or pages "
@@ -87,7 +87,7 @@ def test_a_copy_from_an_older_version(static_root: Path) -> None:
 def test_without_the_staticfiles_app(settings) -> None:
     settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if "staticfiles" not in a]
     finding = static.check()
-    assert finding.status == "unknown"
+    assert (finding.check, finding.status) == ("static files", "unknown")
     assert finding.message == (
         "django.contrib.staticfiles is not installed: serve django_rq_poll's static folder at "
         "STATIC_URL (/static/) yourself, or the running pages' script answers 404"
