@@ -385,3 +385,65 @@ def test_the_app_and_url_messages_say_what_is_missing(settings):
         "tests.urls_without_status, importing include and path from django.urls. If the site "
         "leaves it out on purpose, add 'django_rq_poll.W001' to SILENCED_SYSTEM_CHECKS."
     )
+
+
+def test_the_smallest_values_each_check_allows_pass(settings):
+    settings.RQ_POLL = {
+        "RESULT_TTL": 1,
+        "FAILURE_TTL": 1,
+        "POLL_INTERVAL": 0.5,
+        "POLL_MAX_INTERVAL": 0.5,
+        "RETRY_AFTER": 1,
+        "MAX_RESULT_BYTES": 1,
+        "PUSH": False,
+        "PUSH_RECHECK": 0.5,
+        "PUSH_HEARTBEAT": 0.5,
+        "MAX_ACTIVE_JOBS": 1,
+        "QUEUED_TTL": 1,
+        "MAX_QUEUE_LENGTH": 1,
+        "MAX_STREAMS": 1,
+        "ANONYMOUS_FAILURE_TTL": 1,
+        "ANONYMOUS_RESULT_TTL": 1,
+        "MAX_URL_LENGTH": 1,
+        "PREFIX": "p",
+        "VISITOR_KEY": None,
+    }
+    assert all_ours() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [
+        ("RESULT_TTL", "E004"),
+        ("FAILURE_TTL", "E005"),
+        ("PREFIX", "E006"),
+        ("POLL_INTERVAL", "E007"),
+        ("RETRY_AFTER", "E008"),
+        ("MAX_ACTIVE_JOBS", "E010"),
+        ("QUEUED_TTL", "E012"),
+        ("ANONYMOUS_FAILURE_TTL", "E013"),
+        ("MAX_URL_LENGTH", "E015"),
+        ("PUSH_RECHECK", "E021"),
+        ("ANONYMOUS_RESULT_TTL", "E023"),
+    ],
+)
+def test_true_is_not_a_number_of_seconds_or_of_anything(settings, name, number):
+    settings.RQ_POLL = {name: True}
+    assert [m.id for m in all_ours()] == [f"django_rq_poll.{number}"]
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        ({"PREFIX": 3}, "E006"),
+        ({"RESULT_TTL": -2}, "E004"),
+        ({"RESULT_TTL": 1.5}, "E004"),
+        ({"POLL_INTERVAL": -1}, "E007"),
+        ({"RETRY_AFTER": -1}, "E008"),
+        ({"MAX_URL_LENGTH": 2.5}, "E015"),
+        ({"VISITOR_KEY": "django_rq_poll.conf.DEFAULTS"}, "E011"),  # not a function
+    ],
+)
+def test_values_of_the_wrong_kind_or_sign(settings, value, number):
+    settings.RQ_POLL = value
+    assert [m.id for m in all_ours()] == [f"django_rq_poll.{number}"]
