@@ -222,3 +222,20 @@ def test_a_probe_that_no_worker_runs_is_a_warning_and_leaves_no_job(worker, redi
         "default",
     )
     assert backend.queue.get_job_ids() == []  # the test job is deleted
+
+
+def test_each_server_once_then_each_queue_the_polling_one_first(settings):
+    settings.TASKS = {}
+    settings.RQ_POLL = {"QUEUE": "other"}
+    findings = doctor.examine()
+    assert [f.check for f in findings[:6]] == [
+        "redis", "version", "eviction", "result size", "acl", "scripts"
+    ]  # fmt: skip
+    assert [f.check for f in findings].count("redis") == 1  # the queues share the server
+    assert [(f.queue, f.status) for f in findings if f.check == "workers"] == [
+        ("other", "problem"),  # RQ_POLL['QUEUE'], without a worker
+        ("default", "warning"),
+        ("json", "warning"),
+        ("sync", "ok"),
+    ]
+    assert findings[-1].check == "static files"
