@@ -441,6 +441,8 @@ def test_true_is_not_a_number_of_seconds_or_of_anything(settings, name, number):
         ({"POLL_INTERVAL": -1}, "E007"),
         ({"RETRY_AFTER": -1}, "E008"),
         ({"MAX_URL_LENGTH": 2.5}, "E015"),
+        ({"ANONYMOUS_FAILURE_TTL": None}, "E013"),  # None is no lifetime here
+        ({"ANONYMOUS_RESULT_TTL": None}, "E023"),
         ({"VISITOR_KEY": "django_rq_poll.conf.DEFAULTS"}, "E011"),  # not a function
     ],
 )
