@@ -218,9 +218,9 @@ MESSAGES = [
         ),
     ),
     (
-        {"FAILURE_TTL": None},
+        {"FAILURE_TTL": -5},
         "E005",
-        "RQ_POLL['FAILURE_TTL'] is None.",
+        "RQ_POLL['FAILURE_TTL'] is -5.",
         (
             "Set RQ_POLL['FAILURE_TTL'] to -1 (keep failures forever) or a number of seconds "
             "greater than 0, such as 86400 for a day."
@@ -449,3 +449,15 @@ def test_true_is_not_a_number_of_seconds_or_of_anything(settings, name, number):
 def test_values_of_the_wrong_kind_or_sign(settings, value, number):
     settings.RQ_POLL = value
     assert [m.id for m in all_ours()] == [f"django_rq_poll.{number}"]
+
+
+def test_a_site_without_rq_poll_uses_the_defaults(settings):
+    del settings.RQ_POLL
+    assert all_ours() == []
+
+
+def test_a_site_without_rq_queues_is_told_to_define_the_queue(settings):
+    del settings.RQ_QUEUES
+    (message,) = all_ours()
+    assert message.id == "django_rq_poll.E003"
+    assert message.hint.endswith("RQ_QUEUES is empty or missing now.")
