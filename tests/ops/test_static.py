@@ -92,3 +92,18 @@ def test_without_the_staticfiles_app(settings) -> None:
         "django.contrib.staticfiles is not installed: serve django_rq_poll's static folder at "
         "STATIC_URL (/static/) yourself, or the running pages' script answers 404"
     )
+
+
+def test_a_storage_that_cannot_be_read_from_here(settings) -> None:
+    """As a remote storage out of reach would: whatever it raises is reported, unjudged."""
+    settings.DEBUG = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": 5},  # not a path: every call raises
+        },
+    }
+    finding = static.check()
+    assert (finding.check, finding.status) == ("static files", "unknown")
+    assert finding.message.startswith("cannot read the static files storage: TypeError(")
