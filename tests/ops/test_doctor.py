@@ -189,12 +189,10 @@ def test_an_unreadable_job_since_the_workers_started_is_a_problem(worker):
 
 def test_unreadable_jobs_before_the_workers_started_are_history(worker):
     first = failed(UNREADABLE, ended=datetime.now(UTC) - timedelta(hours=1))
-    failed(UNREADABLE.replace("DeserializationError", "UnpicklingError"), ended=None)
+    recent = failed(UNREADABLE.replace("DeserializationError", "UnpicklingError"), ended=None)
     backend = backends.backend()
     assert doctor._serializer_evidence(backend).status == "problem"  # the second is recent
-    FailedJobRegistry(queue=backend.queue).remove(
-        FailedJobRegistry(queue=backend.queue).get_job_ids()[-1]
-    )
+    FailedJobRegistry(queue=backend.queue).remove(recent)
     assert doctor._serializer_evidence(backend) == Finding(
         "serializer",
         "warning",
