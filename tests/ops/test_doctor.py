@@ -3,6 +3,7 @@ answer (tests/deploy/test_doctor.py: the same against servers configured to diff
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -99,6 +100,7 @@ def test_serializers_are_named_as_rqworker_takes_them():
     assert doctor._name(rq.serializers.DefaultSerializer) == "pickle (rq's default)"
     assert doctor._name(rq.serializers.JSONSerializer) == "rq.serializers.JSONSerializer"
     assert doctor._name(rq.serializers.JSONSerializer()) == "rq.serializers.JSONSerializer"
+    assert doctor._name(pickle) == "pickle"  # a module: its own name, not "module"
 
 
 # -- one queue: its workers and what its failures say about their serializer -----------
