@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from io import StringIO
 
 import pytest
@@ -100,6 +101,9 @@ def test_show_by_url_and_by_id(run_jobs) -> None:
     assert by_url == by_id
     assert by_url["task_id"] == task_id
     assert by_url["state"] == "complete"
+    assert by_url["rq_status"] == "finished"
+    assert by_url["abandoned"] is False
+    assert by_url["ended_at"] is not None and by_url["ended_at"].endswith("+00:00")
     assert by_url["result"] == "done"
     assert by_url["error"] is None
 
@@ -109,6 +113,20 @@ def test_show_by_url_and_by_id(run_jobs) -> None:
     assert "State:     complete (rq status: finished)\n" in text
     assert "Progress:  2 of 2 (100%) step 2 of 2\n" in text
     assert "Result:    'done'\n" in text
+
+
+def test_show_says_a_job_whose_worker_stopped_its_heartbeats_is_abandoned(redis_db) -> None:
+    """A started job whose worker's heartbeat entry (rq's wip registry) has expired."""
+    task_id = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    redis_db.lpop("rq:queue:default")
+    redis_db.hset(f"rq:job:{task_id}", "status", "started")
+    redis_db.zadd(f"rq:executions:{task_id}", {"e1": time.time() + 100})
+    redis_db.zadd("rq:wip:default", {f"{task_id}:e1": time.time() - 1})
+    shown = rqpoll_json("show", task_id)
+    assert (shown["state"], shown["rq_status"], shown["abandoned"]) == ("failed", "started", True)
+    assert "State:     failed (rq status: started), abandoned: its worker stopped sending " in (
+        rqpoll("show", task_id)
+    )
 
 
 def test_show_gives_the_error_of_a_failed_job(run_jobs) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import types
 from datetime import UTC, datetime
 from typing import Any
 
@@ -296,6 +297,8 @@ def _probe(backend: Backend, seconds: float) -> Finding:
 
 
 def _name(serializer: Any) -> str:
+    if isinstance(serializer, types.ModuleType):  # a module with dumps and loads
+        return serializer.__name__
     name = getattr(serializer, "__qualname__", None) or type(serializer).__qualname__
     module = getattr(serializer, "__module__", "")
     full = f"{module}.{name}" if module else name

@@ -178,3 +178,286 @@ def test_the_reference_lists_every_check():
     assert numbers, "no checks found: the test no longer reads checks.py"
     assert numbers - listed == set()
     assert listed - numbers == set()
+
+
+# What each setting check says, word for word: the message names the setting and its value,
+# the hint what to set instead (docs/reference.rst lists the ids).
+MESSAGES = [
+    (
+        "default",
+        "E001",
+        "RQ_POLL must be a dict, not str.",
+        "Set RQ_POLL to a dict, such as {'QUEUE': 'default'}, or remove it to use the defaults.",
+    ),
+    (
+        {"QUEUE": "missing"},
+        "E003",
+        "RQ_POLL['QUEUE'] is 'missing', which is not a queue in RQ_QUEUES.",
+        (
+            "Set RQ_POLL['QUEUE'] to a queue in RQ_QUEUES ('default', 'json', 'other', 'sync'), "
+            "or add 'missing' there."
+        ),
+    ),
+    (
+        {"QUEUE": 3},
+        "E003",
+        "RQ_POLL['QUEUE'] is 3, which is not a queue in RQ_QUEUES.",
+        (
+            "Set RQ_POLL['QUEUE'] to a queue in RQ_QUEUES ('default', 'json', 'other', 'sync'), "
+            "or add 3 there."
+        ),
+    ),
+    (
+        {"RESULT_TTL": 0},
+        "E004",
+        "RQ_POLL['RESULT_TTL'] is 0.",
+        (
+            "Set RQ_POLL['RESULT_TTL'] to None (django-rq's DEFAULT_RESULT_TTL, else one day), -1"
+            " (keep results forever) or a number of seconds greater than 0; 0 would store no "
+            "result for the page to show."
+        ),
+    ),
+    (
+        {"FAILURE_TTL": -5},
+        "E005",
+        "RQ_POLL['FAILURE_TTL'] is -5.",
+        (
+            "Set RQ_POLL['FAILURE_TTL'] to -1 (keep failures forever) or a number of seconds "
+            "greater than 0, such as 86400 for a day."
+        ),
+    ),
+    (
+        {"PREFIX": "a b"},
+        "E006",
+        "RQ_POLL['PREFIX'] is 'a b'.",
+        (
+            "Set RQ_POLL['PREFIX'] to a non-empty string without spaces, such as 'rq_poll' (the "
+            "default)."
+        ),
+    ),
+    (
+        {"POLL_INTERVAL": 0},
+        "E007",
+        "RQ_POLL['POLL_INTERVAL'] is 0.",
+        (
+            "Set RQ_POLL['POLL_INTERVAL'] to a number of seconds greater than 0, such as 2 (the "
+            "default)."
+        ),
+    ),
+    (
+        {"POLL_MAX_INTERVAL": "5"},
+        "E007",
+        "RQ_POLL['POLL_MAX_INTERVAL'] is '5'.",
+        (
+            "Set RQ_POLL['POLL_MAX_INTERVAL'] to a number of seconds greater than 0, such as 15 "
+            "(the default)."
+        ),
+    ),
+    (
+        {"RETRY_AFTER": 0},
+        "E008",
+        "RQ_POLL['RETRY_AFTER'] is 0.",
+        (
+            "Set RQ_POLL['RETRY_AFTER'] to a whole number of seconds greater than 0, such as 10 "
+            "(the default); it is sent as the Retry-After header."
+        ),
+    ),
+    (
+        {"MAX_RESULT_BYTES": 0},
+        "E016",
+        "RQ_POLL['MAX_RESULT_BYTES'] is 0.",
+        (
+            "Set RQ_POLL['MAX_RESULT_BYTES'] to a whole number of bytes greater than 0, such as "
+            "16777216 (the default, 16 MB; keep it well below Redis' proto-max-bulk-len of 512 "
+            "MB), or to None for no limit of django-rq-poll's own."
+        ),
+    ),
+    (
+        {"PUSH": "yes"},
+        "E020",
+        "RQ_POLL['PUSH'] is 'yes'.",
+        "Use True (pages served under ASGI stream the job's changes) or False.",
+    ),
+    (
+        {"PUSH_RECHECK": 0},
+        "E021",
+        "RQ_POLL['PUSH_RECHECK'] is 0.",
+        "Use a number of seconds > 0.",
+    ),
+    (
+        {"PUSH_HEARTBEAT": 0},
+        "E021",
+        "RQ_POLL['PUSH_HEARTBEAT'] is 0.",
+        "Use a number of seconds > 0.",
+    ),
+    (
+        {"MAX_ACTIVE_JOBS": 0},
+        "E010",
+        "RQ_POLL['MAX_ACTIVE_JOBS'] is 0.",
+        "Use a whole number of jobs per visitor > 0, or None for no limit.",
+    ),
+    (
+        {"QUEUED_TTL": 0},
+        "E012",
+        "RQ_POLL['QUEUED_TTL'] is 0.",
+        "Use a whole number of seconds a job may wait in the queue > 0, or None for no limit.",
+    ),
+    (
+        {"MAX_QUEUE_LENGTH": 0},
+        "E014",
+        "RQ_POLL['MAX_QUEUE_LENGTH'] is 0.",
+        "Use a whole number of queued jobs > 0, or None for no limit.",
+    ),
+    (
+        {"MAX_STREAMS": 0},
+        "E022",
+        "RQ_POLL['MAX_STREAMS'] is 0.",
+        "Use a whole number of streams per visitor > 0, or None for no limit.",
+    ),
+    (
+        {"VISITOR_KEY": "mysite.nothing"},
+        "E011",
+        "RQ_POLL['VISITOR_KEY'] is 'mysite.nothing', which does not name a function.",
+        (
+            "Use the dotted path of a function taking the request and returning a string (e.g. "
+            "'mysite.visitors.client_ip'), or None to use REMOTE_ADDR."
+        ),
+    ),
+    (
+        {"ANONYMOUS_FAILURE_TTL": 0},
+        "E013",
+        "RQ_POLL['ANONYMOUS_FAILURE_TTL'] is 0.",
+        "Use -1 (keep forever) or a number of seconds > 0.",
+    ),
+    (
+        {"ANONYMOUS_RESULT_TTL": 0},
+        "E023",
+        "RQ_POLL['ANONYMOUS_RESULT_TTL'] is 0.",
+        "Use -1 (keep forever) or a number of seconds > 0.",
+    ),
+    (
+        {"MAX_URL_LENGTH": 0},
+        "E015",
+        "RQ_POLL['MAX_URL_LENGTH'] is 0.",
+        "Use a whole number of characters > 0 (the default is 2048).",
+    ),
+]
+
+
+@pytest.mark.parametrize(("value", "number", "msg", "hint"), MESSAGES)
+def test_each_settings_check_says_what_is_wrong_and_what_to_set(settings, value, number, msg, hint):
+    settings.RQ_POLL = value
+    (message,) = all_ours()
+    assert (message.id, message.msg, message.hint) == (f"django_rq_poll.{number}", msg, hint)
+
+
+def test_unknown_keys_are_named_with_every_known_key(settings):
+    from django_rq_poll.conf import DEFAULTS
+
+    settings.RQ_POLL = {"SHADE": 2, "COLOUR": 1}
+    (message,) = all_ours()
+    assert message.msg == "RQ_POLL has unknown key(s): COLOUR, SHADE."
+    assert message.hint == (
+        f"Remove them or correct their spelling; the known keys are {', '.join(sorted(DEFAULTS))}."
+    )
+
+
+def test_the_app_and_url_messages_say_what_is_missing(settings):
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django_rq"]
+    (message,) = all_ours()
+    assert message.msg == (
+        "django_rq is not in INSTALLED_APPS: pages would start jobs that no rqworker command "
+        "can run."
+    )
+    assert message.hint == (
+        "Add 'django_rq' to INSTALLED_APPS next to 'django_rq_poll', then start a worker "
+        "with: python manage.py rqworker default"
+    )
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_rq"]
+    settings.ROOT_URLCONF = "tests.urls_without_status"
+    (message,) = all_ours()
+    assert message.msg == (
+        "The status endpoint (django_rq_poll.urls) is not in the URLconf: running pages fall "
+        "back to reloading themselves instead of asking it."
+    )
+    assert message.hint == (
+        'Add path("rq-poll/", include("django_rq_poll.urls")) to urlpatterns in '
+        "tests.urls_without_status, importing include and path from django.urls. If the site "
+        "leaves it out on purpose, add 'django_rq_poll.W001' to SILENCED_SYSTEM_CHECKS."
+    )
+
+
+def test_the_smallest_values_each_check_allows_pass(settings):
+    settings.RQ_POLL = {
+        "RESULT_TTL": 1,
+        "FAILURE_TTL": 1,
+        "POLL_INTERVAL": 0.5,
+        "POLL_MAX_INTERVAL": 0.5,
+        "RETRY_AFTER": 1,
+        "MAX_RESULT_BYTES": 1,
+        "PUSH": False,
+        "PUSH_RECHECK": 0.5,
+        "PUSH_HEARTBEAT": 0.5,
+        "MAX_ACTIVE_JOBS": 1,
+        "QUEUED_TTL": 1,
+        "MAX_QUEUE_LENGTH": 1,
+        "MAX_STREAMS": 1,
+        "ANONYMOUS_FAILURE_TTL": 1,
+        "ANONYMOUS_RESULT_TTL": 1,
+        "MAX_URL_LENGTH": 1,
+        "PREFIX": "p",
+        "VISITOR_KEY": None,
+    }
+    assert all_ours() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [
+        ("RESULT_TTL", "E004"),
+        ("FAILURE_TTL", "E005"),
+        ("PREFIX", "E006"),
+        ("POLL_INTERVAL", "E007"),
+        ("RETRY_AFTER", "E008"),
+        ("MAX_ACTIVE_JOBS", "E010"),
+        ("QUEUED_TTL", "E012"),
+        ("ANONYMOUS_FAILURE_TTL", "E013"),
+        ("MAX_URL_LENGTH", "E015"),
+        ("PUSH_RECHECK", "E021"),
+        ("ANONYMOUS_RESULT_TTL", "E023"),
+    ],
+)
+def test_true_is_not_a_number_of_seconds_or_of_anything(settings, name, number):
+    settings.RQ_POLL = {name: True}
+    assert [m.id for m in all_ours()] == [f"django_rq_poll.{number}"]
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        ({"PREFIX": 3}, "E006"),
+        ({"RESULT_TTL": -2}, "E004"),
+        ({"RESULT_TTL": 1.5}, "E004"),
+        ({"POLL_INTERVAL": -1}, "E007"),
+        ({"RETRY_AFTER": -1}, "E008"),
+        ({"MAX_URL_LENGTH": 2.5}, "E015"),
+        ({"ANONYMOUS_FAILURE_TTL": None}, "E013"),  # None is no lifetime here
+        ({"ANONYMOUS_RESULT_TTL": None}, "E023"),
+        ({"VISITOR_KEY": "django_rq_poll.conf.DEFAULTS"}, "E011"),  # not a function
+    ],
+)
+def test_values_of_the_wrong_kind_or_sign(settings, value, number):
+    settings.RQ_POLL = value
+    assert [m.id for m in all_ours()] == [f"django_rq_poll.{number}"]
+
+
+def test_a_site_without_rq_poll_uses_the_defaults(settings):
+    del settings.RQ_POLL
+    assert all_ours() == []
+
+
+def test_a_site_without_rq_queues_is_told_to_define_the_queue(settings):
+    del settings.RQ_QUEUES
+    (message,) = all_ours()
+    assert message.id == "django_rq_poll.E003"
+    assert message.hint.endswith("RQ_QUEUES is empty or missing now.")
