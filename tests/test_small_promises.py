@@ -3,7 +3,9 @@ async hooks, the documented check ids."""
 
 from __future__ import annotations
 
+import gc
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,23 @@ class SyncViewAsyncHook(PollingMixin, View):
         return HttpResponse("never")
 
 
+class _AwaitableWithoutClose:
+    """An awaitable that is no coroutine: nothing to close."""
+
+    def __await__(self):
+        return iter(())
+
+
+class SyncViewAwaitableHook(PollingMixin, View):
+    task = tasks.add
+
+    def get_task_kwargs(self):
+        return _AwaitableWithoutClose()
+
+    def get(self, request):
+        return HttpResponse("never")
+
+
 async def _args(request):
     return (await User.objects.acount(), 100)
 
@@ -73,6 +92,7 @@ urlpatterns = [
     *site_urlpatterns,
     path("async-hooks/", AsyncHooksView.as_view()),
     path("sync-async-hook/", SyncViewAsyncHook.as_view()),
+    path("sync-awaitable-hook/", SyncViewAwaitableHook.as_view()),
     path("async-callables/", async_callables),
 ]
 
@@ -118,6 +138,22 @@ def test_async_hooks_are_awaited(alice, run_jobs):
 def test_an_async_hook_in_a_sync_view_is_refused_clearly():
     with pytest.raises(poll.ImproperlyConfigured, match=r"get_task_args\(\) is async"):
         Client().get("/sync-async-hook/")
+
+
+@pytest.mark.urls("tests.test_small_promises")
+def test_the_refused_async_hook_is_closed_not_left_unawaited():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(poll.ImproperlyConfigured):
+            Client().get("/sync-async-hook/")
+        gc.collect()
+    assert not [w for w in caught if "was never awaited" in str(w.message)]
+
+
+@pytest.mark.urls("tests.test_small_promises")
+def test_a_hook_returning_an_awaitable_that_cannot_be_closed_is_refused_too():
+    with pytest.raises(poll.ImproperlyConfigured, match=r"get_task_kwargs\(\) is async"):
+        Client().get("/sync-awaitable-hook/")
 
 
 def test_the_reference_lists_every_check_id():
