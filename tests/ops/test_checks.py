@@ -178,3 +178,22 @@ def test_the_reference_lists_every_check():
     assert numbers, "no checks found: the test no longer reads checks.py"
     assert numbers - listed == set()
     assert listed - numbers == set()
+
+
+def test_the_app_registers_its_checks_when_django_starts(monkeypatch):
+    """What AppConfig.ready() registers, read on a registry of its own (Django's holds
+    them since the suite started): every check, and the URLconf one under the urls tag
+    (``manage.py check --tag urls`` runs it)."""
+    from django.core import checks
+    from django.core.checks.registry import CheckRegistry
+
+    from django_rq_poll.ops.checks import check_apps, check_settings, check_urls
+    from django_rq_poll.ops.taskchecks import check_task_backends
+
+    registry = CheckRegistry()
+    monkeypatch.setattr(checks, "register", registry.register)
+    apps.get_app_config("django_rq_poll").ready()
+    ours = {check_settings, check_apps, check_urls, check_task_backends}
+    assert set(registry.get_checks()) == ours
+    assert list(check_urls.tags) == [checks.Tags.urls]
+    assert all(not check.tags for check in (check_settings, check_apps, check_task_backends))
