@@ -307,3 +307,30 @@ def test_a_tls_client_is_described_as_one() -> None:
     client = redis.Redis(host="127.0.0.1", port=6380, ssl=True)
     assert errors.describe(client) == f"127.0.0.1:6380 ({errors.TLS_MARK}db 0)"
     assert errors.TLS_MARK and errors.TLS_MARK not in errors.describe(redis.Redis())
+
+
+def test_a_refused_permission_reads_as_a_refusal_and_says_what_to_do() -> None:
+    """Code that catches RedisRefused reads ``reason`` and ``advice`` of a refused
+    permission too; its text points at the deployment docs and the doctor."""
+    denied = RedisPermissionDenied(WHERE, "the command HGET", "NOPERM no 'hget'")
+    assert (denied.where, denied.missing, denied.detail) == (
+        WHERE,
+        "the command HGET",
+        "NOPERM no 'hget'",
+    )
+    assert denied.reason == "refused the command HGET to this ACL user (NOPERM no 'hget')"
+    assert denied.advice == "Grant the permissions listed in the deployment docs."
+    assert str(denied) == (
+        f"Redis at {WHERE} refused the command HGET to this ACL user (NOPERM no 'hget'). "
+        "Grant the permissions listed in the deployment docs; `manage.py rqpoll doctor` "
+        "checks them."
+    )
+
+
+def test_a_full_queue_says_which_queue_and_what_to_do() -> None:
+    full = QueueFull("default", 12, 10)
+    assert (full.queue, full.length, full.limit) == ("default", 12, 10)
+    assert str(full) == (
+        "Queue 'default' holds 12 waiting jobs, the limit is 10 (RQ_POLL['MAX_QUEUE_LENGTH']); "
+        "nothing was started. Try again later, or add workers."
+    )
