@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from django.http import FileResponse, HttpResponse, HttpResponseNotModified
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseNotModified,
+    StreamingHttpResponse,
+)
 
 from django_rq_poll.web import pages
 from django_rq_poll.web.delivery import (
     deliver_url,
     discard,
+    is_download,
     is_page,
     local,
     target,
@@ -90,3 +96,22 @@ def test_discarding_a_file_response_closes_what_can_be_closed():
     assert opened.file_to_stream.closed
     discard(FileResponse(_ReadOnly()))  # nothing to close: no error
     discard(HttpResponse("not a file"))
+
+
+def _attachment() -> HttpResponse:
+    response = HttpResponse("a,b\n", content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="a.csv"'
+    return response
+
+
+@pytest.mark.parametrize(
+    ("make", "download"),
+    [
+        (_attachment, True),  # named a file, though not streamed
+        (lambda: StreamingHttpResponse(iter([b"a,b\n"]), content_type="text/csv"), True),
+        (lambda: StreamingHttpResponse(iter([b"<p>"]), content_type="text/html"), False),
+        (lambda: HttpResponse("a,b\n", content_type="text/csv"), False),  # shown as it is
+    ],
+)
+def test_a_download_is_a_named_file_or_a_stream_of_anything_but_html(make, download):
+    assert is_download(make()) is download
