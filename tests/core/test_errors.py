@@ -12,6 +12,7 @@ from redis.exceptions import WatchError
 
 from django_rq_poll.core import errors, limits, meta
 from django_rq_poll.exceptions import (
+    ProcessFailed,
     QueueFull,
     RedisPermissionDenied,
     RedisRefused,
@@ -334,3 +335,33 @@ def test_a_full_queue_says_which_queue_and_what_to_do() -> None:
         "Queue 'default' holds 12 waiting jobs, the limit is 10 (RQ_POLL['MAX_QUEUE_LENGTH']); "
         "nothing was started. Try again later, or add workers."
     )
+
+
+def test_a_visitor_over_the_cap_is_named_with_what_to_do() -> None:
+    over = TooManyJobs("user:7", 3)
+    assert (over.visitor, over.limit) == ("user:7", 3)
+    assert str(over) == (
+        "Visitor 'user:7' already has 3 jobs queued or running (RQ_POLL['MAX_ACTIVE_JOBS']); "
+        "nothing was started. Try again once one has ended."
+    )
+
+
+def test_an_outage_says_where_and_that_nothing_was_changed() -> None:
+    down = RedisUnavailable(WHERE)
+    assert (down.where, down.reason) == (WHERE, "")
+    assert str(down) == (
+        f"Redis is unreachable at {WHERE}. Check that redis-server is running and that "
+        "RQ_QUEUES points at it; nothing was started or changed."
+    )
+    busy = RedisUnavailable(WHERE, "OOM: the server is out of memory")
+    assert (busy.where, busy.reason) == (WHERE, "OOM: the server is out of memory")
+    assert str(busy) == (
+        f"Redis at {WHERE} cannot serve requests right now (OOM: the server is out of "
+        "memory). Try again later; nothing was started or changed."
+    )
+
+
+def test_a_failure_with_no_text_at_all_still_says_it_failed() -> None:
+    failed = ProcessFailed("a" * 32, "")
+    assert (failed.exc_type, failed.message) == (None, "")
+    assert str(failed) == "The job failed with no error text."
