@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.test import Client
-from django.urls import path
+from django.urls import path, re_path
 from django.views import View
 
 import django_rq_poll as poll
@@ -20,6 +20,7 @@ from django_rq_poll.views import PollingMixin, polling_view
 from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
 from tests.urls import urlpatterns as site_urlpatterns
+from tests.views import async_twin
 from tests.web.test_views import status_of
 
 ROOT = Path(__file__).parents[1]
@@ -42,7 +43,8 @@ class AsyncHooksView(PollingMixin, View):
         return f"/async-hooks/{self.request.GET['x']}/"
 
     async def get_job_options(self):
-        return {"meta": {"from": "async hook"}}
+        # polling_user is resolved before any hook runs, in an async view too
+        return {"meta": {"from": "async hook", "user": type(self.polling_user).__name__}}
 
     async def get(self, request):
         return HttpResponse(f"async hooks: {self.result}")
@@ -75,6 +77,18 @@ class SyncViewAwaitableHook(PollingMixin, View):
         return HttpResponse("never")
 
 
+class PositionalView(PollingMixin, View):
+    """A URL pattern with an unnamed group: the handler gets it as a positional argument."""
+
+    task = tasks.add
+
+    def get_task_args(self):
+        return (int(self.args[0]), 1)
+
+    def get(self, request, number):
+        return HttpResponse(f"page {number}: {self.result}")
+
+
 async def _args(request):
     return (await User.objects.acount(), 100)
 
@@ -94,6 +108,8 @@ urlpatterns = [
     path("sync-async-hook/", SyncViewAsyncHook.as_view()),
     path("sync-awaitable-hook/", SyncViewAwaitableHook.as_view()),
     path("async-callables/", async_callables),
+    re_path(r"^positional/(\d+)/$", PositionalView.as_view()),
+    re_path(r"^async-positional/(\d+)/$", async_twin(PositionalView).as_view()),
 ]
 
 
@@ -124,7 +140,8 @@ def test_async_hooks_are_awaited(alice, run_jobs):
     assert first.status_code == 202
     task_id = first.context["task_id"]
     assert poll.get_taskid_from_url("/async-hooks/41/") == task_id
-    assert poll.get_process_snapshot(task_id=task_id).meta["from"] == "async hook"
+    job_meta = poll.get_process_snapshot(task_id=task_id).meta
+    assert (job_meta["from"], job_meta["user"]) == ("async hook", "AnonymousUser")
     run_jobs()
     assert browser.get("/async-hooks/?x=41").content == b"async hooks: 42"  # 1 user + 41
     first = browser.get("/async-callables/")
@@ -172,3 +189,12 @@ def test_the_readme_gives_no_async_twin_that_does_not_exist():
     listed = re.findall(r"`(\w+)`", readme[: twins.start()].rsplit("## What you get", 1)[1])
     for name in listed:
         assert hasattr(poll, f"a{name}"), f"README lists {name} among functions with twins"
+
+
+@pytest.mark.urls("tests.test_small_promises")
+@pytest.mark.parametrize("prefix", ["", "async-"])
+def test_a_urls_positional_arguments_reach_the_views_handler(prefix, run_jobs):
+    browser = Client()
+    assert browser.get(f"/{prefix}positional/41/").status_code == 202
+    run_jobs()
+    assert browser.get(f"/{prefix}positional/41/").content == b"page 41: 42"
