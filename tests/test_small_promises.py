@@ -78,12 +78,13 @@ class SyncViewAwaitableHook(PollingMixin, View):
 
 
 class PositionalView(PollingMixin, View):
-    """A URL pattern with an unnamed group: the handler gets it as a positional argument."""
+    """The URL's argument reaches the handler: positional from an unnamed group, a keyword
+    from a named one."""
 
     task = tasks.add
 
     def get_task_args(self):
-        return (int(self.args[0]), 1)
+        return (int(self.kwargs.get("number") or self.args[0]), 1)
 
     def get(self, request, number):
         return HttpResponse(f"page {number}: {self.result}")
@@ -110,6 +111,8 @@ urlpatterns = [
     path("async-callables/", async_callables),
     re_path(r"^positional/(\d+)/$", PositionalView.as_view()),
     re_path(r"^async-positional/(\d+)/$", async_twin(PositionalView).as_view()),
+    path("keyword/<int:number>/", PositionalView.as_view()),
+    path("async-keyword/<int:number>/", async_twin(PositionalView).as_view()),
 ]
 
 
@@ -192,9 +195,9 @@ def test_the_readme_gives_no_async_twin_that_does_not_exist():
 
 
 @pytest.mark.urls("tests.test_small_promises")
-@pytest.mark.parametrize("prefix", ["", "async-"])
-def test_a_urls_positional_arguments_reach_the_views_handler(prefix, run_jobs):
+@pytest.mark.parametrize("page", ["positional", "async-positional", "keyword", "async-keyword"])
+def test_a_urls_arguments_reach_the_views_handler(page, run_jobs):
     browser = Client()
-    assert browser.get(f"/{prefix}positional/41/").status_code == 202
+    assert browser.get(f"/{page}/41/").status_code == 202
     run_jobs()
-    assert browser.get(f"/{prefix}positional/41/").content == b"page 41: 42"
+    assert browser.get(f"/{page}/41/").content == b"page 41: 42"
