@@ -89,6 +89,9 @@ class PositionalView(PollingMixin, View):
     def get(self, request, number):
         return HttpResponse(f"page {number}: {self.result}")
 
+    def post(self, request, number):
+        return HttpResponse(f"posted {number}")
+
 
 async def _args(request):
     return (await User.objects.acount(), 100)
@@ -201,3 +204,4 @@ def test_a_urls_arguments_reach_the_views_handler(page, run_jobs):
     assert browser.get(f"/{page}/41/").status_code == 202
     run_jobs()
     assert browser.get(f"/{page}/41/").content == b"page 41: 42"
+    assert browser.post(f"/{page}/41/", {"x": "1"}).content == b"posted 41"  # not a retry

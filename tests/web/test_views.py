@@ -256,6 +256,15 @@ class TestFailure:
         assert again.status_code == 202
         assert again.context["task_id"] != first
 
+    def test_retry_post_starts_a_logged_in_users_own_job_again(self, client, alice, run_jobs):
+        client.force_login(alice)
+        first = client.get("/fail/").context["task_id"]
+        run_jobs()
+        assert client.post("/fail/", {RETRY_FIELD: "1"}).status_code == 303
+        again = client.get("/fail/")  # not the failure page: the retry found alice's job
+        assert again.status_code == 202
+        assert again.context["task_id"] != first
+
     def test_retry_needs_csrf_token(self, alice, run_jobs):
         from django.test import Client
 
