@@ -513,8 +513,11 @@ class TestMisconfigured:
         class NoTask(PollingMixin, TemplateView):
             template_name = "tests/sum.html"
 
-        with pytest.raises(poll.ImproperlyConfigured, match="needs a task"):
+        with pytest.raises(poll.ImproperlyConfigured) as caught:
             NoTask.as_view()(rf.get("/"))
+        assert str(caught.value) == (
+            "NoTask needs a task: set task = <function or dotted path> or define get_task()."
+        )
 
 
 def _wait_until(predicate, timeout: float = 20) -> None:
