@@ -87,7 +87,8 @@ class PositionalView(PollingMixin, View):
         return (int(self.kwargs.get("number") or self.args[0]), 1)
 
     def get(self, request, number):
-        return HttpResponse(f"page {number}: {self.result}")
+        anonymous = self.polling_user.is_anonymous  # resolved by the mixin, on both sides
+        return HttpResponse(f"page {number}: {self.result}, anonymous: {anonymous}")
 
     def post(self, request, number):
         return HttpResponse(f"posted {number}")
@@ -203,5 +204,5 @@ def test_a_urls_arguments_reach_the_views_handler(page, run_jobs):
     browser = Client()
     assert browser.get(f"/{page}/41/").status_code == 202
     run_jobs()
-    assert browser.get(f"/{page}/41/").content == b"page 41: 42"
+    assert browser.get(f"/{page}/41/").content == b"page 41: 42, anonymous: True"
     assert browser.post(f"/{page}/41/", {"x": "1"}).content == b"posted 41"  # not a retry
