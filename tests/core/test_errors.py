@@ -365,3 +365,10 @@ def test_a_failure_with_no_text_at_all_still_says_it_failed() -> None:
     failed = ProcessFailed("a" * 32, "")
     assert (failed.exc_type, failed.message) == (None, "")
     assert str(failed) == "The job failed with no error text."
+
+
+def test_an_exception_right_under_the_traceback_header_is_read() -> None:
+    """A traceback with no frame line (the header, then the exception) names it too."""
+    text = "Traceback (most recent call last):\nValueError: no frames"
+    assert ProcessFailed("a" * 32, text).exc_type == "ValueError"
+    assert str(ProcessFailed("a" * 32, text)) == "no frames"
