@@ -32,6 +32,7 @@ from django_rq_poll.web.delivery import (
         ("/f/?rq_poll_deliver=10", "/f/?rq_poll_deliver=10"),  # not the marker
         ("/f/?x=rq_poll_deliver=1", "/f/?x=rq_poll_deliver=1"),
         ("/f/rq_poll_deliver=1", "/f/rq_poll_deliver=1"),  # not in a query
+        ("/f/?rq_poll_deliver=1&next=?", "/f/?next=?"),  # the query starts at the first "?"
     ],
 )
 def test_without_marker(url, page):
