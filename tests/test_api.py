@@ -381,6 +381,75 @@ class TestProgress:
     def test_outside_a_job_does_nothing(self):
         assert poll.set_progress(1, 2) is False
 
+    @pytest.fixture
+    def job(self, redis_db, monkeypatch):
+        """A job that set_progress() takes for the one it runs in."""
+        from django_rq_poll import progress
+
+        job = Job.create(tasks.add, (1, 2), connection=redis_db, origin="default")
+        job.save()
+        monkeypatch.setattr(progress, "get_current_job", lambda: job)
+        return job
+
+    def test_inside_a_job_each_report_is_stored_numbered_and_announced(self, job, redis_db):
+        listener = redis_db.pubsub(ignore_subscribe_messages=True)
+        listener.subscribe(keys.events_channel(job.id))
+        assert listener.get_message(timeout=1) is None  # the subscription, confirmed
+        assert poll.set_progress(1, 3, "one") is True
+        assert poll.set_progress(2, 3, "two") is True
+        stored = Job.fetch(job.id, connection=redis_db).meta[meta.META_PROGRESS]
+        assert stored == {"current": 2, "total": 3, "message": "two", "seq": 2}
+        heard = [listener.get_message(timeout=1) for _ in range(2)]
+        assert [(m["channel"], m["data"]) for m in heard if m] == [
+            (keys.events_channel(job.id).encode(), b"progress")
+        ] * 2
+        listener.close()
+
+    @pytest.mark.parametrize(
+        ("previous", "seq"),
+        [
+            (None, 1),
+            ({"current": 1, "total": 2, "message": ""}, 1),  # written before there was a seq
+            ({"current": 1, "seq": 41}, 42),
+            ({"current": 1, "seq": "41"}, 1),
+            ({"current": 1, "seq": True}, 1),
+            ("not a dict", 1),
+        ],
+    )
+    def test_the_count_starts_at_one_over_whatever_meta_held(self, job, redis_db, previous, seq):
+        if previous is not None:
+            job.meta[meta.META_PROGRESS] = previous
+        poll.set_progress(1)
+        assert Job.fetch(job.id, connection=redis_db).meta[meta.META_PROGRESS]["seq"] == seq
+
+    def test_redis_gone_under_a_report_names_where_and_the_queue(self, monkeypatch):
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        from django_rq_poll import progress
+
+        # Nothing listens on port 1; refused at once, not after redis-py's retries.
+        gone = redis.Redis(host="127.0.0.1", port=1, db=3, retry=Retry(NoBackoff(), 0))
+        job = Job.create(tasks.add, (1, 2), connection=gone, origin="default")
+        monkeypatch.setattr(progress, "get_current_job", lambda: job)
+        with pytest.raises(
+            poll.RedisUnavailable, match=r"127\.0\.0\.1:1 \(db 3, queue 'default'\)"
+        ):
+            poll.set_progress(1)
+
+    def test_wrong_reports_say_what_they_were(self):
+        with pytest.raises(
+            ValueError, match=r"^set_progress\(\): message must be a string, not bytes\.$"
+        ):
+            poll.set_progress(1, 2, b"bytes")
+        with pytest.raises(ValueError, match="at most") as caught:
+            poll.set_progress(1, 2, "m" * 1001)
+        assert str(caught.value) == (
+            "set_progress(): message must be at most 1000 characters, not 1001: "
+            "report details elsewhere (the job's result, a log)."
+        )
+
     @pytest.mark.parametrize(
         ("args", "word"),
         [((-1,), "current"), (("1",), "current"), ((1, 0), "total"), ((1, 2, 3), "message")],

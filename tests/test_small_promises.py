@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.test import Client
-from django.urls import path
+from django.urls import path, re_path
 from django.views import View
 
 import django_rq_poll as poll
@@ -18,6 +18,7 @@ from django_rq_poll.views import PollingMixin, polling_view
 from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
 from tests.urls import urlpatterns as site_urlpatterns
+from tests.views import async_twin
 from tests.web.test_views import status_of
 
 ROOT = Path(__file__).parents[1]
@@ -40,7 +41,8 @@ class AsyncHooksView(PollingMixin, View):
         return f"/async-hooks/{self.request.GET['x']}/"
 
     async def get_job_options(self):
-        return {"meta": {"from": "async hook"}}
+        # polling_user is resolved before any hook runs, in an async view too
+        return {"meta": {"from": "async hook", "user": type(self.polling_user).__name__}}
 
     async def get(self, request):
         return HttpResponse(f"async hooks: {self.result}")
@@ -54,6 +56,61 @@ class SyncViewAsyncHook(PollingMixin, View):
 
     def get(self, request):
         return HttpResponse("never")
+
+
+_MADE = []
+
+
+async def _one_and_two():
+    return (1, 2)
+
+
+class SyncViewCoroutineHook(PollingMixin, View):
+    """A plain hook returning a coroutine, kept here to see whether the view closed it."""
+
+    task = tasks.add
+
+    def get_task_args(self):
+        coroutine = _one_and_two()
+        _MADE.append(coroutine)
+        return coroutine
+
+    def get(self, request):
+        return HttpResponse("never")
+
+
+class _AwaitableWithoutClose:
+    """An awaitable that is no coroutine: nothing to close."""
+
+    def __await__(self):
+        return iter(())
+
+
+class SyncViewAwaitableHook(PollingMixin, View):
+    task = tasks.add
+
+    def get_task_kwargs(self):
+        return _AwaitableWithoutClose()
+
+    def get(self, request):
+        return HttpResponse("never")
+
+
+class PositionalView(PollingMixin, View):
+    """The URL's argument reaches the handler: positional from an unnamed group, a keyword
+    from a named one."""
+
+    task = tasks.add
+
+    def get_task_args(self):
+        return (int(self.kwargs.get("number") or self.args[0]), 1)
+
+    def get(self, request, number):
+        anonymous = self.polling_user.is_anonymous  # resolved by the mixin, on both sides
+        return HttpResponse(f"page {number}: {self.result}, anonymous: {anonymous}")
+
+    def post(self, request, number):
+        return HttpResponse(f"posted {number}")
 
 
 async def _args(request):
@@ -73,7 +130,13 @@ urlpatterns = [
     *site_urlpatterns,
     path("async-hooks/", AsyncHooksView.as_view()),
     path("sync-async-hook/", SyncViewAsyncHook.as_view()),
+    path("sync-awaitable-hook/", SyncViewAwaitableHook.as_view()),
+    path("sync-coroutine-hook/", SyncViewCoroutineHook.as_view()),
     path("async-callables/", async_callables),
+    re_path(r"^positional/(\d+)/$", PositionalView.as_view()),
+    re_path(r"^async-positional/(\d+)/$", async_twin(PositionalView).as_view()),
+    path("keyword/<int:number>/", PositionalView.as_view()),
+    path("async-keyword/<int:number>/", async_twin(PositionalView).as_view()),
 ]
 
 
@@ -104,7 +167,8 @@ def test_async_hooks_are_awaited(alice, run_jobs):
     assert first.status_code == 202
     task_id = first.context["task_id"]
     assert poll.get_taskid_from_url("/async-hooks/41/") == task_id
-    assert poll.get_process_snapshot(task_id=task_id).meta["from"] == "async hook"
+    job_meta = poll.get_process_snapshot(task_id=task_id).meta
+    assert (job_meta["from"], job_meta["user"]) == ("async hook", "AnonymousUser")
     run_jobs()
     assert browser.get("/async-hooks/?x=41").content == b"async hooks: 42"  # 1 user + 41
     first = browser.get("/async-callables/")
@@ -116,8 +180,27 @@ def test_async_hooks_are_awaited(alice, run_jobs):
 
 @pytest.mark.urls("tests.test_small_promises")
 def test_an_async_hook_in_a_sync_view_is_refused_clearly():
-    with pytest.raises(poll.ImproperlyConfigured, match=r"get_task_args\(\) is async"):
+    with pytest.raises(poll.ImproperlyConfigured) as caught:
         Client().get("/sync-async-hook/")
+    assert str(caught.value) == (
+        "SyncViewAsyncHook.get_task_args() is async, but the view is not: make its handlers "
+        "(get ...) async def too, or the hook a plain def."
+    )
+
+
+@pytest.mark.urls("tests.test_small_promises")
+def test_the_refused_async_hook_is_closed_not_left_unawaited():
+    with pytest.raises(poll.ImproperlyConfigured):
+        Client().get("/sync-coroutine-hook/")
+    (coroutine,) = _MADE
+    _MADE.clear()
+    assert coroutine.cr_frame is None  # closed: no "never awaited" warning at collection
+
+
+@pytest.mark.urls("tests.test_small_promises")
+def test_a_hook_returning_an_awaitable_that_cannot_be_closed_is_refused_too():
+    with pytest.raises(poll.ImproperlyConfigured, match=r"get_task_kwargs\(\) is async"):
+        Client().get("/sync-awaitable-hook/")
 
 
 def test_the_reference_lists_every_check_id():
@@ -136,3 +219,13 @@ def test_the_readme_gives_no_async_twin_that_does_not_exist():
     listed = re.findall(r"`(\w+)`", readme[: twins.start()].rsplit("## What you get", 1)[1])
     for name in listed:
         assert hasattr(poll, f"a{name}"), f"README lists {name} among functions with twins"
+
+
+@pytest.mark.urls("tests.test_small_promises")
+@pytest.mark.parametrize("page", ["positional", "async-positional", "keyword", "async-keyword"])
+def test_a_urls_arguments_reach_the_views_handler(page, run_jobs):
+    browser = Client()
+    assert browser.get(f"/{page}/41/").status_code == 202
+    run_jobs()
+    assert browser.get(f"/{page}/41/").content == b"page 41: 42, anonymous: True"
+    assert browser.post(f"/{page}/41/", {"x": "1"}).content == b"posted 41"  # not a retry

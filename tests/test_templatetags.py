@@ -73,6 +73,14 @@ class TestProcessProgress:
             '<progress data-rq-poll-bar max="100"></progress></label>'
         )
 
+    def test_a_report_without_a_message_is_labelled_progress(self):
+        from django_rq_poll.web.html import progress_bar
+
+        assert progress_bar(progress=poll.Progress(1, 2)) == (
+            '<label class="rq-poll-progress"><span data-rq-poll-label>Progress</span> '
+            '<progress data-rq-poll-bar max="100" value="50">50%</progress></label>'
+        )
+
 
 class TestPollScript:
     def test_plain(self):

@@ -12,6 +12,7 @@ from redis.exceptions import WatchError
 
 from django_rq_poll.core import errors, limits, meta
 from django_rq_poll.exceptions import (
+    ProcessFailed,
     QueueFull,
     RedisPermissionDenied,
     RedisRefused,
@@ -307,3 +308,67 @@ def test_a_tls_client_is_described_as_one() -> None:
     client = redis.Redis(host="127.0.0.1", port=6380, ssl=True)
     assert errors.describe(client) == f"127.0.0.1:6380 ({errors.TLS_MARK}db 0)"
     assert errors.TLS_MARK and errors.TLS_MARK not in errors.describe(redis.Redis())
+
+
+def test_a_refused_permission_reads_as_a_refusal_and_says_what_to_do() -> None:
+    """Code that catches RedisRefused reads ``reason`` and ``advice`` of a refused
+    permission too; its text points at the deployment docs and the doctor."""
+    denied = RedisPermissionDenied(WHERE, "the command HGET", "NOPERM no 'hget'")
+    assert (denied.where, denied.missing, denied.detail) == (
+        WHERE,
+        "the command HGET",
+        "NOPERM no 'hget'",
+    )
+    assert denied.reason == "refused the command HGET to this ACL user (NOPERM no 'hget')"
+    assert denied.advice == "Grant the permissions listed in the deployment docs."
+    assert str(denied) == (
+        f"Redis at {WHERE} refused the command HGET to this ACL user (NOPERM no 'hget'). "
+        "Grant the permissions listed in the deployment docs; `manage.py rqpoll doctor` "
+        "checks them."
+    )
+
+
+def test_a_full_queue_says_which_queue_and_what_to_do() -> None:
+    full = QueueFull("default", 12, 10)
+    assert (full.queue, full.length, full.limit) == ("default", 12, 10)
+    assert str(full) == (
+        "Queue 'default' holds 12 waiting jobs, the limit is 10 (RQ_POLL['MAX_QUEUE_LENGTH']); "
+        "nothing was started. Try again later, or add workers."
+    )
+
+
+def test_a_visitor_over_the_cap_is_named_with_what_to_do() -> None:
+    over = TooManyJobs("user:7", 3)
+    assert (over.visitor, over.limit) == ("user:7", 3)
+    assert str(over) == (
+        "Visitor 'user:7' already has 3 jobs queued or running (RQ_POLL['MAX_ACTIVE_JOBS']); "
+        "nothing was started. Try again once one has ended."
+    )
+
+
+def test_an_outage_says_where_and_that_nothing_was_changed() -> None:
+    down = RedisUnavailable(WHERE)
+    assert (down.where, down.reason) == (WHERE, "")
+    assert str(down) == (
+        f"Redis is unreachable at {WHERE}. Check that redis-server is running and that "
+        "RQ_QUEUES points at it; nothing was started or changed."
+    )
+    busy = RedisUnavailable(WHERE, "OOM: the server is out of memory")
+    assert (busy.where, busy.reason) == (WHERE, "OOM: the server is out of memory")
+    assert str(busy) == (
+        f"Redis at {WHERE} cannot serve requests right now (OOM: the server is out of "
+        "memory). Try again later; nothing was started or changed."
+    )
+
+
+def test_a_failure_with_no_text_at_all_still_says_it_failed() -> None:
+    failed = ProcessFailed("a" * 32, "")
+    assert (failed.exc_type, failed.message) == (None, "")
+    assert str(failed) == "The job failed with no error text."
+
+
+def test_an_exception_right_under_the_traceback_header_is_read() -> None:
+    """A traceback with no frame line (the header, then the exception) names it too."""
+    text = "Traceback (most recent call last):\nValueError: no frames"
+    assert ProcessFailed("a" * 32, text).exc_type == "ValueError"
+    assert str(ProcessFailed("a" * 32, text)) == "no frames"

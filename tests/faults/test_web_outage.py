@@ -9,14 +9,18 @@ points at a job that was never enqueued.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
 
 import pytest
+import redis
+from django.test import RequestFactory
 from rq import SimpleWorker, Worker
 
 from django_rq_poll.drivers import backends
+from django_rq_poll.middleware import RedisUnavailableMiddleware
 from django_rq_poll.web.pages import RETRY_FIELD
 from tests.faults.helpers import (
     Transition,
@@ -170,6 +174,19 @@ def test_other_pages_that_read_redis_answer_503_with_the_middleware(
             assert "Temporarily unavailable" in response.content.decode()
         else:
             assert response.status_code == 500  # what a site without it answers
+
+
+def test_the_middleware_logs_what_redis_py_raised_as_an_outage_of_the_sites_redis(caplog):
+    """A page's own redis-py call met the outage: the 503 is logged for operators with
+    Redis' words, naming no address (the middleware cannot know which client it was)."""
+    request = RequestFactory().get("/direct-redis/")
+    lost = redis.ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+    with caplog.at_level(logging.WARNING, logger="django_rq_poll"):
+        response = RedisUnavailableMiddleware(lambda request: None).process_exception(request, lost)
+    assert response.status_code == 503 and response["Retry-After"]
+    (record,) = [r for r in caplog.records if r.name.startswith("django_rq_poll")]
+    assert record.levelname == "WARNING"
+    assert "Redis is unreachable at the site's Redis." in record.getMessage()
 
 
 @pytest.fixture(autouse=True)

@@ -461,3 +461,22 @@ def test_a_site_without_rq_queues_is_told_to_define_the_queue(settings):
     (message,) = all_ours()
     assert message.id == "django_rq_poll.E003"
     assert message.hint.endswith("RQ_QUEUES is empty or missing now.")
+
+
+def test_the_app_registers_its_checks_when_django_starts(monkeypatch):
+    """What AppConfig.ready() registers, read on a registry of its own (Django's holds
+    them since the suite started): every check, and the URLconf one under the urls tag
+    (``manage.py check --tag urls`` runs it)."""
+    from django.core import checks
+    from django.core.checks.registry import CheckRegistry
+
+    from django_rq_poll.ops.checks import check_apps, check_settings, check_urls
+    from django_rq_poll.ops.taskchecks import check_task_backends
+
+    registry = CheckRegistry()
+    monkeypatch.setattr(checks, "register", registry.register)
+    apps.get_app_config("django_rq_poll").ready()
+    ours = {check_settings, check_apps, check_urls, check_task_backends}
+    assert set(registry.get_checks()) == ours
+    assert list(check_urls.tags) == [checks.Tags.urls]
+    assert all(not check.tags for check in (check_settings, check_apps, check_task_backends))

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseNotModified,
+    StreamingHttpResponse,
+)
 
 from django_rq_poll.web import pages
-from django_rq_poll.web.delivery import deliver_url, local, without_marker
+from django_rq_poll.web.delivery import (
+    deliver_url,
+    discard,
+    is_download,
+    is_page,
+    local,
+    target,
+    without_marker,
+)
 
 
 @pytest.mark.parametrize(
@@ -18,6 +32,7 @@ from django_rq_poll.web.delivery import deliver_url, local, without_marker
         ("/f/?rq_poll_deliver=10", "/f/?rq_poll_deliver=10"),  # not the marker
         ("/f/?x=rq_poll_deliver=1", "/f/?x=rq_poll_deliver=1"),
         ("/f/rq_poll_deliver=1", "/f/rq_poll_deliver=1"),  # not in a query
+        ("/f/?rq_poll_deliver=1&next=?", "/f/?next=?"),  # the query starts at the first "?"
     ],
 )
 def test_without_marker(url, page):
@@ -40,9 +55,64 @@ def test_deliver_url_round_trips():
         ("//evil.example/f/", "/evil.example/f/"),
         ("/\\evil.example/f/", "/evil.example/f/"),
         ("///evil.example/", "/evil.example/"),
+        ("//XX.example/f/", "/XX.example/f/"),  # only slashes are stripped
         ("/f/?next=//evil.example", "/f/?next=//evil.example"),
     ],
 )
 def test_automatic_requests_stay_on_the_site(url, safe):
     assert local(url) == safe
     assert deliver_url(url).startswith(safe)
+
+
+def test_a_response_without_a_content_type_is_no_page():
+    assert is_page(HttpResponseNotModified()) is False  # Django drops its Content-Type
+    assert is_page(HttpResponse("<p>ok</p>")) is True
+
+
+@pytest.mark.parametrize(
+    ("status", "found"),
+    [
+        (300, "/elsewhere/"),
+        (302, "/elsewhere/"),
+        (399, "/elsewhere/"),
+        (201, "/page/"),  # a Location that is no redirect: the page answers the result
+        (400, "/page/"),
+    ],
+)
+def test_only_a_redirect_sends_the_browser_to_its_location(status, found):
+    response = HttpResponse(status=status, headers={"Location": "/elsewhere/"})
+    assert target(response, "/page/") == found
+
+
+class _ReadOnly:
+    """A file-like object FileResponse streams that has nothing to close."""
+
+    def read(self, size=-1):
+        return b""
+
+
+def test_discarding_a_file_response_closes_what_can_be_closed():
+    opened = FileResponse(open(__file__, "rb"))  # noqa: SIM115 (discard closes it)
+    discard(opened)
+    assert opened.file_to_stream.closed
+    discard(FileResponse(_ReadOnly()))  # nothing to close: no error
+    discard(HttpResponse("not a file"))
+
+
+def _attachment() -> HttpResponse:
+    response = HttpResponse("a,b\n", content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="a.csv"'
+    return response
+
+
+@pytest.mark.parametrize(
+    ("make", "download"),
+    [
+        (_attachment, True),  # named a file, though not streamed
+        (lambda: StreamingHttpResponse(iter([b"a,b\n"]), content_type="text/csv"), True),
+        (lambda: StreamingHttpResponse(iter([b"<p>"]), content_type="text/html"), False),
+        (lambda: HttpResponse("a,b\n", content_type="text/csv"), False),  # shown as it is
+    ],
+)
+def test_a_download_is_a_named_file_or_a_stream_of_anything_but_html(make, download):
+    assert is_download(make()) is download

@@ -256,6 +256,15 @@ class TestFailure:
         assert again.status_code == 202
         assert again.context["task_id"] != first
 
+    def test_retry_post_starts_a_logged_in_users_own_job_again(self, client, alice, run_jobs):
+        client.force_login(alice)
+        first = client.get("/fail/").context["task_id"]
+        run_jobs()
+        assert client.post("/fail/", {RETRY_FIELD: "1"}).status_code == 303
+        again = client.get("/fail/")  # not the failure page: the retry found alice's job
+        assert again.status_code == 202
+        assert again.context["task_id"] != first
+
     def test_retry_needs_csrf_token(self, alice, run_jobs):
         from django.test import Client
 
@@ -504,8 +513,11 @@ class TestMisconfigured:
         class NoTask(PollingMixin, TemplateView):
             template_name = "tests/sum.html"
 
-        with pytest.raises(poll.ImproperlyConfigured, match="needs a task"):
+        with pytest.raises(poll.ImproperlyConfigured) as caught:
             NoTask.as_view()(rf.get("/"))
+        assert str(caught.value) == (
+            "NoTask needs a task: set task = <function or dotted path> or define get_task()."
+        )
 
 
 def _wait_until(predicate, timeout: float = 20) -> None:
