@@ -72,8 +72,7 @@ def _is_work_horse(pid: int) -> bool:
 
 
 def test_another_users_job_is_a_404_on_the_events_endpoint(browser: Any, demo: Demo) -> None:
-    alice = browser.new_context()
-    bob = browser.new_context()
+    alice, bob, anonymous = browser.new_context(), browser.new_context(), browser.new_context()
     try:
         page = alice.new_page()
         log_in(page, demo, "alice", "/mine/")
@@ -82,10 +81,15 @@ def test_another_users_job_is_a_404_on_the_events_endpoint(browser: Any, demo: D
         bob_page = bob.new_page()
         log_in(bob_page, demo, "bob", "/")
         assert bob.request.get(demo.base + url).status == 404
-        assert browser.new_context().request.get(demo.base + url).status == 404  # anonymous
+        assert anonymous.request.get(demo.base + url).status == 404
+        # Alice's own stream still ends her page with her result. Waiting for it also keeps
+        # the close below from racing the reload that the end of her 2-second job starts
+        # (Chromium left a context closed mid-reload hanging for 300 s once in CI).
+        page.locator("#numbers").wait_for(timeout=30_000)
+        assert page.locator("h1").inner_text() == "Lucky numbers for alice"
     finally:
-        alice.close()
-        bob.close()
+        for context in (alice, bob, anonymous):
+            context.close()
 
 
 def test_a_closed_page_lets_go_of_its_stream(browser: Any, demo: Demo, settings: Any) -> None:
