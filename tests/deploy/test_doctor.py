@@ -198,7 +198,7 @@ def test_acl_of_a_user_without_dryrun_is_probed(private_redis, only_queue):
     "taken",
     [
         "+scan", "+lpush", "+zadd", "+hset", "+xadd", "+watch", "+multi", "+exec",
-        "+subscribe", "+client|setname", "+blmove", "+evalsha",
+        "+subscribe", "+unsubscribe", "+client|setname", "+blmove", "+evalsha",
         "~rq_poll:*", "~rq:*", "&rq:pubsub:*", "&rq_poll:events:*",
     ],
 )  # fmt: skip
