@@ -103,7 +103,7 @@ def _sentinel_client(pool: redis.sentinel.SentinelConnectionPool, **overrides: A
     given = pool.connection_kwargs
     kwargs = {k: given[k] for k in _KWARGS if k in given and k not in ("host", "port", "path")}
     kwargs.update(overrides)
-    sentinel = asentinel.Sentinel(  # type: ignore[no-untyped-call]
+    sentinel = asentinel.Sentinel(  # type: ignore[no-untyped-call,unused-ignore]
         addresses, sentinel_kwargs=manager.sentinel_kwargs, **kwargs
     )
     master: aredis.Redis = sentinel.master_for(

@@ -233,7 +233,7 @@ def _send(conn: Any, argv: list[str]) -> None:
 
 def _pubsub(conn: Any, command: str, channel: str) -> None:
     pool: Any = redis.ConnectionPool(connection_class=type(conn), **conn.pool_kwargs)
-    pubsub: Any = redis.Redis(connection_pool=pool).pubsub()  # type: ignore[no-untyped-call]
+    pubsub: Any = redis.Redis(connection_pool=pool).pubsub()  # type: ignore[no-untyped-call,unused-ignore]
     try:
         getattr(pubsub, command)(channel)
         # The confirmation, or the refusal raised. Read off the connection: get_message
