@@ -94,7 +94,8 @@ def test_results_outlive_rqs_500_seconds_by_default(app, run_jobs, redis_db):
     run_jobs()
     task_id = redis_db.get(keys.url_key(scenario.get_absolute_url())).decode()
     for key in (keys.url_key(scenario.get_absolute_url()), f"rq:job:{task_id}"):
-        assert DEFAULT_RESULT_TTL - 60 < redis_db.ttl(key) <= DEFAULT_RESULT_TTL
+        # A day, far past rq's 500 s; the slack is for a slow machine, not a timing check.
+        assert DEFAULT_RESULT_TTL - 3600 < redis_db.ttl(key) <= DEFAULT_RESULT_TTL
     assert redis_db.ttl(f"rq:results:{task_id}") > 500
 
 

@@ -103,8 +103,12 @@ def _sentinel_client(pool: redis.sentinel.SentinelConnectionPool, **overrides: A
     given = pool.connection_kwargs
     kwargs = {k: given[k] for k in _KWARGS if k in given and k not in ("host", "port", "path")}
     kwargs.update(overrides)
+    # redis-py 8 keeps its default retry policy for master discovery, a sync Retry, in the
+    # sync Sentinel's kwargs; the async Sentinel derives the same default from the same
+    # kwargs, so it is left out here rather than converted (redis-py warns on converting).
+    sentinel_kwargs = {k: v for k, v in manager.sentinel_kwargs.items() if k != "retry"}
     sentinel = asentinel.Sentinel(  # type: ignore[no-untyped-call,unused-ignore]
-        addresses, sentinel_kwargs=manager.sentinel_kwargs, **kwargs
+        addresses, sentinel_kwargs=sentinel_kwargs, **kwargs
     )
     master: aredis.Redis = sentinel.master_for(
         pool.service_name, max_connections=SENTINEL_MAX_CONNECTIONS
