@@ -126,7 +126,7 @@ def check(backend: Backend, where: str) -> Finding:
     try:
         conn.execute_command("ACL", "DRYRUN", user, "PING")
     except redis.ResponseError as exc:
-        if "NOPERM" in str(exc) or "permission" in str(exc).lower():
+        if _refused(exc):
             return _acl_by_probing(backend, where, user)
         return Finding(
             "acl", "unknown", f"{where}: ACL DRYRUN is not available ({exc}); Redis 7 has it"
@@ -161,8 +161,8 @@ def _acl_by_probing(backend: Backend, where: str, user: str) -> Finding:
             made.update(a for a in probe[1:] if token in a)
             try:
                 _send(conn, probe)
-            except redis.ResponseError as exc:
-                if "NOPERM" in str(exc) or "permission" in str(exc).lower():
+            except redis.ResponseError as exc:  # else it ran, or failed on its arguments
+                if _refused(exc):
                     refused.append(f"{' '.join(argv[:2])} ({str(exc).splitlines()[0][:120]})")
     for key in made:  # one at a time: a refused DEL leaves the others to go
         with contextlib.suppress(redis.RedisError):
@@ -181,6 +181,12 @@ def _acl_by_probing(backend: Backend, where: str, user: str) -> Finding:
         f"{where}: ACL user {user!r} has every permission needed (checked by running each "
         "command on keys of the doctor's own, since it may not run ACL DRYRUN)",
     )
+
+
+def _refused(exc: redis.ResponseError) -> bool:
+    """An ACL refusal: redis-py's NoPermissionError, or a transaction that Redis aborted
+    for one (EXEC refused answers EXECABORT ... NOPERM)."""
+    return isinstance(exc, redis.exceptions.NoPermissionError) or "NOPERM" in str(exc)
 
 
 def _harmless(argv: list[str], token: str) -> list[str]:

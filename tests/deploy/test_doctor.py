@@ -16,7 +16,7 @@ import django_rq_poll as poll
 from django_rq_poll.drivers import backends
 from django_rq_poll.ops import acl, doctor
 from tests import tasks
-from tests.faults.helpers import wait_until
+from tests.faults.helpers import stop_warmly, wait_until
 
 JSON = "rq.serializers.JSONSerializer"
 
@@ -146,8 +146,7 @@ def test_a_worker_with_another_serializer(private_redis, only_queue, killable_wo
     assert code == 1 and evidence["status"] == "problem"
     assert JSON in evidence["message"]
     # the worker fixed: its old failures are history, not a problem of the workers now
-    bad.terminate()  # a warm shutdown: rq takes the worker off its registry
-    assert bad.wait(timeout=60) == 0
+    assert stop_warmly(bad) == 0  # a warm shutdown: rq takes the worker off its registry
     wait_until(lambda: not Worker.all(queue=backends.backend().queue), timeout=60)
     _with_worker(server.url, killable_worker, "--serializer", JSON)
     report, code = rqpoll_doctor()
@@ -191,7 +190,27 @@ def test_acl_of_a_user_without_dryrun_is_probed(private_redis, only_queue):
     assert checks["acl"] == "ok" and checks["scripts"] == "ok", report
     assert code == 1 and checks["workers"] == "problem"  # none started in this test
     assert checks["eviction"] == "ok"  # INFO, which the user has, reports the policy
-    assert server.client().keys("*rqpoll-doctor*") == []
+    (finding,) = [f for f in report["findings"] if f["check"] == "acl"]
+    assert finding["message"].endswith(
+        ": ACL user 'site' has every permission needed (checked by running each command on "
+        "keys of the doctor's own, since it may not run ACL DRYRUN)"
+    )
+    assert server.client().keys("*") == []  # nothing left behind, whatever its name
+
+
+def test_without_dryrun_the_missing_rules_are_named_with_redis_refusals(private_redis, only_queue):
+    server = private_redis()
+    taken = ("+hset", "+zadd", "+client|setname")
+    only_queue(_user(server, [r for r in acl.rules("rq_poll") if r not in taken]))
+    (finding,) = [f for f in rqpoll_doctor()[0]["findings"] if f["check"] == "acl"]
+    refusal = "this user has no permissions to run the '{}' command"
+    assert finding["message"].endswith(
+        "since it may not run ACL DRYRUN) lacks: "
+        f"client setname ({refusal.format('client|setname')}); "
+        f"hset rq:job:x ({refusal.format('hset')}); "
+        f"zadd rq:wip:default ({refusal.format('zadd')}). "
+        "`rqpoll doctor --acl` prints the rules it needs."
+    ), finding["message"]
 
 
 @pytest.mark.parametrize(
@@ -239,9 +258,16 @@ def test_versions(version, status):
     assert doctor._version(version, "here").status == status
 
 
-def test_acl_line_for_the_sites_prefix(settings):
+def test_acl_line_for_the_sites_prefix(settings, private_redis, only_queue):
+    """The printed line, run as printed with a password filled in, makes a user that
+    passes the doctor's acl check on that prefix."""
     settings.RQ_POLL = {"QUEUE": "default", "PREFIX": "shop"}
     out = StringIO()
     call_command("rqpoll", "doctor", "--acl", stdout=out)
-    assert out.getvalue().strip() == acl.setuser_line("shop")
-    assert "~shop:*" in out.getvalue()
+    line = out.getvalue().strip()
+    assert line == acl.setuser_line("shop")
+    assert "~shop:*" in line.split()
+    server = private_redis()
+    server.client().execute_command(*line.replace(">PASSWORD", ">pw").split())
+    only_queue(f"redis://site:pw@127.0.0.1:{server.port}/0")
+    assert by_check(rqpoll_doctor()[0])["acl"] == "ok"
