@@ -9,7 +9,6 @@ must show no refusal at the end.
 from __future__ import annotations
 
 import logging
-import signal
 import uuid
 from io import StringIO
 
@@ -25,7 +24,7 @@ from django_rq_poll.drivers import backends
 from django_rq_poll.ops import acl
 from tests import tasks
 from tests.faults import tasks as fault_tasks
-from tests.faults.helpers import wait_until
+from tests.faults.helpers import stop_warmly, wait_until
 from tests.push.test_stream import streamed_end
 
 PASSWORD = "site-secret"
@@ -103,14 +102,12 @@ def _flow(site_url, admin_url, killable_worker, use_redis, admin):
     assert poll.get_process_status(done_url) is None
     assert worker.poll() is None, "the worker died"
     # a graceful stop, a restart under the same name, and a burst worker
-    worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=30) == 0
+    assert stop_warmly(worker) == 0
     again = killable_worker("default", "--name", name, env=env)
     late = poll.check_status_or_begin(tasks.add, (2, 2), polling_url=f"/acl/{uuid.uuid4().hex}")
     wait_until(lambda: poll.process_is_complete(task_id=late.task_id), timeout=60)
     assert again.poll() is None, "the restarted worker died"
-    again.send_signal(signal.SIGTERM)
-    assert again.wait(timeout=30) == 0
+    assert stop_warmly(again) == 0
     # new inputs while queued (no worker runs now): replaced, on both sides
     edited = f"/acl/{uuid.uuid4().hex}"
     stale = poll.check_status_or_begin(tasks.add, (1, 2), polling_url=edited)
