@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
-from rq import SimpleWorker, Worker
 
 from django_rq_poll.drivers import backends
 from tests.faults.tally_plugin import (  # noqa: F401  the fault tally's summary
@@ -18,6 +17,7 @@ from tests.faults.tally_plugin import (  # noqa: F401  the fault tally's summary
 )
 from tests.processes import kill_session
 from tests.redis_server import TEST_MARKER, DatabaseInUse, claim_database, reset, worker_url
+from tests.workers import BurstWorker, InProcessWorker
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -97,18 +97,6 @@ def redis_db(claimed_redis_url) -> Iterator[redis.Redis]:
     backends.clear_cache()
 
 
-class InProcessWorker(SimpleWorker):
-    """rq's SimpleWorker without its command channel: a burst in the test's own process
-    takes no stop command (stopping needs a work-horse), and joining the channel's
-    thread at the end of each burst cost up to a second (a mutation run's time)."""
-
-    def subscribe(self) -> None:
-        pass
-
-    def unsubscribe(self) -> None:
-        pass
-
-
 @pytest.fixture
 def run_jobs() -> Callable[..., None]:
     """Run every queued job with a real (forking) rq worker, in burst mode.
@@ -117,7 +105,8 @@ def run_jobs() -> Callable[..., None]:
     SimpleWorker): ``make mutate`` sets it, so that mutmut sees which tests reach the
     code that runs inside a job (callbacks.py), which a forked work-horse hides.
     """
-    worker_class = InProcessWorker if os.environ.get("RQ_POLL_TEST_WORKER") == "simple" else Worker
+    simple = os.environ.get("RQ_POLL_TEST_WORKER") == "simple"
+    worker_class = InProcessWorker if simple else BurstWorker
 
     def run(*queue_names: str) -> None:
         queues = [backends.backend(name).queue for name in (queue_names or ("default",))]

@@ -343,11 +343,13 @@ def test_the_stored_call_is_compared_never_loaded(url, redis_db):
 
 
 def test_a_job_queued_again_by_retry_is_replaced_leaving_nothing(url, redis_db):
-    from rq import Retry, Worker
+    from rq import Retry
+
+    from tests.workers import BurstWorker
 
     first = poll.check_status_or_begin(tasks.fail, polling_url=url, retry=Retry(max=2))
     queue = backends.backend().queue
-    Worker([queue], connection=queue.connection).work(burst=True, max_jobs=1)
+    BurstWorker([queue], connection=queue.connection).work(burst=True, max_jobs=1)
     assert queued(redis_db) == [first.task_id]  # failed once, queued again
     new = poll.check_status_or_begin(tasks.add, (1, 1), polling_url=url, replace_queued=True)
     assert new.started and queued(redis_db) == [new.task_id]

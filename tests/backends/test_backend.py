@@ -265,7 +265,7 @@ def test_on_an_inline_queue_the_task_runs_at_once(tasks_side):
 
 
 def test_signals_are_sent_where_django_sends_them(tasks_side):
-    from tests.conftest import InProcessWorker
+    from tests.workers import InProcessWorker
 
     seen = []
 
@@ -299,7 +299,7 @@ def test_signals_are_sent_where_django_sends_them(tasks_side):
 
 
 def test_the_finished_signal_carries_the_outcome(tasks_side):
-    from tests.conftest import InProcessWorker
+    from tests.workers import InProcessWorker
 
     seen = {}
 
@@ -382,7 +382,7 @@ def test_a_killed_work_horse_fails_the_task_with_rqs_words(tasks_side, process_w
 def test_a_task_its_worker_cannot_import_fails_with_that_error(tasks_side, monkeypatch):
     """The worker's code lacks the task (a deploy half done): it fails before it runs."""
     from django_rq_poll.backends import run
-    from tests.conftest import InProcessWorker
+    from tests.workers import InProcessWorker
 
     def missing(path):
         raise ModuleNotFoundError(f"No module named {path.rsplit('.', 1)[0]!r}")

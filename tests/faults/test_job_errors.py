@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
-from rq import Worker
 
 import django_rq_poll as poll
 from django_rq_poll import State
@@ -17,6 +16,7 @@ from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
 from tests.faults import tasks as fault_tasks
 from tests.faults.web import body, client, problems
+from tests.workers import BurstWorker
 
 
 def _reads_failed(url: str, match: str, tally, kind: str) -> None:
@@ -199,7 +199,7 @@ def test_result_over_redis_bulk_limit_fails_instead_of_looping(
     backend = use_redis(server.url)  # after the settings: changing them empties the cache
     big = poll.begin_process(tasks.echo, ("x" * 2_000_000,), polling_url="/big/")
     after = poll.begin_process(tasks.add, (1, 2), polling_url="/after-big/")
-    Worker([backend.queue], connection=backend.connection).work(burst=True, max_jobs=2)
+    BurstWorker([backend.queue], connection=backend.connection).work(burst=True, max_jobs=2)
     tally.fault(kind)
     said = "MAX_RESULT_BYTES" if ours is not None else "proto-max-bulk-len"
     with pytest.raises(poll.ProcessFailed, match=said) as info:

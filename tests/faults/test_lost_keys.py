@@ -9,13 +9,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from rq import Worker
 from rq.job import Job
 
 import django_rq_poll as poll
 from django_rq_poll import State
 from django_rq_poll.core import keys
 from tests import tasks
+from tests.workers import BurstWorker
 
 
 def _answers(url: str, task_id: str) -> dict[str, object]:
@@ -154,7 +154,7 @@ def test_memory_eviction(private_redis, use_redis, tally):
     urls = {f"/evict/{uuid.uuid4().hex}/{i}": i for i in range(n)}
     for url, i in urls.items():
         poll.begin_process(tasks.add, (i, i), polling_url=url)
-    Worker([backend.queue], connection=backend.connection).work(burst=True)
+    BurstWorker([backend.queue], connection=backend.connection).work(burst=True)
     filler, i = "x" * 2_000, 0
     while int(conn.info("stats")["evicted_keys"]) < n:  # about a quarter of the keys
         conn.set(f"filler:{i}", filler)

@@ -16,7 +16,6 @@ from functools import partial
 import pytest
 from django.core.management import call_command
 from django.template import Context, Template
-from rq import SimpleWorker
 
 import django_rq_poll as poll
 from django_rq_poll.core import meta
@@ -24,6 +23,7 @@ from django_rq_poll.drivers import backends
 from django_rq_poll.progress import MESSAGE_LIMIT
 from tests import tasks
 from tests.faults.web import client, problems
+from tests.workers import InProcessWorker
 
 GARBAGE = [
     {"current": math.inf, "total": 100, "message": ""},
@@ -134,7 +134,7 @@ def test_every_reader_survives_garbage_in_meta(tally, settings):
         )
         tally.answer(kind, sane, f"API read {progress!r:.80} from {label}")
         poll.forget_process(page)
-    SimpleWorker([backends.backend().queue], connection=backends.backend().connection).work(
+    InProcessWorker([backends.backend().queue], connection=backends.backend().connection).work(
         burst=True
     )
     tally.assert_clean(kind)

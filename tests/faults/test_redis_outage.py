@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from rq import Worker
 from rq.job import Job
 
 import django_rq_poll as poll
@@ -32,6 +31,7 @@ from tests.faults.helpers import (
     mappings_point_at_enqueued_jobs,
     server_was,
 )
+from tests.workers import BurstWorker
 
 
 def _arguments(url: str, task_id: str) -> dict[str, tuple[tuple[Any, ...], dict[str, Any]]]:
@@ -120,7 +120,7 @@ def test_stop_and_restart(private_redis, use_redis, tally, monkeypatch):
     for i, (url, task_id) in enumerate(zip(urls, ids, strict=True)):
         again = poll.check_status_or_begin(tasks.add, (i, i), polling_url=url)
         tally.answer("redis stopped", not again.started and again.task_id == task_id, url)
-    Worker([backend.queue], connection=backend.connection).work(burst=True)
+    BurstWorker([backend.queue], connection=backend.connection).work(burst=True)
     for i, url in enumerate(urls):
         tally.answer("redis stopped", poll.get_process_result(url) == 2 * i, url)
     assert mappings_point_at_enqueued_jobs(server.client()) == []

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 from django.template import Context, Template
-from rq import SimpleWorker
 
 import django_rq_poll as poll
 from django_rq_poll.core import errors, keys
@@ -33,6 +32,7 @@ from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
 from tests.faults.helpers import wait_until
 from tests.faults.web import body, client, problems
+from tests.workers import InProcessWorker
 
 PAGES = ("/sum/?x=3&y=4", "/plus-one/41/")
 MIDDLEWARE = "django_rq_poll.middleware.RedisUnavailableMiddleware"
@@ -48,7 +48,7 @@ def _prepare_site(backend: backends.Backend) -> dict[str, str]:
         assert first.status_code == 202
         ids[page] = first.context["task_id"]
     assert browser.get(FAILED_PAGE).status_code == 202
-    SimpleWorker([backend.queue], connection=backend.connection).work(burst=True)
+    InProcessWorker([backend.queue], connection=backend.connection).work(burst=True)
     failed = browser.get(FAILED_PAGE)
     assert failed.status_code == 500
     ids[FAILED_PAGE] = failed.context["task_id"]

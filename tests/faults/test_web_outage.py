@@ -17,7 +17,6 @@ import time
 import pytest
 import redis
 from django.test import RequestFactory
-from rq import SimpleWorker, Worker
 
 from django_rq_poll.drivers import backends
 from django_rq_poll.middleware import RedisUnavailableMiddleware
@@ -30,6 +29,7 @@ from tests.faults.helpers import (
     server_was,
 )
 from tests.faults.web import client, problems
+from tests.workers import BurstWorker, InProcessWorker
 
 KIND = "page: redis stopped"
 PAGES = {"/sum/?x=3&y=4": "<p>Sum: 7</p>", "/plus-one/41/": "plus one: 42"}
@@ -83,7 +83,7 @@ def test_pages_while_redis_is_down_and_after(private_redis, use_redis, tally):
         tally.answer(KIND, status.status_code == 200, f"status after restart: {status}")
     started = browser.get(fresh)
     tally.answer(KIND, started.status_code == 202, f"fresh page after restart: {started}")
-    Worker([backend.queue], connection=backend.connection).work(burst=True)
+    BurstWorker([backend.queue], connection=backend.connection).work(burst=True)
     for page, text in PAGES.items():
         done = browser.get(page)
         ok = done.status_code == 200 and text in done.content.decode()
@@ -141,7 +141,7 @@ def test_pages_while_redis_is_killed_again_and_again(private_redis, use_redis, t
         tally.answer(kind, False, problem)
     # Every page that said "running" runs to its result once a worker comes (a
     # non-forking one: hundreds of tiny jobs).
-    SimpleWorker([backend.queue], connection=backend.connection).work(burst=True)
+    InProcessWorker([backend.queue], connection=backend.connection).work(burst=True)
     browser = client()
     for page in sorted(set(requested))[:20]:
         response = browser.get(page)

@@ -24,10 +24,10 @@ from django_rq_poll.core import meta
 from django_rq_poll.core.progress import Progress
 from django_rq_poll.drivers import backends
 from django_rq_poll.web.pages import RETRY_FIELD
-from tests.conftest import InProcessWorker
 from tests.redis_server import written
 from tests.views import PROBE_OPENED, ProbeSumView, async_twin
 from tests.web.test_views import kill_redis, staff_client
+from tests.workers import InProcessWorker
 
 
 def probe(response) -> str:
