@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+from datetime import datetime
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.core.management.color import color_style
 
 from django_rq_poll import api
 from django_rq_poll.core import keys, meta
 from django_rq_poll.core.states import State
 from django_rq_poll.drivers import backends
+from django_rq_poll.management.commands.rqpoll import printable
 from tests import tasks
 from tests.drive import mapped as _mapped
 
@@ -233,3 +237,127 @@ def test_redis_down_is_a_command_error(settings) -> None:
 def test_an_action_is_required() -> None:
     with pytest.raises(CommandError, match="ACTION"):
         rqpoll()
+
+
+# -- the text an operator reads, exactly ---------------------------------------------
+
+
+def _line(state: str, percent: str, task_id: str, url: str) -> str:
+    return f"{state:<9} {percent:<8} {task_id:<32} {url}"
+
+
+def test_list_prints_exact_lines_and_counts_each_state(run_jobs) -> None:
+    first = api.begin_process(tasks.add, (3, 5), polling_url="/a/")
+    second = api.begin_process(tasks.add, (1, 1), polling_url="/b/")
+    gone = api.begin_process(tasks.add, (2, 2), polling_url="/c/")
+    run_jobs()
+    vanish(gone)
+    lines = rqpoll("list").splitlines()
+    assert sorted(lines[1:-1]) == sorted(
+        [
+            _line("complete", "", first, "/a/"),
+            _line("complete", "", second, "/b/"),
+            _line("gone", "", gone, "(job gone: `rqpoll cleanup` removes it)"),
+        ]
+    )
+    assert lines[-1] == "3 polling URLs (2 complete, 1 gone)."
+    assert [r["task_id"] for r in rqpoll_json("list", "--state", "gone")] == [gone]
+    api.forget_process("/a/")
+    api.forget_process("/b/")
+    assert rqpoll("cleanup") == "Removed 1 mapping whose jobs are gone (of 1 checked).\n"
+    api.begin_process(tasks.add, (4, 4), polling_url="/d/")
+    assert rqpoll("list").splitlines()[-1] == "1 polling URL (1 pending)."
+
+
+def test_list_colours_finished_lines_by_outcome(run_jobs) -> None:
+    api.begin_process(tasks.add, (3, 5), polling_url="/ok/")
+    api.begin_process(tasks.fail, ("no",), polling_url="/failed/")
+    run_jobs()
+    api.begin_process(tasks.add, (1, 1), polling_url="/waiting/")
+    out = StringIO()
+    call_command("rqpoll", "list", stdout=out, force_color=True)
+    style = color_style(force_color=True)
+    lines = {line.rsplit(" ", 1)[-1].split("\x1b")[0]: line for line in out.getvalue().splitlines()}
+    plain = rqpoll("list").splitlines()
+    by_url = {line.rsplit(" ", 1)[-1]: line for line in plain}
+    assert lines["/ok/"] == style.SUCCESS(by_url["/ok/"])
+    assert lines["/failed/"] == style.ERROR(by_url["/failed/"])
+    assert lines["/waiting/"] == by_url["/waiting/"]
+
+
+def test_show_prints_each_field_it_knows_and_only_those(run_jobs) -> None:
+    task_id = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    run_jobs()
+    shown = rqpoll_json("show", task_id)
+    enqueued, ended = (
+        datetime.fromisoformat(shown[k]).isoformat(sep=" ", timespec="seconds")
+        for k in ("enqueued_at", "ended_at")
+    )
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00", ended)
+    assert rqpoll("show", task_id) == (
+        "URL:       /add/3/5/\n"
+        f"Job id:    {task_id}\n"
+        "State:     complete (rq status: finished)\n"
+        "Queue:     default\n"
+        f"Enqueued:  {enqueued}\n"
+        f"Ended:     {ended}\n"
+        "Result:    8\n"
+    )
+
+
+def test_show_a_job_started_without_this_app(redis_db) -> None:
+    job = backends.backend().queue.enqueue(tasks.add, 1, 2)
+    assert rqpoll("show", job.id).splitlines()[0] == "URL:       (none in the job's meta)"
+
+
+def test_show_cuts_a_long_result_at_300_characters(run_jobs) -> None:
+    api.begin_process(tasks.echo, ("x" * 298,), polling_url="/fits/")
+    api.begin_process(tasks.echo, ("y" * 400,), polling_url="/long/")
+    run_jobs()
+    (fits,) = [x for x in rqpoll("show", "/fits/").splitlines() if x.startswith("Result:")]
+    assert fits == "Result:    " + repr("x" * 298)  # 300 characters: kept whole
+    (cut,) = [x for x in rqpoll("show", "/long/").splitlines() if x.startswith("Result:")]
+    assert cut == "Result:    " + repr("y" * 400)[:299] + "…"
+
+
+def test_printable_escapes_what_would_drive_a_terminal() -> None:
+    assert printable("plain") == "plain"
+    assert printable("a\x1b[2Jb\x7f") == "a\\x1b[2Jb\\x7f"
+    assert printable("\xe9\xad") == "\xe9\\xad"  # é prints; a soft hyphen does not
+    assert printable("\u0100\u202e\uffff") == "\u0100\\u202e\\uffff"
+    assert printable("\U000e0001\U00010000") == "\\U000e0001\U00010000"
+    assert printable("one\ntwo\tthree") == "one\\x0atwo\\x09three"
+    assert printable("one\ntwo\tthree\r", lines=True) == "one\ntwo\tthree\\x0d"
+
+
+def test_forget_an_orphan_as_json(run_jobs) -> None:
+    task_id = api.begin_process(tasks.add, (3, 5), polling_url="/add/3/5/")
+    run_jobs()
+    vanish(task_id)
+    assert rqpoll_json("forget", task_id) == {"task_id": task_id, "state": "gone", "forgot": True}
+
+
+def test_json_is_indented_for_a_reader() -> None:
+    assert rqpoll("cleanup", "--json") == (
+        '{\n  "removed": 0,\n  "checked": 0,\n  "dry_run": false\n}\n'
+    )
+
+
+def test_doctor_text_names_the_queue_of_each_finding_and_colours_its_status() -> None:
+    out = StringIO()
+    with pytest.raises(CommandError, match=r"^rqpoll doctor found \d+ problems?\.$"):
+        call_command("rqpoll", "doctor", stdout=out, force_color=True)
+    style = color_style(force_color=True)
+    colour = {"OK": style.SUCCESS, "WARNING": style.WARNING, "PROBLEM": style.ERROR}
+    *lines, summary = out.getvalue().splitlines()
+    seen = set()
+    for line in lines:
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", line)
+        status = plain.split()[0]
+        seen.add(status)
+        assert line == colour.get(status, str)(plain)
+    assert {"OK", "WARNING", "PROBLEM", "UNKNOWN"} <= seen
+    plain_lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]
+    assert any(line.startswith("OK       redis      127.0.0.1:") for line in plain_lines)
+    assert any(line.startswith("PROBLEM  workers    [default] no worker") for line in plain_lines)
+    assert re.fullmatch(r"\d+ ok, \d+ warnings?, \d+ problems?, \d+ unknown\.", summary)
