@@ -17,6 +17,7 @@ from django_rq_poll.core.plan import JOB_OPTIONS
 from django_rq_poll.drivers import backends
 from tests import tasks
 from tests.redis_server import written
+from tests.workers import BURST
 
 # Every test runs through the sync functions and again through their async twins.
 pytestmark = pytest.mark.usefixtures("side")
@@ -299,7 +300,7 @@ class TestLookups:
 
     def test_running_state(self, url, redis_db, rqworker):
         poll.begin_process(tasks.wait_for, ("go",), polling_url=url)
-        worker = rqworker("default", "--burst")
+        worker = rqworker("default", *BURST)
         try:
             _wait(lambda: poll.process_is_running(url))
             assert poll.get_process_status(url) is State.RUNNING

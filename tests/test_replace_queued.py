@@ -19,6 +19,7 @@ from django_rq_poll.core.ops import Exec
 from django_rq_poll.core.plan import plan
 from django_rq_poll.drivers import aio, backends, sync
 from tests import tasks
+from tests.workers import BURST
 
 pytestmark = pytest.mark.usefixtures("side")
 
@@ -96,7 +97,7 @@ def test_identical_arguments_keep_the_queued_job(url, redis_db):
 
 def test_a_running_job_is_kept(url, redis_db, rqworker):
     first = poll.check_status_or_begin(tasks.wait_for, ("go",), polling_url=url)
-    worker = rqworker("default", "--burst")
+    worker = rqworker("default", *BURST)
     try:
         for _ in range(600):
             if redis_db.get("go:started"):

@@ -28,3 +28,8 @@ class BurstWorker(_NoCommandChannel, Worker):
 
 class InProcessWorker(_NoCommandChannel, SimpleWorker):
     """rq's SimpleWorker: jobs in the test's own process, where mutmut sees them."""
+
+
+# ``rqworker`` in burst mode, as a process, with the worker above: the same work-horses,
+# and no minute's stall when the burst ends.
+BURST = ("--burst", "--worker-class", f"{__name__}.BurstWorker")

@@ -13,6 +13,7 @@ from django_rq_poll.compat import madrona
 from django_rq_poll.core import keys
 from django_rq_poll.drivers import backends
 from tests import tasks
+from tests.workers import BURST
 
 BEGUN = "<p>This process has begun and will be running in the background.</p>"
 RUNNING = "<p>This process is currently running in the background.</p>"
@@ -289,7 +290,7 @@ class TestStatusWords:
 
     def test_started(self, url, redis_db, rqworker):
         madrona.check_status_or_begin(tasks.wait_for, ("go",), polling_url=url)
-        worker = rqworker("default", "--burst")
+        worker = rqworker("default", *BURST)
         try:
             for _ in range(400):
                 if madrona.get_process_status(url) == "STARTED":

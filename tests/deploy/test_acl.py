@@ -26,6 +26,7 @@ from tests import tasks
 from tests.faults import tasks as fault_tasks
 from tests.faults.helpers import stop_warmly, wait_until
 from tests.push.test_stream import streamed_end
+from tests.workers import BURST
 
 PASSWORD = "site-secret"
 
@@ -119,7 +120,7 @@ def _flow(site_url, admin_url, killable_worker, use_redis, admin):
     assert poll.get_process_status(task_id=stale.task_id) is None
     assert poll.get_process_status(task_id=fresh.task_id) is None
     burst = poll.begin_process(tasks.add, (3, 3), polling_url=f"/acl/{uuid.uuid4().hex}")
-    assert killable_worker("--burst", "default", env=env).wait(timeout=60) == 0
+    assert killable_worker(*BURST, "default", env=env).wait(timeout=60) == 0
     assert poll.get_process_result(task_id=burst) == 6
     assert poll.get_process_result(edited) == 12
 

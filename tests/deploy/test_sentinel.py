@@ -25,6 +25,7 @@ from tests.deploy.sentinel_settings import SENTINEL_QUEUE
 from tests.faults.helpers import wait_until
 from tests.push.test_stream import streamed_end
 from tests.redis_server import server_args
+from tests.workers import BURST
 
 MASTER_NAME = SENTINEL_QUEUE["MASTER_NAME"]
 
@@ -76,7 +77,7 @@ def test_flow_through_sentinel_and_a_failover(sentinel_setup, monkeypatch, killa
     }
 
     def run_worker() -> None:
-        assert killable_worker("--burst", "default", env=env).wait(timeout=60) == 0
+        assert killable_worker(*BURST, "default", env=env).wait(timeout=60) == 0
 
     before, running = f"/sentinel/{uuid.uuid4().hex}", f"/sentinel/{uuid.uuid4().hex}"
     first = poll.check_status_or_begin(tasks.add, (20, 22), polling_url=before)

@@ -28,6 +28,7 @@ from tests.deploy.conftest import free_port
 from tests.faults.helpers import wait_until
 from tests.push.test_stream import streamed_end
 from tests.redis_server import server_args
+from tests.workers import BURST
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -141,7 +142,7 @@ def _run_flow(conn: redis.Redis, monkeypatch, killable_worker, worker_url: str) 
     url = f"/tls/{uuid.uuid4().hex}"
     first = poll.check_status_or_begin(tasks.add, (20, 22), polling_url=url)
     assert first.started
-    killable_worker("--burst", "default", env={"REDIS_URL": worker_url}).wait(timeout=60)
+    killable_worker(*BURST, "default", env={"REDIS_URL": worker_url}).wait(timeout=60)
     wait_until(lambda: poll.process_is_complete(url), timeout=30)
     assert poll.get_process_result(url) == 42
     assert poll.get_taskid_from_url(url) == first.task_id

@@ -13,6 +13,7 @@ from django_rq_poll.core import meta
 from django_rq_poll.drivers import backends
 from django_rq_poll.web.pages import RETRY_FIELD
 from tests import tasks
+from tests.workers import BURST
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -133,7 +134,7 @@ class TestRequestCycle:
         key = f"release-{uuid.uuid4().hex}"
         url = f"/progress/?key={key}"
         client.get(url)
-        rqworker("default", "--burst")
+        rqworker("default", *BURST)
         _wait_until(lambda: redis_db.get(f"{key}:started"))
         response = client.get(url)
         data = status_of(client, response.context["task_id"]).json()
@@ -708,7 +709,7 @@ class TestWorkerCannotReadTheJob:
     ):
         staff_client(client, django_user_model)
         client.get("/json-queue-sum/")
-        worker = rqworker("json", "--burst")  # without the queue's --serializer
+        worker = rqworker("json", *BURST)  # without the queue's --serializer
         assert worker.wait(timeout=60) == 0
         response = client.get("/json-queue-sum/")
         assert response.status_code == 500
