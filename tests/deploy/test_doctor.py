@@ -235,11 +235,42 @@ def test_without_dryrun_every_missing_rule_is_found(private_redis, only_queue, t
         assert named in finding["message"], finding["message"]
 
 
+@pytest.mark.parametrize(
+    ("taken", "check", "status", "start"),
+    [
+        ("+smembers", "workers", "problem", "cannot list workers: "),
+        ("+zrange", "serializer", "unknown", "cannot read failed jobs: "),
+    ],
+)
+def test_a_refused_read_of_a_queue_is_a_finding_on_that_queue(
+    private_redis, only_queue, taken, check, status, start
+):
+    server = private_redis()
+    only_queue(_user(server, [r for r in acl.rules("rq_poll") if r != taken]))
+    (finding,) = [f for f in rqpoll_doctor()[0]["findings"] if f["check"] == check]
+    assert (finding["status"], finding["queue"]) == (status, "default")
+    assert finding["message"].startswith(start + "this user has no permissions"), finding
+
+
 def test_scripts_that_cannot_be_loaded(private_redis, only_queue):
     server = private_redis()
     only_queue(_user(server, [r for r in acl.rules("rq_poll") if r != "+script|load"]))
     report, code = rqpoll_doctor()
     assert code == 1 and by_check(report)["scripts"] == "problem"
+    (finding,) = [f for f in report["findings"] if f["check"] == "scripts"]
+    assert f"127.0.0.1:{server.port} (db 0): SCRIPT LOAD failed: Redis at " in finding["message"]
+
+
+def test_info_that_cannot_be_read(private_redis, only_queue):
+    server = private_redis()
+    only_queue(_user(server, [r for r in acl.rules("rq_poll") if r != "+info"]))
+    report, code = rqpoll_doctor()
+    (finding,) = [f for f in report["findings"] if f["check"] == "redis"]
+    assert code == 1 and finding["status"] == "problem"
+    assert finding["message"] == (
+        f"127.0.0.1:{server.port} (db 0): cannot read INFO: this user has no permissions to "
+        "run the 'info' command"
+    )
 
 
 def test_unreachable_redis(only_queue):

@@ -167,12 +167,22 @@ def test_a_queue_that_runs_jobs_in_the_web_process():
 def test_junk_in_the_worker_set(redis_db):
     redis_db.sadd("rq:workers:default", b"\xff\x00")
     (finding,) = doctor._queue(backends.backend(), is_home=True, probe=None)
-    assert (finding.check, finding.status) == ("workers", "problem")
+    assert (finding.check, finding.status, finding.queue) == ("workers", "problem", "default")
     assert finding.message.startswith(
         "rq cannot read the queue's worker set: it holds bytes rq never writes ("
     )
     assert finding.message.endswith(
         "); another program wrote to rq's keys. Find it, and remove what it wrote."
+    )
+
+
+def test_junk_in_the_failed_job_registry(redis_db):
+    redis_db.zadd("rq:failed:default", {b"\xff\x00": 1})
+    finding = doctor._serializer_evidence(backends.backend())
+    assert (finding.check, finding.status, finding.queue) == ("serializer", "unknown", "default")
+    assert finding.message.startswith(
+        "rq cannot read the queue's failed-job registry or worker set: it holds bytes rq "
+        "never writes ("
     )
 
 
