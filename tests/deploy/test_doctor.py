@@ -175,9 +175,31 @@ def test_acl_checked_with_dryrun_names_what_is_missing(private_redis, only_queue
     report, code = rqpoll_doctor()
     (finding,) = [f for f in report["findings"] if f["check"] == "acl"]
     assert code == 1 and finding["status"] == "problem"
-    assert "zscore" in finding["message"] and "publish" in finding["message"]
+    where = f"127.0.0.1:{server.port} (db 0)"
+    channel = "This user has no permissions to access the 'rq:pubsub:x' channel"
+    assert finding["message"] == (
+        f"{where}: ACL user 'site' lacks: publish rq:pubsub:x ({channel}); "
+        f"subscribe rq:pubsub:x ({channel}); "
+        "zscore rq:wip:default (This user has no permissions to run the 'zscore' command). "
+        "`rqpoll doctor --acl` prints the rules it needs."
+    )
     only_queue(_user(server, [*acl.rules("rq_poll"), "+acl|dryrun"]))
-    assert by_check(rqpoll_doctor()[0])["acl"] == "ok"
+    (finding,) = [f for f in rqpoll_doctor()[0]["findings"] if f["check"] == "acl"]
+    assert (finding["status"], finding["message"]) == (
+        "ok",
+        f"{where}: ACL user 'site' has every permission needed",
+    )
+
+
+def test_without_acl_dryrun_in_redis_the_acl_is_unknown(private_redis, only_queue):
+    """A server without ACL DRYRUN (Redis 6, or the command renamed away)."""
+    server = private_redis("--rename-command", "ACL", "ACL-RENAMED")
+    only_queue(server.url)
+    (finding,) = [f for f in rqpoll_doctor()[0]["findings"] if f["check"] == "acl"]
+    assert (finding["status"], finding["queue"]) == ("unknown", None)
+    message = finding["message"]  # Redis's own words in the middle differ by version
+    assert message.startswith(f"127.0.0.1:{server.port} (db 0): ACL DRYRUN is not available (")
+    assert "unknown command" in message and message.endswith("); Redis 7 has it")
 
 
 def test_acl_of_a_user_without_dryrun_is_probed(private_redis, only_queue):
@@ -191,9 +213,10 @@ def test_acl_of_a_user_without_dryrun_is_probed(private_redis, only_queue):
     assert code == 1 and checks["workers"] == "problem"  # none started in this test
     assert checks["eviction"] == "ok"  # INFO, which the user has, reports the policy
     (finding,) = [f for f in report["findings"] if f["check"] == "acl"]
-    assert finding["message"].endswith(
-        ": ACL user 'site' has every permission needed (checked by running each command on "
-        "keys of the doctor's own, since it may not run ACL DRYRUN)"
+    assert finding["message"] == (
+        f"127.0.0.1:{server.port} (db 0): ACL user 'site' has every permission needed "
+        "(checked by running each command on keys of the doctor's own, since it may not run "
+        "ACL DRYRUN)"
     )
     assert server.client().keys("*") == []  # nothing left behind, whatever its name
 
