@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
@@ -361,3 +361,49 @@ def test_doctor_text_names_the_queue_of_each_finding_and_colours_its_status() ->
     assert any(line.startswith("OK       redis      127.0.0.1:") for line in plain_lines)
     assert any(line.startswith("PROBLEM  workers    [default] no worker") for line in plain_lines)
     assert re.fullmatch(r"\d+ ok, \d+ warnings?, \d+ problems?, \d+ unknown\.", summary)
+
+
+def test_show_a_queued_job_and_progress_without_a_total(run_jobs) -> None:
+    queued = api.begin_process(tasks.add, (1, 2), polling_url="/queued/")
+    enqueued = datetime.fromisoformat(rqpoll_json("show", queued)["enqueued_at"])
+    assert rqpoll("show", queued) == (  # no end, no result: no such lines
+        "URL:       /queued/\n"
+        f"Job id:    {queued}\n"
+        "State:     pending (rq status: queued)\n"
+        "Queue:     default\n"
+        f"Enqueued:  {enqueued.isoformat(sep=' ', timespec='seconds')}\n"
+    )
+    api.begin_process(tasks.report_values, ((3, None, "three rows"),), polling_url="/rows/")
+    run_jobs()
+    (line,) = [x for x in rqpoll("show", "/rows/").splitlines() if x.startswith("Progress:")]
+    assert line == "Progress:  3 three rows"
+
+
+def test_show_a_result_json_cannot_hold_by_its_repr(run_jobs) -> None:
+    moment = datetime(2026, 12, 4, 12, 30, tzinfo=UTC)
+    api.begin_process(tasks.echo, (moment,), polling_url="/moment/")
+    run_jobs()
+    assert rqpoll_json("show", "/moment/")["result"] == repr(moment)  # not str(): its type
+
+
+def test_an_unknown_reference_says_what_it_is_not() -> None:
+    with pytest.raises(CommandError) as refused:
+        rqpoll("show", "/nowhere/")
+    assert str(refused.value) == (
+        "No process is known for '/nowhere/': it is neither the id of an existing job nor a "
+        "polling URL whose job still exists."
+    )
+
+
+def test_doctor_counts_each_status_in_its_last_line() -> None:
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("rqpoll", "doctor", stdout=out, no_color=True)
+    *lines, summary = out.getvalue().splitlines()
+    counts = {
+        s: sum(line.split()[0] == s.upper() for line in lines)
+        for s in ("ok", "warning", "problem", "unknown")
+    }
+    words = {"ok": "ok", "warning": "warnings", "problem": "problems", "unknown": "unknown"}
+    assert counts["warning"] > 1 and counts["problem"] > 1  # plural where English has one
+    assert summary == ", ".join(f"{n} {words[s]}" for s, n in counts.items() if n) + "."
