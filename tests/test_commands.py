@@ -407,3 +407,8 @@ def test_doctor_counts_each_status_in_its_last_line() -> None:
     words = {"ok": "ok", "warning": "warnings", "problem": "problems", "unknown": "unknown"}
     assert counts["warning"] > 1 and counts["problem"] > 1  # plural where English has one
     assert summary == ", ".join(f"{n} {words[s]}" for s, n in counts.items() if n) + "."
+
+
+def test_list_refuses_a_state_it_does_not_know() -> None:
+    with pytest.raises(CommandError, match=r"invalid choice: 'finished' \(choose from "):
+        rqpoll("list", "--state", "finished")  # rq's word; this app says "complete"
