@@ -277,10 +277,11 @@ def _probe(backend: Backend, seconds: float) -> Finding:
             if status in ("failed", "stopped", "canceled"):
                 result = job.latest_result()
                 error = (result.exc_string or "").strip().splitlines() if result else []
+                word = getattr(status, "value", status)  # rq's JobStatus: "JobStatus.FAILED"
                 return Finding(
                     "serializer",
                     "problem",
-                    f"the test job {status}: {error[-1] if error else 'no error text'}. Does "
+                    f"the test job {word}: {error[-1] if error else 'no error text'}. Does "
                     f"the worker run --serializer {_name(backend.serializer)}?",
                     queue.name,
                 )

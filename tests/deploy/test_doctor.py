@@ -160,7 +160,32 @@ def test_the_matching_worker_passes_the_probe(private_redis, only_queue, killabl
     _with_worker(server.url, killable_worker, "--serializer", JSON)
     report, code = rqpoll_doctor("--probe", "30")
     assert code == 0
-    assert [f["status"] for f in report["findings"] if f["check"] == "serializer"][-1] == "ok"
+    assert [f for f in report["findings"] if f["check"] == "serializer"][-1] == {
+        "check": "serializer",
+        "status": "ok",
+        "message": "a worker ran a test job and its result reads back: the serializers match",
+        "queue": "default",
+    }
+    assert server.client().keys("rq:job:*") == []  # the test job is not left behind
+
+
+def test_a_worker_with_another_serializer_fails_the_probe(
+    private_redis, only_queue, killable_worker
+):
+    server = private_redis()
+    only_queue(server.url, SERIALIZER=JSON)
+    _with_worker(server.url, killable_worker)  # rqworker's default: pickle
+    report, code = rqpoll_doctor("--probe", "30")
+    (finding,) = [f for f in report["findings"] if f.get("message", "").startswith("the test")]
+    assert code == 1
+    assert (finding["check"], finding["status"], finding["queue"]) == (
+        "serializer",
+        "problem",
+        "default",
+    )
+    assert finding["message"].startswith("the test job failed: ")
+    assert "Error" in finding["message"].split(": ", 1)[1]  # the error's last line
+    assert finding["message"].endswith(f". Does the worker run --serializer {JSON}?")
 
 
 def _user(server, rules) -> str:
