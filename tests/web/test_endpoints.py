@@ -11,6 +11,8 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncRequestFactory, Client, RequestFactory
 
 from django_rq_poll.web import endpoints
+from django_rq_poll.web.pages import RETRY_FIELD
+from tests.views import FailView
 from tests.web.test_views import kill_redis, staff_client, status_of
 
 
@@ -59,3 +61,14 @@ def test_an_outage_of_the_events_is_logged_as_theirs(monkeypatch, caplog):
     assert (response.status_code, response["Retry-After"]) == (503, "10")
     (record,) = [r for r in caplog.records if r.name == "django_rq_poll"]
     assert record.getMessage().startswith(f"Job {job_id}'s events answered 503: ")
+
+
+def test_a_site_without_authentication_can_try_again(client, run_jobs):
+    """No ``request.user`` on the POST of "Try again" either: a fresh job starts."""
+    client.get("/fail/")
+    run_jobs()
+    request = RequestFactory().post("/fail/", {RETRY_FIELD: "1"})
+    assert not hasattr(request, "user")
+    response = FailView.as_view()(request)
+    assert response.status_code == 303
+    assert response["Location"] == "/fail/"
