@@ -169,7 +169,7 @@ def test_the_matching_worker_passes_the_probe(private_redis, only_queue, killabl
     assert server.client().keys("rq:job:*") == []  # the test job is not left behind
 
 
-def test_a_worker_with_another_serializer_fails_the_probe(
+def test_the_probe_fails_on_a_worker_with_another_serializer(
     private_redis, only_queue, killable_worker
 ):
     server = private_redis()
