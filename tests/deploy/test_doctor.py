@@ -350,3 +350,32 @@ def test_acl_line_for_the_sites_prefix(settings, private_redis, only_queue):
     server.client().execute_command(*line.replace(">PASSWORD", ">pw").split())
     only_queue(f"redis://site:pw@127.0.0.1:{server.port}/0")
     assert by_check(rqpoll_doctor()[0])["acl"] == "ok"
+
+
+def test_every_server_and_every_reachable_queue_is_examined(private_redis, monkeypatch):
+    """Queues in name order after the home one: a second queue on a server already seen,
+    an unreachable one, then another server's: each server once, each reachable queue."""
+    first, second = private_redis(), private_redis()
+    for name in list(QUEUES):
+        monkeypatch.delitem(QUEUES, name)
+    queues = {
+        "default": first.url,
+        "aaa": first.url,
+        "bbb": "redis://127.0.0.1:1/0?socket_connect_timeout=0.2",
+        "ccc": second.url,
+    }
+    for name, url in queues.items():
+        monkeypatch.setitem(QUEUES, name, {"URL": url})
+    backends.clear_cache()
+    try:
+        report, _ = rqpoll_doctor()
+    finally:
+        backends.clear_cache()
+    servers = [f["message"].split(":", 2)[:2] for f in report["findings"] if f["check"] == "redis"]
+    assert [port.split()[0] for _, port in servers] == [
+        str(first.port),
+        "1",
+        str(second.port),
+    ]
+    workers = [f["queue"] for f in report["findings"] if f["check"] == "workers"]
+    assert workers == ["default", "aaa", "ccc"]  # not "bbb", whose server is down
