@@ -237,6 +237,13 @@ def test_acl_of_a_user_without_dryrun_is_probed(private_redis, only_queue):
     assert checks["acl"] == "ok" and checks["scripts"] == "ok", report
     assert code == 1 and checks["workers"] == "problem"  # none started in this test
     assert checks["eviction"] == "ok"  # INFO, which the user has, reports the policy
+    (size,) = [f for f in report["findings"] if f["check"] == "result size"]
+    assert (size["status"], size["message"]) == (
+        "unknown",
+        f"127.0.0.1:{server.port} (db 0): the server does not say its proto-max-bulk-len "
+        "(CONFIG GET refused); results are refused over RQ_POLL['MAX_RESULT_BYTES'] "
+        "(16777216)",
+    )
     (finding,) = [f for f in report["findings"] if f["check"] == "acl"]
     assert finding["message"] == (
         f"127.0.0.1:{server.port} (db 0): ACL user 'site' has every permission needed "
