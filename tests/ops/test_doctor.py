@@ -249,3 +249,31 @@ def test_each_server_once_then_each_queue_the_polling_one_first(settings):
         ("sync", "ok"),
     ]
     assert findings[-1].check == "static files"
+
+
+def test_the_workers_listening_are_named_in_order(worker):
+    backend = backends.backend()
+    other = Worker([backend.queue], connection=backend.connection, name="a0")
+    other.register_birth()
+    try:
+        found = doctor._queue(backend, is_home=True, probe=None)[0]
+    finally:
+        other.register_death()
+    assert found == Finding("workers", "ok", "2 worker(s) listening: a0, w1", "default")
+
+
+def test_the_newest_failures_are_read_not_the_oldest(worker):
+    for n in range(3):
+        failed(f"ValueError: the task's own error {n}", ended=None)
+    task_id = failed(UNREADABLE, ended=None)  # the newest of four
+    finding = doctor._serializer_evidence(backends.backend())
+    assert finding.status == "problem" and f"(e.g. {task_id})" in finding.message
+
+
+def test_junk_names_what_could_not_be_decoded(redis_db):
+    redis_db.sadd("rq:workers:default", b"\xff\x00")
+    (finding,) = doctor._queue(backends.backend(), is_home=True, probe=None)
+    assert "can't decode byte 0xff" in finding.message
+    redis_db.delete("rq:workers:default")
+    redis_db.zadd("rq:failed:default", {b"\xff\x00": 1})
+    assert "can't decode byte 0xff" in doctor._serializer_evidence(backends.backend()).message
