@@ -25,7 +25,7 @@ from .exceptions import (
 )
 from .progress import Progress, set_progress
 
-__version__ = "0.1.0"
+__version__ = "0.3.0.dev0"
 
 __all__ = [
     "ImproperlyConfigured",

@@ -229,3 +229,18 @@ def test_a_urls_arguments_reach_the_views_handler(page, run_jobs):
     run_jobs()
     assert browser.get(f"/{page}/41/").content == b"page 41: 42, anonymous: True"
     assert browser.post(f"/{page}/41/", {"x": "1"}).content == b"posted 41"  # not a retry
+
+
+def test_the_package_says_the_version_the_changelog_is_at():
+    """pyproject.toml, ``django_rq_poll.__version__`` and the changelog's newest entry agree
+    (a ``.devN`` of it while that entry is unreleased): the wheel said 0.1.0 past 0.2.0."""
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    newest = re.search(
+        r"^(\d+\.\d+\.\d+)( \(unreleased\))?$", (ROOT / "docs" / "changelog.rst").read_text(), re.M
+    )
+    assert newest is not None
+    assert poll.__version__ == declared
+    expected = newest.group(1) + (".dev0" if newest.group(2) else "")
+    assert declared == expected
