@@ -242,6 +242,12 @@ def test_an_action_is_required() -> None:
 # -- the text an operator reads, exactly ---------------------------------------------
 
 
+def _shown(reference: str, label: str) -> str:
+    """The one line of ``rqpoll show`` that gives ``label``."""
+    (line,) = [x for x in rqpoll("show", reference).splitlines() if x.startswith(f"{label}:")]
+    return line
+
+
 def _line(state: str, percent: str, task_id: str, url: str) -> str:
     return f"{state:<9} {percent:<8} {task_id:<32} {url}"
 
@@ -314,10 +320,8 @@ def test_show_cuts_a_long_result_at_300_characters(run_jobs) -> None:
     api.begin_process(tasks.echo, ("x" * 298,), polling_url="/fits/")
     api.begin_process(tasks.echo, ("y" * 400,), polling_url="/long/")
     run_jobs()
-    (fits,) = [x for x in rqpoll("show", "/fits/").splitlines() if x.startswith("Result:")]
-    assert fits == "Result:    " + repr("x" * 298)  # 300 characters: kept whole
-    (cut,) = [x for x in rqpoll("show", "/long/").splitlines() if x.startswith("Result:")]
-    assert cut == "Result:    " + repr("y" * 400)[:299] + "…"
+    assert _shown("/fits/", "Result") == "Result:    " + repr("x" * 298)  # 300: kept whole
+    assert _shown("/long/", "Result") == "Result:    " + repr("y" * 400)[:299] + "…"
 
 
 def test_printable_escapes_what_would_drive_a_terminal() -> None:
@@ -350,14 +354,10 @@ def test_doctor_text_names_the_queue_of_each_finding_and_colours_its_status() ->
     style = color_style(force_color=True)
     colour = {"OK": style.SUCCESS, "WARNING": style.WARNING, "PROBLEM": style.ERROR}
     *lines, summary = out.getvalue().splitlines()
-    seen = set()
-    for line in lines:
-        plain = re.sub(r"\x1b\[[0-9;]*m", "", line)
-        status = plain.split()[0]
-        seen.add(status)
-        assert line == colour.get(status, str)(plain)
-    assert {"OK", "WARNING", "PROBLEM", "UNKNOWN"} <= seen
     plain_lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]
+    for line, plain in zip(lines, plain_lines, strict=True):
+        assert line == colour.get(plain.split()[0], str)(plain)
+    assert {"OK", "WARNING", "PROBLEM", "UNKNOWN"} <= {line.split()[0] for line in plain_lines}
     assert any(line.startswith("OK       redis      127.0.0.1:") for line in plain_lines)
     assert any(line.startswith("PROBLEM  workers    [default] no worker") for line in plain_lines)
     assert re.fullmatch(r"\d+ ok, \d+ warnings?, \d+ problems?, \d+ unknown\.", summary)
@@ -375,8 +375,7 @@ def test_show_a_queued_job_and_progress_without_a_total(run_jobs) -> None:
     )
     api.begin_process(tasks.report_values, ((3, None, "three rows"),), polling_url="/rows/")
     run_jobs()
-    (line,) = [x for x in rqpoll("show", "/rows/").splitlines() if x.startswith("Progress:")]
-    assert line == "Progress:  3 three rows"
+    assert _shown("/rows/", "Progress") == "Progress:  3 three rows"
 
 
 def test_show_a_result_json_cannot_hold_by_its_repr(run_jobs) -> None:

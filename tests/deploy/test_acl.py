@@ -24,9 +24,9 @@ from django_rq_poll.drivers import backends
 from django_rq_poll.ops import acl
 from tests import tasks
 from tests.faults import tasks as fault_tasks
-from tests.faults.helpers import stop_warmly, wait_until
+from tests.faults.helpers import wait_until
 from tests.push.test_stream import streamed_end
-from tests.workers import BURST
+from tests.workers import BURST, stop_warmly
 
 PASSWORD = "site-secret"
 

@@ -16,7 +16,8 @@ import django_rq_poll as poll
 from django_rq_poll.drivers import backends
 from django_rq_poll.ops import acl, doctor
 from tests import tasks
-from tests.faults.helpers import stop_warmly, wait_until
+from tests.faults.helpers import wait_until
+from tests.workers import stop_warmly
 
 JSON = "rq.serializers.JSONSerializer"
 
@@ -29,18 +30,29 @@ def _without_tasks(settings):
 
 
 @pytest.fixture
-def only_queue(monkeypatch):
-    """RQ_QUEUES with one queue, 'default', on the Redis given (django-rq reads the dict
-    its settings module built at import, so it is changed in place)."""
+def use_queues(monkeypatch):
+    """RQ_QUEUES replaced by the queues given (django-rq reads the dict its settings module
+    built at import, so it is changed in place)."""
 
-    def use(url: str, **extra: object) -> None:
+    def use(queues: dict[str, dict[str, object]]) -> None:
         for name in list(QUEUES):
             monkeypatch.delitem(QUEUES, name)
-        monkeypatch.setitem(QUEUES, "default", {"URL": url, **extra})
+        for name, options in queues.items():
+            monkeypatch.setitem(QUEUES, name, options)
         backends.clear_cache()
 
     yield use
     backends.clear_cache()
+
+
+@pytest.fixture
+def only_queue(use_queues):
+    """RQ_QUEUES with one queue, 'default', on the Redis given."""
+
+    def use(url: str, **extra: object) -> None:
+        use_queues({"default": {"URL": url, **extra}})
+
+    return use
 
 
 def rqpoll_doctor(*args: str) -> tuple[dict, int]:
@@ -55,6 +67,12 @@ def rqpoll_doctor(*args: str) -> tuple[dict, int]:
 
 def by_check(report: dict) -> dict[str, str]:
     return {f["check"]: f["status"] for f in report["findings"]}
+
+
+def one_finding(report: dict, check: str) -> dict:
+    """The report's one finding of ``check``."""
+    (finding,) = [f for f in report["findings"] if f["check"] == check]
+    return finding
 
 
 def _with_worker(url, killable_worker, *args: str):
@@ -102,14 +120,14 @@ def test_an_eviction_policy_other_than_noeviction(policy, private_redis, only_qu
     only_queue(private_redis("--maxmemory-policy", policy).url)
     report, code = rqpoll_doctor()
     assert code == 1 and not report["ok"]
-    (finding,) = [f for f in report["findings"] if f["check"] == "eviction"]
+    finding = one_finding(report, "eviction")
     assert finding["status"] == "problem" and policy in finding["message"]
 
 
 def test_a_bulk_limit_below_max_result_bytes_is_a_warning(private_redis, only_queue):
     only_queue(private_redis("--proto-max-bulk-len", "1mb").url)
     report, _ = rqpoll_doctor()
-    (finding,) = [f for f in report["findings"] if f["check"] == "result size"]
+    finding = one_finding(report, "result size")
     assert finding["status"] == "warning" and "proto-max-bulk-len" in finding["message"]
 
 
@@ -142,7 +160,7 @@ def test_a_worker_with_another_serializer(private_redis, only_queue, killable_wo
     poll.begin_process(tasks.add, (1, 2), polling_url=url)
     wait_until(lambda: poll.process_has_failed(url), timeout=30)
     report, code = rqpoll_doctor()
-    (evidence,) = [f for f in report["findings"] if f["check"] == "serializer"]
+    evidence = one_finding(report, "serializer")
     assert code == 1 and evidence["status"] == "problem"
     assert JSON in evidence["message"]
     # the worker fixed: its old failures are history, not a problem of the workers now
@@ -150,7 +168,7 @@ def test_a_worker_with_another_serializer(private_redis, only_queue, killable_wo
     wait_until(lambda: not Worker.all(queue=backends.backend().queue), timeout=60)
     _with_worker(server.url, killable_worker, "--serializer", JSON)
     report, code = rqpoll_doctor()
-    (evidence,) = [f for f in report["findings"] if f["check"] == "serializer"]
+    evidence = one_finding(report, "serializer")
     assert evidence["status"] == "warning" and "no longer running" in evidence["message"]
 
 
@@ -199,7 +217,7 @@ def test_acl_checked_with_dryrun_names_what_is_missing(private_redis, only_queue
     rules = [r for r in acl.rules("rq_poll") if r not in ("+zscore", "&rq:pubsub:*")]
     only_queue(_user(server, [*rules, "+acl|dryrun"]))
     report, code = rqpoll_doctor()
-    (finding,) = [f for f in report["findings"] if f["check"] == "acl"]
+    finding = one_finding(report, "acl")
     assert code == 1 and finding["status"] == "problem"
     where = f"127.0.0.1:{server.port} (db 0)"
     channel = "This user has no permissions to access the 'rq:pubsub:x' channel"
@@ -210,7 +228,7 @@ def test_acl_checked_with_dryrun_names_what_is_missing(private_redis, only_queue
         "`rqpoll doctor --acl` prints the rules it needs."
     )
     only_queue(_user(server, [*acl.rules("rq_poll"), "+acl|dryrun"]))
-    (finding,) = [f for f in rqpoll_doctor()[0]["findings"] if f["check"] == "acl"]
+    finding = one_finding(rqpoll_doctor()[0], "acl")
     assert (finding["status"], finding["message"]) == (
         "ok",
         f"{where}: ACL user 'site' has every permission needed",
@@ -221,7 +239,7 @@ def test_without_acl_dryrun_in_redis_the_acl_is_unknown(private_redis, only_queu
     """A server without ACL DRYRUN (Redis 6, or the command renamed away)."""
     server = private_redis("--rename-command", "ACL", "ACL-RENAMED")
     only_queue(server.url)
-    (finding,) = [f for f in rqpoll_doctor()[0]["findings"] if f["check"] == "acl"]
+    finding = one_finding(rqpoll_doctor()[0], "acl")
     assert (finding["status"], finding["queue"]) == ("unknown", None)
     message = finding["message"]  # Redis's own words in the middle differ by version
     assert message.startswith(f"127.0.0.1:{server.port} (db 0): ACL DRYRUN is not available (")
@@ -238,14 +256,14 @@ def test_acl_of_a_user_without_dryrun_is_probed(private_redis, only_queue):
     assert checks["acl"] == "ok" and checks["scripts"] == "ok", report
     assert code == 1 and checks["workers"] == "problem"  # none started in this test
     assert checks["eviction"] == "ok"  # INFO, which the user has, reports the policy
-    (size,) = [f for f in report["findings"] if f["check"] == "result size"]
+    size = one_finding(report, "result size")
     assert (size["status"], size["message"]) == (
         "unknown",
         f"127.0.0.1:{server.port} (db 0): the server does not say its proto-max-bulk-len "
         "(CONFIG GET refused); results are refused over RQ_POLL['MAX_RESULT_BYTES'] "
         "(16777216)",
     )
-    (finding,) = [f for f in report["findings"] if f["check"] == "acl"]
+    finding = one_finding(report, "acl")
     assert finding["message"] == (
         f"127.0.0.1:{server.port} (db 0): ACL user 'site' has every permission needed "
         "(checked by running each command on keys of the doctor's own, since it may not run "
@@ -258,7 +276,7 @@ def test_without_dryrun_the_missing_rules_are_named_with_redis_refusals(private_
     server = private_redis()
     taken = ("+hset", "+zadd", "+client|setname")
     only_queue(_user(server, [r for r in acl.rules("rq_poll") if r not in taken]))
-    (finding,) = [f for f in rqpoll_doctor()[0]["findings"] if f["check"] == "acl"]
+    finding = one_finding(rqpoll_doctor()[0], "acl")
     refusal = "this user has no permissions to run the '{}' command"
     assert finding["message"].endswith(
         "since it may not run ACL DRYRUN) lacks: "
@@ -284,7 +302,7 @@ def test_without_dryrun_every_missing_rule_is_found(private_redis, only_queue, t
     server = private_redis()
     only_queue(_user(server, [r for r in acl.rules("rq_poll") if r != taken]))
     report, code = rqpoll_doctor()
-    (finding,) = [f for f in report["findings"] if f["check"] == "acl"]
+    finding = one_finding(report, "acl")
     assert code == 1 and finding["status"] == "problem", finding
     named = taken.lstrip("+").replace("|", " ")
     if taken.startswith("+"):
@@ -303,7 +321,7 @@ def test_a_refused_read_of_a_queue_is_a_finding_on_that_queue(
 ):
     server = private_redis()
     only_queue(_user(server, [r for r in acl.rules("rq_poll") if r != taken]))
-    (finding,) = [f for f in rqpoll_doctor()[0]["findings"] if f["check"] == check]
+    finding = one_finding(rqpoll_doctor()[0], check)
     assert (finding["status"], finding["queue"]) == (status, "default")
     assert finding["message"].startswith(start + "this user has no permissions"), finding
 
@@ -313,7 +331,7 @@ def test_scripts_that_cannot_be_loaded(private_redis, only_queue):
     only_queue(_user(server, [r for r in acl.rules("rq_poll") if r != "+script|load"]))
     report, code = rqpoll_doctor()
     assert code == 1 and by_check(report)["scripts"] == "problem"
-    (finding,) = [f for f in report["findings"] if f["check"] == "scripts"]
+    finding = one_finding(report, "scripts")
     assert f"127.0.0.1:{server.port} (db 0): SCRIPT LOAD failed: Redis at " in finding["message"]
 
 
@@ -321,7 +339,7 @@ def test_info_that_cannot_be_read(private_redis, only_queue):
     server = private_redis()
     only_queue(_user(server, [r for r in acl.rules("rq_poll") if r != "+info"]))
     report, code = rqpoll_doctor()
-    (finding,) = [f for f in report["findings"] if f["check"] == "redis"]
+    finding = one_finding(report, "redis")
     assert code == 1 and finding["status"] == "problem"
     assert finding["message"] == (
         f"127.0.0.1:{server.port} (db 0): cannot read INFO: this user has no permissions to "
@@ -360,25 +378,19 @@ def test_acl_line_for_the_sites_prefix(settings, private_redis, only_queue):
     assert by_check(rqpoll_doctor()[0])["acl"] == "ok"
 
 
-def test_every_server_and_every_reachable_queue_is_examined(private_redis, monkeypatch):
+def test_every_server_and_every_reachable_queue_is_examined(private_redis, use_queues):
     """Queues in name order after the home one: a second queue on a server already seen,
     an unreachable one, then another server's: each server once, each reachable queue."""
     first, second = private_redis(), private_redis()
-    for name in list(QUEUES):
-        monkeypatch.delitem(QUEUES, name)
-    queues = {
-        "default": first.url,
-        "aaa": first.url,
-        "bbb": "redis://127.0.0.1:1/0?socket_connect_timeout=0.2",
-        "ccc": second.url,
-    }
-    for name, url in queues.items():
-        monkeypatch.setitem(QUEUES, name, {"URL": url})
-    backends.clear_cache()
-    try:
-        report, _ = rqpoll_doctor()
-    finally:
-        backends.clear_cache()
+    use_queues(
+        {
+            "default": {"URL": first.url},
+            "aaa": {"URL": first.url},
+            "bbb": {"URL": "redis://127.0.0.1:1/0?socket_connect_timeout=0.2"},
+            "ccc": {"URL": second.url},
+        }
+    )
+    report, _ = rqpoll_doctor()
     servers = [f["message"].split(":", 2)[:2] for f in report["findings"] if f["check"] == "redis"]
     assert [port.split()[0] for _, port in servers] == [
         str(first.port),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,18 +25,6 @@ def wait_until(predicate: Callable[[], object], timeout: float = 20, step: float
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached within {timeout} s")
         time.sleep(step)
-
-
-# A warm shutdown of an idle rqworker can take a minute: rq 2.12's pub/sub thread waits up
-# to its 60-s sleep_time for a subscription when it reads the unsubscribe reply before its
-# stop flag, and redis-py 8's stop() joins that thread (seen here about one stop in ten).
-WARM_SHUTDOWN = 90
-
-
-def stop_warmly(proc: subprocess.Popen[bytes]) -> int:
-    """SIGTERM an rqworker and wait for its warm shutdown; its exit code."""
-    proc.send_signal(signal.SIGTERM)
-    return proc.wait(timeout=WARM_SHUTDOWN)
 
 
 def durable_server(private_redis: Callable[..., Any]) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from django_rq_poll.drivers import backends
 from django_rq_poll.ops import acl
 
 T = "rqpoll-doctor-t"
@@ -51,25 +52,18 @@ def test_every_sample_keeps_its_command_and_touches_only_the_doctors_keys() -> N
 def test_a_transaction_probe_leaves_its_connection_out_of_any_transaction(
     redis_db: Any, command: str
 ) -> None:
-    conn = redis_db.connection_pool.make_connection()
-    try:
+    with acl._own_connection(backends.backend()) as conn:
         acl._send(conn, acl._harmless(acl.sample(command, "rq_poll"), T))
         conn.send_command("ping")
         assert conn.read_response() == b"PONG"  # not QUEUED: no MULTI left open
-    finally:
-        conn.disconnect()
 
 
 def test_a_subscription_probe_reads_its_answer(redis_db: Any) -> None:
-    conn = redis_db.connection_pool.make_connection()
-    conn.pool_kwargs = redis_db.connection_pool.connection_kwargs
-    try:
+    with acl._own_connection(backends.backend()) as conn:
         for command in ("subscribe", "unsubscribe"):
             acl._send(conn, acl._harmless(acl.sample(command, "rq_poll"), T))
         conn.send_command("ping")
         assert conn.read_response() == b"PONG"  # this connection never subscribed
-    finally:
-        conn.disconnect()
 
 
 def test_the_setuser_line_names_the_docs_user_and_every_rule() -> None:
