@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import redis
@@ -42,9 +43,21 @@ END_FOLLOW_UP += (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 # How long a new topic waits for Redis to confirm its subscription before its first
 # lookup (after which no announcement can be missed); longer only while Redis is slow.
 SUBSCRIBE_WAIT = 2.0
+# Pauses between attempts to reconnect the pub/sub connection: the first, doubled after
+# each failure up to the last; a connection that works starts them over.
+FIRST_BACKOFF = 0.1
 MAX_BACKOFF = 5.0
 
 T = TypeVar("T")
+
+
+def backoffs() -> Iterator[float]:
+    """The pauses before each reconnect attempt, from ``FIRST_BACKOFF`` doubling up to
+    ``MAX_BACKOFF`` (then that, for as long as Redis stays away)."""
+    pause = FIRST_BACKOFF
+    while True:
+        yield pause
+        pause = min(pause * 2, MAX_BACKOFF)
 
 
 def _looking(home: backends.Backend, task_id: str) -> Program[tuple[Snapshot | None, Wait | None]]:
@@ -207,7 +220,7 @@ class Hub:
 
     # -- the connection ------------------------------------------------------------------
     async def _listen(self) -> None:
-        backoff = 0.1
+        pauses = backoffs()
         while True:
             self.pubsub = aio.async_client(
                 self.backend.connection,
@@ -220,8 +233,8 @@ class Hub:
                 channels = [t.channel for t in self.topics.values()]
                 if channels:
                     await self.pubsub.subscribe(*channels)
+                pauses = backoffs()
                 self.connected.set()
-                backoff = 0.1
                 if self.reconnects:
                     for topic in list(self.topics.values()):
                         topic.poke()  # announcements may have been missed meanwhile
@@ -238,8 +251,7 @@ class Hub:
                 with contextlib.suppress(Exception):
                     await self.pubsub.aclose()
             self.reconnects += 1
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF)
+            await asyncio.sleep(next(pauses))
 
     async def _read(self) -> None:
         quiet = 0

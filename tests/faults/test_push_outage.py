@@ -4,6 +4,7 @@ end with the job's real outcome once it is back (none hangs), over the same hub.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from asgiref.sync import async_to_sync
 
@@ -40,4 +41,90 @@ def test_streams_outlive_a_redis_restart(
     while_down, ends, reconnects = async_to_sync(main)()
     assert set(while_down) == {stream.HEARTBEAT}
     assert [(e["event"], e["data"]["state"]) for e in ends] == [("done", "complete")] * 5
+    assert reconnects >= 1
+
+
+def test_a_quiet_pubsub_connection_is_kept_open_by_pings(
+    private_redis, use_redis, settings
+) -> None:
+    """No message for a heartbeat: the hub pings, the pong is the answer, and the
+    connection stays (a healthy quiet connection is never taken for a dead one)."""
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_HEARTBEAT": 0.3}
+    server = private_redis()
+    use_redis(server.url)
+
+    async def main() -> int:
+        hub = listen.hub()
+        hub.watch("no-such-job")
+        await asyncio.wait_for(hub.connected.wait(), 30)
+        await asyncio.sleep(2.5)
+        reconnects = hub.reconnects
+        await listen.hub().aclose()
+        return reconnects
+
+    assert async_to_sync(main)() == 0
+    # The connecting ping, then one for each quiet heartbeat of the 2.5 s.
+    assert server.client().info("commandstats")["cmdstat_ping"]["calls"] >= 5
+
+
+def test_a_pubsub_connection_that_stops_answering_is_replaced(
+    private_redis, use_redis, settings, caplog
+) -> None:
+    """A ping unanswered for a heartbeat (Redis frozen, a half-open TCP connection) ends
+    the connection: the hub says so and connects again, each time."""
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_HEARTBEAT": 0.2}
+    server = private_redis()
+    use_redis(server.url)
+
+    async def main() -> int:
+        hub = listen.hub()
+        hub.watch("no-such-job")
+        await asyncio.wait_for(hub.connected.wait(), 30)
+
+        async def reconnected(times: int) -> None:
+            while hub.reconnects < times or not hub.connected.is_set():
+                await asyncio.sleep(0.05)
+
+        for times in (1, 2):  # twice: each loss counted, each said
+            server.client().client_pause(1000)  # every other client's commands wait 1 s
+            await asyncio.wait_for(reconnected(times), 30)
+        reconnects = hub.reconnects
+        await listen.hub().aclose()
+        return reconnects
+
+    with caplog.at_level(logging.WARNING, logger="django_rq_poll"):
+        assert async_to_sync(main)() == 2
+    assert [r.getMessage() for r in caplog.records if r.name == "django_rq_poll"] == [
+        "Push lost its pub/sub connection (no answer to a ping on the pub/sub connection); "
+        "reconnecting."
+    ] * 2
+
+
+def test_a_stream_opened_while_redis_is_down_ends_once_it_is_back(
+    private_redis, use_redis, rqworker, settings, monkeypatch
+) -> None:
+    """The hub's first connection fails: it keeps trying, the stream keeps the browser's
+    connection alive meanwhile, and ends with the job's outcome."""
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_RECHECK": 0.5, "PUSH_HEARTBEAT": 0.2}
+    server = durable_server(private_redis)
+    use_redis(server.url)
+    task_id = api.begin_process(tasks.add, (2, 3))
+    server.stop()
+
+    async def main() -> tuple[list[str], dict, int]:
+        opened = stream.stream(task_id, None)
+        retry = await asyncio.wait_for(opened.__anext__(), 10)
+        beat = await asyncio.wait_for(opened.__anext__(), 10)  # within SUBSCRIBE_WAIT and more
+        hub = listen.hub()
+        await asyncio.to_thread(server.start)
+        monkeypatch.setenv("REDIS_URL", server.url)
+        rqworker()
+        end = await last_event(opened)
+        reconnects = hub.reconnects
+        await close_hub()
+        return [retry.split(":")[0], beat], end, reconnects
+
+    chunks, end, reconnects = async_to_sync(main)()
+    assert chunks == ["retry", stream.HEARTBEAT]
+    assert (end["event"], end["data"]["state"]) == ("done", "complete")
     assert reconnects >= 1

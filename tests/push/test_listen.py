@@ -5,6 +5,8 @@ change. The streams through it are tested in ``test_stream.py``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 
 import pytest
 import redis.asyncio
@@ -13,6 +15,7 @@ from django.core.signals import setting_changed
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+import django_rq_poll as poll
 from django_rq_poll import api
 from django_rq_poll.drivers import backends
 from django_rq_poll.push import listen
@@ -82,3 +85,105 @@ def test_the_hubs_are_let_go_when_the_redis_settings_change(setting):
         return kept, replaced
 
     assert async_to_sync(main)() == (True, True)
+
+
+def test_reconnect_pauses_double_from_a_tenth_of_a_second_up_to_five() -> None:
+    pauses = listen.backoffs()
+    assert [next(pauses) for _ in range(8)] == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
+
+
+def test_streams_of_one_job_share_its_topic_until_the_last_one_leaves(redis_db):
+    async def main() -> tuple[bool, bool, bool, bool]:
+        hub = listen.Hub(backends.backend())
+        try:
+            first, second, other = hub.watch("job-a"), hub.watch("job-a"), hub.watch("job-b")
+            shared = first is second and first is not other and first.refs == 2
+            hub.unwatch(first)
+            kept = hub.topics.get("job-a") is first and not first._task.cancelled()
+            hub.unwatch(second)
+            await asyncio.sleep(0)  # the cancel lands
+            dropped = "job-a" not in hub.topics and first._task.cancelled()
+            return shared, kept, dropped, hub.topics.get("job-b") is other
+        finally:
+            await hub.aclose()
+
+    assert async_to_sync(main)() == (True, True, True, True)
+
+
+def test_a_new_stream_never_inherits_a_topic_that_stopped_looking(redis_db):
+    """A queued job's topic never settles: one whose task died is replaced, not reused."""
+    task_id = api.begin_process(tasks.add, (1, 1))
+
+    async def main() -> tuple[bool, bool, bool]:
+        hub = listen.Hub(backends.backend())
+        try:
+            first = hub.watch(task_id)
+            await asyncio.wait_for(first.ready.wait(), 30)
+            first.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await first._task
+            second = hub.watch(task_id)
+            await asyncio.wait_for(second.ready.wait(), 30)
+            replaced = second is not first and hub.topics[task_id] is second
+            looked = second.snapshot is not None and second.snapshot.task_id == task_id
+            return replaced, looked, second.alive and second.refs == 1
+        finally:
+            await hub.aclose()
+
+    assert async_to_sync(main)() == (True, True, True)
+
+
+def test_a_listener_that_stopped_is_started_again_by_the_next_new_topic(redis_db):
+    async def main() -> bool:
+        hub = listen.Hub(backends.backend())
+        try:
+            hub.watch("job-a")
+            await asyncio.wait_for(hub.connected.wait(), 30)
+            stopped = hub._task
+            assert stopped is not None
+            stopped.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopped
+            hub.watch("job-b")
+            await asyncio.wait_for(hub.connected.wait(), 30)
+            return hub._task is not stopped and hub._task is not None and not hub._task.done()
+        finally:
+            await hub.aclose()
+
+    assert async_to_sync(main)() is True
+
+
+def test_each_outage_of_a_topics_lookups_is_logged_once(redis_db, settings, monkeypatch, caplog):
+    """Failing lookups warn when they start failing, not at every look; a later outage,
+    after a lookup that worked, warns again."""
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_RECHECK": 0.02}
+    task_id = api.begin_process(tasks.add, (1, 1))  # queued, no worker: never settles
+    real, plan = listen._looking, ["ok", "fail", "fail", "ok", "fail", "fail", "fail", "ok"]
+
+    def flaky(home, job_id):
+        if plan and plan.pop(0) == "fail":
+            raise poll.RedisUnavailable("down") from ConnectionResetError("reset")
+        return real(home, job_id)
+
+    monkeypatch.setattr(listen, "_looking", flaky)
+
+    async def main() -> bool:
+        hub = listen.Hub(backends.backend())
+        try:
+            topic = hub.watch(task_id)
+
+            async def recovered() -> None:
+                while plan or topic.unavailable:
+                    await asyncio.sleep(0.02)
+
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(recovered(), 10)
+            return not topic.unavailable and topic.snapshot is not None
+        finally:
+            await hub.aclose()
+
+    with caplog.at_level(logging.WARNING, logger="django_rq_poll"):
+        assert async_to_sync(main)() is True
+    down = poll.RedisUnavailable("down")
+    warning = f"Stream of job {task_id} cannot look it up: {down} (ConnectionResetError('reset'))"
+    assert [r.getMessage() for r in caplog.records if r.name == "django_rq_poll"] == [warning] * 2
