@@ -17,6 +17,7 @@ import pytest
 import redis
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
+from rq.job import Job
 
 import django_rq_poll as poll
 from django_rq_poll import api
@@ -202,6 +203,42 @@ def test_resume_sends_only_what_the_browser_has_not_seen(redis_db, rqworker) -> 
     current, again, end = async_to_sync(main)()
     assert current["data"]["state"] == "running"
     assert again == current
+    assert (end["event"], end["data"]["state"]) == ("done", "complete")
+
+
+def test_a_change_the_page_cannot_see_sends_no_event(redis_db, rqworker, settings) -> None:
+    """The job's meta changes (a key of the task's own, not its progress): the topic has a
+    new snapshot, but its event id is the one sent already, so nothing is sent again."""
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_RECHECK": 0.05}
+    rqworker()
+    key = uuid.uuid4().hex
+    task_id = held_job(key)
+    wait_started(redis_db, key)
+
+    async def main() -> tuple[dict[str, Any], bool, dict[str, Any]]:
+        stream = events.stream(task_id, None)
+        first = await next_event(stream)
+        topic = listen.hub().topics[task_id]
+        version = topic.version
+        job = Job.fetch(task_id, connection=redis_db)
+        job.meta["note"] = "the task's own"
+        await asyncio.to_thread(job.save_meta)
+
+        async def looked_again() -> None:
+            while topic.version == version:
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(looked_again(), 30)
+        seen = (topic.snapshot.meta or {}).get("note") == "the task's own"
+        await release(key)
+        end = await next_event(stream)
+        await stream.aclose()
+        await close_hub()
+        return first, seen, end
+
+    first, seen, end = async_to_sync(main)()
+    assert first["data"]["progress"]["message"] == "step 2 of 4"
+    assert seen is True
     assert (end["event"], end["data"]["state"]) == ("done", "complete")
 
 
