@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from asgiref.sync import async_to_sync
 
@@ -44,19 +45,31 @@ def test_streams_outlive_a_redis_restart(
     assert reconnects >= 1
 
 
+def quiet_server(private_redis, use_redis, settings, *, heartbeat: float) -> Any:
+    """A private Redis for the default queue, push's heartbeat every ``heartbeat`` s."""
+    settings.RQ_POLL = {"QUEUE": "default", "PUSH_HEARTBEAT": heartbeat}
+    server = private_redis()
+    use_redis(server.url)
+    return server
+
+
+async def listening_hub() -> listen.Hub:
+    """This loop's hub, connected (a stream of a job that does not exist starts it)."""
+    hub = listen.hub()
+    hub.watch("no-such-job")
+    await asyncio.wait_for(hub.connected.wait(), 30)
+    return hub
+
+
 def test_a_quiet_pubsub_connection_is_kept_open_by_pings(
     private_redis, use_redis, settings
 ) -> None:
     """No message for a heartbeat: the hub pings, the pong is the answer, and the
     connection stays (a healthy quiet connection is never taken for a dead one)."""
-    settings.RQ_POLL = {"QUEUE": "default", "PUSH_HEARTBEAT": 0.3}
-    server = private_redis()
-    use_redis(server.url)
+    server = quiet_server(private_redis, use_redis, settings, heartbeat=0.3)
 
     async def main() -> int:
-        hub = listen.hub()
-        hub.watch("no-such-job")
-        await asyncio.wait_for(hub.connected.wait(), 30)
+        hub = await listening_hub()
         await asyncio.sleep(2.5)
         reconnects = hub.reconnects
         await listen.hub().aclose()
@@ -72,14 +85,10 @@ def test_a_pubsub_connection_that_stops_answering_is_replaced(
 ) -> None:
     """A ping unanswered for a heartbeat (Redis frozen, a half-open TCP connection) ends
     the connection: the hub says so and connects again, each time."""
-    settings.RQ_POLL = {"QUEUE": "default", "PUSH_HEARTBEAT": 0.2}
-    server = private_redis()
-    use_redis(server.url)
+    server = quiet_server(private_redis, use_redis, settings, heartbeat=0.2)
 
     async def main() -> int:
-        hub = listen.hub()
-        hub.watch("no-such-job")
-        await asyncio.wait_for(hub.connected.wait(), 30)
+        hub = await listening_hub()
 
         async def reconnected(times: int) -> None:
             while hub.reconnects < times or not hub.connected.is_set():
