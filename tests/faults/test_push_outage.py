@@ -8,6 +8,7 @@ import contextlib
 import logging
 from typing import Any
 
+import pytest
 from asgiref.sync import async_to_sync
 
 from django_rq_poll import api
@@ -46,11 +47,12 @@ def test_streams_outlive_a_redis_restart(
     assert reconnects >= 1
 
 
-def quiet_server(private_redis, use_redis, settings, *, heartbeat: float) -> Any:
-    """A private Redis for the default queue, push's heartbeat every ``heartbeat`` s."""
+def quiet_server(private_redis, use_redis, settings, *, heartbeat: float, options: str = "") -> Any:
+    """A private Redis for the default queue (``options``: the URL's query), push's
+    heartbeat every ``heartbeat`` s."""
     settings.RQ_POLL = {"QUEUE": "default", "PUSH_HEARTBEAT": heartbeat}
     server = private_redis()
-    use_redis(server.url)
+    use_redis(server.url + options)
     return server
 
 
@@ -62,12 +64,14 @@ async def listening_hub() -> listen.Hub:
     return hub
 
 
+@pytest.mark.parametrize("options", ["", "?socket_timeout=0.1"])
 def test_a_quiet_pubsub_connection_is_kept_open_by_pings(
-    private_redis, use_redis, settings
+    private_redis, use_redis, settings, options
 ) -> None:
     """No message for a heartbeat: the hub pings, the pong is the answer, and the
-    connection stays (a healthy quiet connection is never taken for a dead one)."""
-    server = quiet_server(private_redis, use_redis, settings, heartbeat=0.3)
+    connection stays (a healthy quiet connection is never taken for a dead one), also
+    where the site's connections time out sooner than the heartbeat."""
+    server = quiet_server(private_redis, use_redis, settings, heartbeat=0.3, options=options)
 
     async def main() -> int:
         hub = await listening_hub()

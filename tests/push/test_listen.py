@@ -187,3 +187,24 @@ def test_each_outage_of_a_topics_lookups_is_logged_once(redis_db, settings, monk
     down = poll.RedisUnavailable("down")
     warning = f"Stream of job {task_id} cannot look it up: {down} (ConnectionResetError('reset'))"
     assert [r.getMessage() for r in caplog.records if r.name == "django_rq_poll"] == [warning] * 2
+
+
+def test_a_hub_whose_listener_failed_still_closes(redis_db, monkeypatch) -> None:
+    """A bug in the listener (here: its client cannot be built) ends its task with the
+    error; closing the hub, as a server shutting down does, must not raise it."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no client")
+
+    async def main() -> bool:
+        hub = listen.Hub(backends.backend())
+        monkeypatch.setattr(listen.aio, "async_client", broken)
+        hub.watch("job-a")
+        task = hub._task
+        assert task is not None
+        await asyncio.wait([task], timeout=30)
+        failed = isinstance(task.exception(), RuntimeError)
+        await hub.aclose()
+        return failed
+
+    assert async_to_sync(main)() is True
