@@ -7,16 +7,20 @@ from django.http import (
     FileResponse,
     HttpResponse,
     HttpResponseNotModified,
+    JsonResponse,
     StreamingHttpResponse,
 )
+from django.test import RequestFactory
 
 from django_rq_poll.web import pages
 from django_rq_poll.web.delivery import (
     deliver_url,
     discard,
+    is_delivery,
     is_download,
     is_page,
     local,
+    navigates,
     target,
     without_marker,
 )
@@ -70,6 +74,47 @@ def test_a_response_without_a_content_type_is_no_page():
 
 
 @pytest.mark.parametrize(
+    "response",
+    [
+        JsonResponse({"area": 3}),  # a 200 that is no HTML
+        HttpResponse("<p>gone</p>", status=404),  # HTML that is no 200
+        StreamingHttpResponse(iter([b"<p>"]), content_type="text/html"),  # streamed
+    ],
+)
+def test_only_a_whole_html_200_takes_the_running_pages_place(response):
+    assert is_page(response) is False
+
+
+@pytest.mark.parametrize(
+    ("query", "delivery"),
+    [
+        ("rq_poll_deliver=1", True),
+        ("rq_poll_deliver=0", False),
+        ("rq_poll_deliver=", False),
+        ("rq_poll_deliver=1x", False),
+        ("a=1", False),
+        ("", False),
+    ],
+)
+def test_only_the_marker_asks_for_the_result_itself(query, delivery):
+    assert is_delivery(RequestFactory().get(f"/f/?{query}")) is delivery
+
+
+@pytest.mark.parametrize(
+    ("accept", "browser"),
+    [
+        ("text/html,application/xhtml+xml,*/*;q=0.8", True),
+        ("application/json", False),
+        ("*/*", False),  # curl, fetch() without an Accept of its own
+        (None, False),
+    ],
+)
+def test_a_browser_navigating_names_html(accept, browser):
+    headers = {} if accept is None else {"Accept": accept}
+    assert navigates(RequestFactory().get("/f/", headers=headers)) is browser
+
+
+@pytest.mark.parametrize(
     ("status", "found"),
     [
         (300, "/elsewhere/"),
@@ -82,6 +127,11 @@ def test_a_response_without_a_content_type_is_no_page():
 def test_only_a_redirect_sends_the_browser_to_its_location(status, found):
     response = HttpResponse(status=status, headers={"Location": "/elsewhere/"})
     assert target(response, "/page/") == found
+
+
+def test_a_file_is_found_at_the_pages_delivery_url():
+    assert target(_attachment(), "/page/?a=1") == "/page/?a=1&rq_poll_deliver=1"
+    assert target(JsonResponse({}), "//page/") == "/page/"  # shown as it is, on this site
 
 
 class _ReadOnly:
