@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import types
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from ..conf import conf
 from ..drivers.backends import Backend, server_result_limit
 from ..drivers.backends import backend as queue_backend
 from ..exceptions import RQPollError
-from . import acl, static, taskdoctor
+from . import acl, notices, static, taskdoctor
 from .findings import Finding
 
 # The Redis version the suite runs against; others are not known to work or not to.
@@ -298,9 +297,6 @@ def _probe(backend: Backend, seconds: float) -> Finding:
 
 
 def _name(serializer: Any) -> str:
-    if isinstance(serializer, types.ModuleType):  # a module with dumps and loads
-        return serializer.__name__
-    name = getattr(serializer, "__qualname__", None) or type(serializer).__qualname__
-    module = getattr(serializer, "__module__", "")
-    full = f"{module}.{name}" if module else name
-    return "pickle (rq's default)" if full == "rq.serializers.DefaultSerializer" else full
+    """The serializer as a finding names it: its ``--serializer`` path, or rq's default."""
+    path = notices.dotted_path(serializer)
+    return "pickle (rq's default)" if path == notices.RQ_DEFAULT_SERIALIZER else path

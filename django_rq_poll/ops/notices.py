@@ -29,16 +29,20 @@ def _serializer(queue_name: str | None) -> object:
         return None
 
 
-def serializer_path(queue_name: str | None) -> str:
-    """The dotted path of the queue's serializer, as ``rqworker --serializer`` takes it."""
-    serializer = _serializer(queue_name)
+def dotted_path(serializer: object) -> str:
+    """A serializer's dotted path, as ``rqworker --serializer`` takes it: a module's name,
+    a class's path, an instance's class (``None``: rq's default)."""
     if serializer is None:
         return RQ_DEFAULT_SERIALIZER
     if isinstance(serializer, types.ModuleType):
         return serializer.__name__
     kind = serializer if isinstance(serializer, type) else type(serializer)
-    path = f"{kind.__module__}.{kind.__qualname__}"
-    return RQ_DEFAULT_SERIALIZER if path == "rq.serializers.DefaultSerializer" else path
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def serializer_path(queue_name: str | None) -> str:
+    """The dotted path of the queue's serializer, as ``rqworker --serializer`` takes it."""
+    return dotted_path(_serializer(queue_name))
 
 
 def rqworker_command(queue_name: str) -> str:

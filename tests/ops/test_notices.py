@@ -3,9 +3,12 @@ DeserializationError), read from the failure's error text alone."""
 
 from __future__ import annotations
 
-import pytest
+import pickle
 
-from django_rq_poll.ops.notices import unreadable_job_notice
+import pytest
+import rq.serializers
+
+from django_rq_poll.ops.notices import RQ_DEFAULT_SERIALIZER, dotted_path, unreadable_job_notice
 
 TRACEBACK = (
     "Traceback (most recent call last):\n"
@@ -39,3 +42,17 @@ def test_only_the_last_line_of_the_error_counts():
 @pytest.mark.parametrize("error", [None, "", "  \n", "ValueError: the task's own error"])
 def test_any_other_failure_says_nothing(error):
     assert unreadable_job_notice(error, "json") is None
+
+
+@pytest.mark.parametrize(
+    ("serializer", "path"),
+    [
+        (rq.serializers.JSONSerializer, "rq.serializers.JSONSerializer"),
+        (rq.serializers.JSONSerializer(), "rq.serializers.JSONSerializer"),  # its class
+        (pickle, "pickle"),  # a module: its own name
+        (rq.serializers.DefaultSerializer, RQ_DEFAULT_SERIALIZER),
+        (None, RQ_DEFAULT_SERIALIZER),  # no serializer: rq's default
+    ],
+)
+def test_a_serializer_is_named_as_rqworker_serializer_takes_it(serializer, path):
+    assert dotted_path(serializer) == path
