@@ -8,7 +8,13 @@ import pickle
 import pytest
 import rq.serializers
 
-from django_rq_poll.ops.notices import RQ_DEFAULT_SERIALIZER, dotted_path, unreadable_job_notice
+from django_rq_poll.core.wait import Wait
+from django_rq_poll.ops.notices import (
+    RQ_DEFAULT_SERIALIZER,
+    dotted_path,
+    no_worker_notice,
+    unreadable_job_notice,
+)
 
 TRACEBACK = (
     "Traceback (most recent call last):\n"
@@ -56,3 +62,13 @@ def test_any_other_failure_says_nothing(error):
 )
 def test_a_serializer_is_named_as_rqworker_serializer_takes_it(serializer, path):
     assert dotted_path(serializer) == path
+
+
+def test_staff_are_told_to_start_a_worker_only_when_the_queue_has_none():
+    assert no_worker_notice(None) is None  # not queued: nothing to wait for
+    assert no_worker_notice(Wait("default", 3, 1)) is None
+    assert no_worker_notice(Wait("default", 3, 2)) is None
+    assert no_worker_notice(Wait("default", 3, 0)) == (
+        "No worker is listening on the queue “default”, so this job waits until one "
+        "starts. Start one with: python manage.py rqworker default"
+    )
