@@ -15,7 +15,7 @@ from django_rq_poll import api
 from django_rq_poll.push import listen, stream
 from tests import tasks
 from tests.faults.helpers import durable_server
-from tests.push.test_stream import close_hub, last_event, next_event
+from tests.push.test_stream import close_hub, last_event, next_event, reconnected
 
 
 def test_streams_outlive_a_redis_restart(
@@ -77,7 +77,7 @@ def test_a_quiet_pubsub_connection_is_kept_open_by_pings(
         hub = await listening_hub()
         await asyncio.sleep(2.5)
         reconnects = hub.reconnects
-        await listen.hub().aclose()
+        await close_hub()
         return reconnects
 
     assert async_to_sync(main)() == 0
@@ -94,16 +94,11 @@ def test_a_pubsub_connection_that_stops_answering_is_replaced(
 
     async def main() -> int:
         hub = await listening_hub()
-
-        async def reconnected(times: int) -> None:
-            while hub.reconnects < times or not hub.connected.is_set():
-                await asyncio.sleep(0.05)
-
         for times in (1, 2):  # twice: each loss counted, each said
             server.client().client_pause(1000)  # every other client's commands wait 1 s
-            await asyncio.wait_for(reconnected(times), 30)
+            await reconnected(hub, times)
         reconnects = hub.reconnects
-        await listen.hub().aclose()
+        await close_hub()
         return reconnects
 
     with caplog.at_level(logging.WARNING, logger="django_rq_poll"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio
@@ -23,13 +24,20 @@ from tests import tasks
 from tests.demo_process import free_port
 
 
+@contextlib.asynccontextmanager
+async def own_hub() -> AsyncIterator[listen.Hub]:
+    """A hub of the test's own (not this loop's shared one), closed on the way out."""
+    hub = listen.Hub(backends.backend())
+    try:
+        yield hub
+    finally:
+        await hub.aclose()
+
+
 def looked_up(task_id: str) -> tuple[object, object]:
     async def main() -> tuple[object, object]:
-        hub = listen.Hub(backends.backend())
-        try:
+        async with own_hub() as hub:
             return await hub.run(listen._looking(hub.backend, task_id))
-        finally:
-            await hub.aclose()
 
     return async_to_sync(main)()
 
@@ -55,14 +63,13 @@ def test_unsubscribing_on_a_lost_connection_raises_nothing(redis_db):
     not fail on its way out."""
 
     async def main() -> None:
-        hub = listen.Hub(backends.backend())
-        nowhere = redis.asyncio.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
-        hub.pubsub = nowhere.pubsub()  # no server there, and no retries to wait out
-        try:
-            await hub._unsubscribe(b"rq_poll:events:gone")
-        finally:
-            await hub.pubsub.aclose()
-            await hub.aclose()
+        async with own_hub() as hub:
+            nowhere = redis.asyncio.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
+            hub.pubsub = nowhere.pubsub()  # no server there, and no retries to wait out
+            try:
+                await hub._unsubscribe(b"rq_poll:events:gone")
+            finally:
+                await hub.pubsub.aclose()
 
     async_to_sync(main)()
 
@@ -94,8 +101,7 @@ def test_reconnect_pauses_double_from_a_tenth_of_a_second_up_to_five() -> None:
 
 def test_streams_of_one_job_share_its_topic_until_the_last_one_leaves(redis_db):
     async def main() -> tuple[bool, bool, bool, bool]:
-        hub = listen.Hub(backends.backend())
-        try:
+        async with own_hub() as hub:
             first, second, other = hub.watch("job-a"), hub.watch("job-a"), hub.watch("job-b")
             shared = first is second and first is not other and first.refs == 2
             hub.unwatch(first)
@@ -104,8 +110,6 @@ def test_streams_of_one_job_share_its_topic_until_the_last_one_leaves(redis_db):
             await asyncio.sleep(0)  # the cancel lands
             dropped = "job-a" not in hub.topics and first._task.cancelled()
             return shared, kept, dropped, hub.topics.get("job-b") is other
-        finally:
-            await hub.aclose()
 
     assert async_to_sync(main)() == (True, True, True, True)
 
@@ -115,8 +119,7 @@ def test_a_new_stream_never_inherits_a_topic_that_stopped_looking(redis_db):
     task_id = api.begin_process(tasks.add, (1, 1))
 
     async def main() -> tuple[bool, bool, bool]:
-        hub = listen.Hub(backends.backend())
-        try:
+        async with own_hub() as hub:
             first = hub.watch(task_id)
             await asyncio.wait_for(first.ready.wait(), 30)
             first.close()
@@ -127,16 +130,13 @@ def test_a_new_stream_never_inherits_a_topic_that_stopped_looking(redis_db):
             replaced = second is not first and hub.topics[task_id] is second
             looked = second.snapshot is not None and second.snapshot.task_id == task_id
             return replaced, looked, second.alive and second.refs == 1
-        finally:
-            await hub.aclose()
 
     assert async_to_sync(main)() == (True, True, True)
 
 
 def test_a_listener_that_stopped_is_started_again_by_the_next_new_topic(redis_db):
     async def main() -> bool:
-        hub = listen.Hub(backends.backend())
-        try:
+        async with own_hub() as hub:
             hub.watch("job-a")
             await asyncio.wait_for(hub.connected.wait(), 30)
             stopped = hub._task
@@ -147,8 +147,6 @@ def test_a_listener_that_stopped_is_started_again_by_the_next_new_topic(redis_db
             hub.watch("job-b")
             await asyncio.wait_for(hub.connected.wait(), 30)
             return hub._task is not stopped and hub._task is not None and not hub._task.done()
-        finally:
-            await hub.aclose()
 
     assert async_to_sync(main)() is True
 
@@ -168,8 +166,7 @@ def test_each_outage_of_a_topics_lookups_is_logged_once(redis_db, settings, monk
     monkeypatch.setattr(listen, "_looking", flaky)
 
     async def main() -> bool:
-        hub = listen.Hub(backends.backend())
-        try:
+        async with own_hub() as hub:
             topic = hub.watch(task_id)
 
             async def recovered() -> None:
@@ -179,8 +176,6 @@ def test_each_outage_of_a_topics_lookups_is_logged_once(redis_db, settings, monk
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(recovered(), 10)
             return not topic.unavailable and topic.snapshot is not None
-        finally:
-            await hub.aclose()
 
     with caplog.at_level(logging.WARNING, logger="django_rq_poll"):
         assert async_to_sync(main)() is True
@@ -197,14 +192,12 @@ def test_a_hub_whose_listener_failed_still_closes(redis_db, monkeypatch) -> None
         raise RuntimeError("no client")
 
     async def main() -> bool:
-        hub = listen.Hub(backends.backend())
-        monkeypatch.setattr(listen.aio, "async_client", broken)
-        hub.watch("job-a")
-        task = hub._task
-        assert task is not None
-        await asyncio.wait([task], timeout=30)
-        failed = isinstance(task.exception(), RuntimeError)
-        await hub.aclose()
-        return failed
+        async with own_hub() as hub:  # its closing is the point
+            monkeypatch.setattr(listen.aio, "async_client", broken)
+            hub.watch("job-a")
+            task = hub._task
+            assert task is not None
+            await asyncio.wait([task], timeout=30)
+            return isinstance(task.exception(), RuntimeError)
 
     assert async_to_sync(main)() is True

@@ -85,6 +85,16 @@ async def close_hub() -> None:
     await listen.hub().aclose()
 
 
+async def reconnected(hub: listen.Hub, times: int = 1, timeout: float = 30) -> None:
+    """Wait until the hub has reconnected ``times`` times in all and is connected."""
+
+    async def done() -> None:
+        while hub.reconnects < times or not hub.connected.is_set():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(done(), timeout)
+
+
 def names(conn: redis.Redis) -> list[str]:
     """The push connections on this test's database (another suite may share the server)."""
     return list(push_connections(conn).values())
@@ -343,11 +353,7 @@ def test_a_lost_pubsub_connection_falls_back_to_lookups_then_recovers(
         await release(keys_[0])  # announced while nobody listens: a recheck finds it
         end_first = await next_event(first)
 
-        async def reconnected() -> None:
-            while not hub.connected.is_set() or hub.reconnects == 0:
-                await asyncio.sleep(0.05)
-
-        await asyncio.wait_for(reconnected(), 30)
+        await reconnected(hub)
         await release(keys_[1])
         end_second = await next_event(second)
         reconnects = hub.reconnects
@@ -542,8 +548,7 @@ def test_after_a_reconnect_an_announcement_arrives_without_a_recheck(
         await next_event(stream)
         (pubsub,) = [i for i, n in push_connections(redis_db).items() if n.endswith(":pubsub")]
         redis_db.client_kill_filter(_id=pubsub)  # this test's own, not another worker's
-        while not hub.connected.is_set() or hub.reconnects == 0:
-            await asyncio.sleep(0.05)
+        await reconnected(hub)
         topic = hub.topics[task_id]
         await asyncio.wait_for(topic.subscribed.wait(), 30)
         await release(key)
